@@ -1,0 +1,149 @@
+// Package cli holds the `helm sparkmr3` commands: one file per verb, each reading flags into an
+// Options struct and calling a package below (release, rollout, driver, check, teardown, …).
+// No business logic lives here.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/action"
+	helmcli "helm.sh/helm/v3/pkg/cli"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+)
+
+// Exit codes of helm-sparkmr3 (documented in docs/CLI.md). A remote or local driver command's
+// own exit code is passed through unchanged by submit and shell.
+const (
+	ExitOK          = 0
+	ExitError       = 1   // a failure talking to the cluster or running an action
+	ExitUsage       = 2   // bad flags, arguments or input values
+	ExitCheckFailed = 3   // consistency rules found violations
+	ExitNotReady    = 4   // the release did not become ready before --timeout
+	ExitInterrupted = 130 // interrupted by SIGINT
+)
+
+// ExitError carries the process exit code for an error; main maps it with ExitCode.
+type ExitErr struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitErr) Error() string { return e.Err.Error() }
+func (e *ExitErr) Unwrap() error { return e.Err }
+
+// WithCode wraps err so that main exits with code.
+func WithCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ExitErr{Code: code, Err: err}
+}
+
+// UsageError is a bad-input error (exit code 2).
+func UsageError(format string, a ...any) error {
+	return &ExitErr{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+}
+
+// ExitCode is the process exit code for an error returned by the root command.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var e *ExitErr
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ExitError
+}
+
+// Settings is everything a verb needs from its environment. main builds it from the process
+// (helm's HELM_* variables and flags); tests build it by hand.
+type Settings struct {
+	// Helm holds helm's global settings: namespace, kube context, kubeconfig, driver, debug.
+	Helm *helmcli.EnvSettings
+	// IO is where every verb reads and writes.
+	IO genericiooptions.IOStreams
+	// Clock is the time source for waits and ages.
+	Clock clock.Clock
+	// Getenv reads the environment (HELM_DRIVER, HELM_PLUGIN_DIR, …).
+	Getenv func(string) string
+	// IsTerminal reports whether a stream is an interactive terminal.
+	IsTerminal func(any) bool
+}
+
+// NewSettings reads helm's environment the way helm passes it to plugins.
+func NewSettings(in io.Reader, out, errOut io.Writer) *Settings {
+	return &Settings{
+		Helm:       helmcli.New(),
+		IO:         genericiooptions.IOStreams{In: in, Out: out, ErrOut: errOut},
+		Clock:      clock.RealClock{},
+		Getenv:     os.Getenv,
+		IsTerminal: isTerminal,
+	}
+}
+
+// Namespace is the namespace from -n or HELM_NAMESPACE, else the kubeconfig's, else default.
+func (s *Settings) Namespace() string { return s.Helm.Namespace() }
+
+// RESTConfig is the client configuration from --kubeconfig/KUBECONFIG and --kube-context.
+func (s *Settings) RESTConfig() (*rest.Config, error) {
+	cfg, err := s.Helm.RESTClientGetter().ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig (set --kubeconfig or KUBECONFIG, or check --kube-context %q): %w", s.Helm.KubeContext, err)
+	}
+	return cfg, nil
+}
+
+// KubeClient is a typed client for the configured cluster.
+func (s *Settings) KubeClient() (kubernetes.Interface, error) {
+	cfg, err := s.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
+}
+
+// ActionConfig is helm's action configuration for the namespace, with the release storage
+// driver from HELM_DRIVER (secret by default).
+func (s *Settings) ActionConfig() (*action.Configuration, error) {
+	cfg := new(action.Configuration)
+	logf := func(format string, v ...any) {
+		if s.Helm.Debug {
+			log.New(s.IO.ErrOut, "", 0).Printf(format, v...)
+		}
+	}
+	if err := cfg.Init(s.Helm.RESTClientGetter(), s.Namespace(), s.Getenv("HELM_DRIVER"), logf); err != nil {
+		return nil, fmt.Errorf("set up helm for namespace %q: %w", s.Namespace(), err)
+	}
+	return cfg, nil
+}
+
+// NewRootCommand builds `helm sparkmr3` and all its verbs.
+func NewRootCommand(s *Settings) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sparkmr3",
+		Short: "Install, check, submit to and tear down Spark on MR3 on Kubernetes",
+		Long: `helm sparkmr3 runs Spark on MR3 on Kubernetes from one release:
+install/upgrade the spark-mr3 chart keeping the shared DAGAppMaster token, check that
+its settings agree, submit jobs to a driver once the release is ready, and tear down
+everything, including the Pods that MR3 creates at run time.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.IO.In)
+	root.SetOut(s.IO.Out)
+	root.SetErr(s.IO.ErrOut)
+	s.Helm.AddFlags(root.PersistentFlags())
+	for _, add := range verbs {
+		root.AddCommand(add(s))
+	}
+	return root
+}
