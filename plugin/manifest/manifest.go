@@ -1,0 +1,324 @@
+// Package manifest owns reading and writing multi-document YAML manifest streams as helm
+// renders them: it splits the stream into documents, keeps the template path from helm's
+// "# Source:" comments for messages, decodes documents into typed or unstructured objects,
+// and writes them back byte for byte. Reading is bounded: a stream, a document and a count of
+// documents each have a limit, so a hostile or runaway input fails early instead of eating
+// memory.
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// Default limits. A 500-driver release renders to about 4 MiB; a Kubernetes object is at most
+// about 1.5 MiB in etcd. The limits leave room for both and still bound memory.
+const (
+	DefaultMaxBytes         = 64 << 20
+	DefaultMaxDocumentBytes = 4 << 20
+	DefaultMaxDocuments     = 50000
+)
+
+// Limits bound what Read accepts. Zero fields take the defaults.
+type Limits struct {
+	// MaxBytes is the largest stream accepted.
+	MaxBytes int64
+	// MaxDocumentBytes is the largest single document accepted.
+	MaxDocumentBytes int
+	// MaxDocuments is the largest number of non-empty documents accepted.
+	MaxDocuments int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxDocumentBytes <= 0 {
+		l.MaxDocumentBytes = DefaultMaxDocumentBytes
+	}
+	if l.MaxDocuments <= 0 {
+		l.MaxDocuments = DefaultMaxDocuments
+	}
+	return l
+}
+
+// Head is what every Kubernetes object starts with: enough to route a document without
+// decoding all of it.
+type Head struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+}
+
+// Name is metadata.name.
+func (h Head) Name() string { return h.Metadata.Name }
+
+// Namespace is metadata.namespace.
+func (h Head) Namespace() string { return h.Metadata.Namespace }
+
+// Document is one non-empty document of a manifest stream.
+type Document struct {
+	// Index is the 1-based position of the document among the non-empty documents of the
+	// stream; messages use it as "document N".
+	Index int
+	// Source is the template path from helm's "# Source:" comment, or "" when there is none
+	// (kustomize output, hand-written files).
+	Source string
+	// Raw is the document's text as read, comments included, without the "---" separator.
+	Raw []byte
+	// Head is the document's apiVersion, kind and metadata name/namespace.
+	Head Head
+
+	json []byte // Raw converted to JSON once, for Decode and Unstructured
+}
+
+// Ref names the object for messages: "StatefulSet/spark1".
+func (d *Document) Ref() string {
+	return d.Head.Kind + "/" + d.Head.Name()
+}
+
+// Where says where the document came from: "document 3 (spark-mr3/templates/driver.yaml)".
+func (d *Document) Where() string {
+	if d.Source == "" {
+		return fmt.Sprintf("document %d", d.Index)
+	}
+	return fmt.Sprintf("document %d (%s)", d.Index, d.Source)
+}
+
+// Decode decodes the document into a typed object (e.g. *appsv1.StatefulSet). Unknown fields
+// are ignored, as the API server would for a lenient client.
+func (d *Document) Decode(into any) error {
+	if err := json.Unmarshal(d.json, into); err != nil {
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("decode %s: %w", d.Ref(), err)}
+	}
+	return nil
+}
+
+// Unstructured decodes the document into an unstructured object.
+func (d *Document) Unstructured() (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(d.json); err != nil {
+		return nil, &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("decode %s: %w", d.Ref(), err)}
+	}
+	return u, nil
+}
+
+// DocumentError is an error about one document; it names the document's index and source.
+type DocumentError struct {
+	Index  int
+	Source string
+	Err    error
+}
+
+func (e *DocumentError) Error() string {
+	if e.Source == "" {
+		return fmt.Sprintf("manifest document %d: %v", e.Index, e.Err)
+	}
+	return fmt.Sprintf("manifest document %d (%s): %v", e.Index, e.Source, e.Err)
+}
+
+func (e *DocumentError) Unwrap() error { return e.Err }
+
+// ErrTooLarge is wrapped by the errors Read returns when a limit is exceeded.
+var ErrTooLarge = errors.New("manifest too large")
+
+// Parse reads a manifest held in memory; see Read.
+func Parse(data []byte, lim Limits) ([]*Document, error) {
+	return Read(bytes.NewReader(data), lim)
+}
+
+// Read splits a manifest stream into its non-empty documents. Documents are separated by
+// lines that are exactly "---" (trailing blanks or a comment allowed). Documents holding only
+// comments and blanks are dropped, as helm and kubectl do. Each document must be a YAML
+// mapping with kind and metadata.name; a List is rejected (helm never renders one) so that
+// rules see every object.
+func Read(r io.Reader, lim Limits) ([]*Document, error) {
+	lim = lim.withDefaults()
+	// Reading one byte past the limit tells "exactly at the limit" from "over it".
+	lr := &io.LimitedReader{R: r, N: lim.MaxBytes + 1}
+	br := bufio.NewReaderSize(lr, 64<<10)
+
+	var (
+		docs    []*Document
+		cur     bytes.Buffer
+		source  string
+		content bool // the current document has a non-comment, non-blank line
+	)
+	flush := func() error {
+		defer func() {
+			cur.Reset()
+			source, content = "", false
+		}()
+		if !content {
+			return nil
+		}
+		if len(docs) >= lim.MaxDocuments {
+			return fmt.Errorf("%w: more than %d documents; split the release or raise the limit", ErrTooLarge, lim.MaxDocuments)
+		}
+		d := &Document{Index: len(docs) + 1, Source: source, Raw: bytes.Clone(cur.Bytes())}
+		if err := d.parse(); err != nil {
+			return err
+		}
+		docs = append(docs, d)
+		return nil
+	}
+
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A line longer than the buffer: keep reading it piecewise into the document.
+			for errors.Is(err, bufio.ErrBufferFull) {
+				cur.Write(line)
+				if cur.Len() > lim.MaxDocumentBytes {
+					return nil, docTooLarge(len(docs)+1, source, lim)
+				}
+				line, err = br.ReadSlice('\n')
+			}
+			content = true
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read manifest: %w", err)
+		}
+		if lr.N <= 0 {
+			return nil, fmt.Errorf("%w: the stream is larger than %d bytes; raise the limit or render fewer drivers per release", ErrTooLarge, lim.MaxBytes)
+		}
+		if isSeparator(line) {
+			if ferr := flush(); ferr != nil {
+				return nil, ferr
+			}
+		} else if len(line) > 0 {
+			cur.Write(line)
+			if cur.Len() > lim.MaxDocumentBytes {
+				return nil, docTooLarge(len(docs)+1, source, lim)
+			}
+			trimmed := bytes.TrimSpace(line)
+			switch {
+			case len(trimmed) == 0:
+			case trimmed[0] == '#':
+				if s, ok := sourceComment(trimmed); ok && source == "" {
+					source = s
+				}
+			default:
+				content = true
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return docs, nil
+}
+
+func docTooLarge(index int, source string, lim Limits) error {
+	return &DocumentError{Index: index, Source: source,
+		Err: fmt.Errorf("%w: document is larger than %d bytes (Kubernetes objects are at most ~1.5 MiB)", ErrTooLarge, lim.MaxDocumentBytes)}
+}
+
+// isSeparator reports whether line is a document separator: "---" alone, or followed by
+// blanks or a comment. "--- |" style inline content is not used by helm and is not accepted.
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	rest := bytes.TrimSpace(line[3:])
+	return len(rest) == 0 || rest[0] == '#'
+}
+
+func sourceComment(trimmed []byte) (string, bool) {
+	s := strings.TrimSpace(strings.TrimPrefix(string(trimmed), "#"))
+	if v, ok := strings.CutPrefix(s, "Source:"); ok {
+		return strings.TrimSpace(v), true
+	}
+	return "", false
+}
+
+func (d *Document) parse() error {
+	j, err := yaml.YAMLToJSON(d.Raw)
+	if err != nil {
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
+	}
+	if len(j) == 0 || j[0] != '{' {
+		return &DocumentError{Index: d.Index, Source: d.Source,
+			Err: fmt.Errorf("a document must be a YAML mapping (a Kubernetes object), got %s", describeJSON(j))}
+	}
+	if err := json.Unmarshal(j, &d.Head); err != nil {
+		return &DocumentError{Index: d.Index, Source: d.Source,
+			Err: fmt.Errorf("read apiVersion/kind/metadata: %w", err)}
+	}
+	switch {
+	case d.Head.Kind == "":
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: errors.New("object has no kind; every document must be a Kubernetes object")}
+	case d.Head.APIVersion == "":
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("%s object has no apiVersion", d.Head.Kind)}
+	case strings.HasSuffix(d.Head.Kind, "List"):
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("%s is not supported: write each object as its own document", d.Head.Kind)}
+	case d.Head.Name() == "":
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("%s object has no metadata.name (generateName is not supported in a release)", d.Head.Kind)}
+	}
+	d.json = j
+	return nil
+}
+
+func describeJSON(j []byte) string {
+	if len(j) == 0 {
+		return "nothing"
+	}
+	switch j[0] {
+	case '[':
+		return "a list"
+	case '"':
+		return "a string"
+	case 'n':
+		return "null"
+	default:
+		return "a scalar"
+	}
+}
+
+// Write writes documents as a manifest stream, each introduced by "---". Raw text is written
+// unchanged, so reading and writing a stream keeps its comments and formatting.
+func Write(w io.Writer, docs []*Document) error {
+	bw := bufio.NewWriter(w)
+	for _, d := range docs {
+		bw.WriteString("---\n")
+		bw.Write(d.Raw)
+		if n := len(d.Raw); n > 0 && d.Raw[n-1] != '\n' {
+			bw.WriteByte('\n')
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// FromObject makes a Document from a typed or unstructured object, e.g. to add an object in a
+// test or an overlay. The object must carry apiVersion and kind.
+func FromObject(obj any, source string) (*Document, error) {
+	raw, err := yaml.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("encode object as YAML: %w", err)
+	}
+	if source != "" {
+		raw = append([]byte("# Source: "+source+"\n"), raw...)
+	}
+	d := &Document{Index: 1, Source: source, Raw: raw}
+	if err := d.parse(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
