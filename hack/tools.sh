@@ -69,6 +69,17 @@ build_kwok() {
     rm -rf "$work"
   fi
   link kwok "$name"
+  # The pod/node lifecycle Stage documents that kwok ships in its module (kustomize/stage/).
+  if [ ! -f "$bin/kwok-stages-$KWOK_VERSION/pod-ready.yaml" ]; then
+    local src; src=$(cd /tmp && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    mkdir -p "$bin/kwok-stages-$KWOK_VERSION"
+    cp "$src/kustomize/stage/node/fast/node-initialize.yaml" \
+       "$src/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
+       "$src/kustomize/stage/pod/fast/pod-ready.yaml" "$src/kustomize/stage/pod/fast/pod-complete.yaml" \
+       "$src/kustomize/stage/pod/fast/pod-delete.yaml" "$bin/kwok-stages-$KWOK_VERSION/"
+    chmod u+w "$bin/kwok-stages-$KWOK_VERSION/"*
+  fi
+  ln -sfn "kwok-stages-$KWOK_VERSION" "$bin/kwok-stages"
 }
 
 build_helm() {

@@ -1,0 +1,51 @@
+# spark-mr3: `make demo` runs the main job on the local test cluster, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CLUSTER_DIR ?= .cluster
+
+.PHONY: help tools cluster cluster-down demo test lint unit e2e bench fuzz build clean
+
+help:
+	@echo "make demo          build everything, start the local cluster, install + submit + status + teardown"
+	@echo "make test          every test: gofmt/vet, unit, chart lint (helm, ct), e2e on the local cluster, ct install"
+	@echo "make cluster       start (or reuse) the local Kubernetes in $(CLUSTER_DIR)/; make cluster-down stops it"
+	@echo "make tools         build the pinned tools (Kubernetes, etcd, kwok, helm 3/4, ct) into the cache"
+	@echo "make bench         benchmarks side by side with helm and kubectl (docs/PERFORMANCE.md)"
+	@echo "make fuzz          run every fuzz target for FUZZTIME (default 2m) each"
+
+tools:
+	@hack/tools.sh all >/dev/null
+
+build:
+	go build -o bin/helm-sparkmr3 ./cmd/helm-sparkmr3
+
+cluster:
+	@hack/tools.sh cluster >/dev/null
+	@go run ./test/cluster/cmd/localcluster up --dir $(CLUSTER_DIR)
+
+cluster-down:
+	@go run ./test/cluster/cmd/localcluster down --dir $(CLUSTER_DIR)
+
+demo:
+	@hack/demo.sh
+
+test:
+	@hack/test.sh all
+
+lint:
+	@hack/test.sh lint
+
+unit:
+	@hack/test.sh unit
+
+e2e:
+	@hack/test.sh e2e
+
+bench:
+	@hack/bench.sh
+
+fuzz:
+	@hack/fuzz.sh
+
+clean:
+	rm -rf bin
