@@ -1,0 +1,112 @@
+{{/*
+Cross-field rules values.schema.json cannot express. Each failure names the value key, what is
+wrong and the fix. Included once, from configmap.yaml (always rendered).
+*/}}
+{{- define "spark-mr3.validate" -}}
+{{- $v := .Values -}}
+
+{{- /* hostAliases: valid IPs, one IP per host name. */ -}}
+{{- $hostIP := dict -}}
+{{- range $i, $a := $v.hostAliases -}}
+{{- if not (include "spark-mr3.isIP" $a.ip) -}}
+{{- fail (printf "hostAliases[%d].ip: %q is not an IPv4 or IPv6 address" $i (toString $a.ip)) -}}
+{{- end -}}
+{{- range $a.hostnames -}}
+{{- if and (hasKey $hostIP .) (ne (get $hostIP .) (toString $a.ip)) -}}
+{{- fail (printf "hostAliases[%d].hostnames: host %q maps to both %s and %s; keep one IP per host name" $i . (get $hostIP .) (toString $a.ip)) -}}
+{{- end -}}
+{{- $_ := set $hostIP . (toString $a.ip) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* drivers: unique names, not the AM Service's, sizes within limits. */ -}}
+{{- $names := dict -}}
+{{- range $d := include "spark-mr3.drivers" . | fromJsonArray -}}
+{{- $at := printf "drivers[%d] (name %s)" (int $d.index) $d.name -}}
+{{- if hasKey $names $d.name -}}
+{{- fail (printf "drivers[%d].name: %q is used by drivers[%d] too; driver names must be unique" (int $d.index) $d.name (int (get $names $d.name))) -}}
+{{- end -}}
+{{- $_ := set $names $d.name $d.index -}}
+{{- if eq $d.name $v.mr3.amService.name -}}
+{{- fail (printf "drivers[%d].name: %q is the name of the DAGAppMaster Service (mr3.amService.name); pick another driver name" (int $d.index) $d.name) -}}
+{{- end -}}
+{{- $limits := default dict (default dict $d.resources).limits -}}
+{{- with $limits.memory -}}
+{{- $mib := include "spark-mr3.memoryMiB" . -}}
+{{- if eq $mib "INVALID" -}}
+{{- fail (printf "%s: resources.limits.memory %q is not a memory quantity like 4Gi or 4096Mi" $at (toString .)) -}}
+{{- end -}}
+{{- if gt (float64 $d.memoryMb) (mulf (float64 $mib) 0.9) -}}
+{{- fail (printf "%s: memoryMb %s is above 90%% of resources.limits.memory %s (%.0f MiB); lower memoryMb or raise the limit (leave room for off-heap memory)" $at (include "spark-mr3.str" $d.memoryMb) (toString .) (float64 $mib)) -}}
+{{- end -}}
+{{- end -}}
+{{- with $limits.cpu -}}
+{{- $cores := include "spark-mr3.cpuCores" . -}}
+{{- if eq $cores "INVALID" -}}
+{{- fail (printf "%s: resources.limits.cpu %q is not a CPU quantity like 2 or 1500m" $at (toString .)) -}}
+{{- end -}}
+{{- if gt (float64 $d.cores) (float64 $cores) -}}
+{{- fail (printf "%s: cores %s is above resources.limits.cpu %s; lower cores or raise the limit" $at (include "spark-mr3.str" $d.cores) (toString .)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* DAG recovery needs a work dir PVC at mr3.am.staging-dir. */ -}}
+{{- if and $v.mr3.dagRecovery (not $v.workDir.enabled) -}}
+{{- fail "mr3.dagRecovery=true needs workDir.enabled=true: DAG recovery keeps its state in mr3.am.staging-dir (workDir.mountPath), which must be a PersistentVolumeClaim mounted in the DAGAppMaster; set workDir.enabled=true with workDir.existingClaim, workDir.storageClassName or workDir.persistentVolume.create" -}}
+{{- end -}}
+
+{{- /* Work dir PV. */ -}}
+{{- if and $v.workDir.enabled $v.workDir.persistentVolume.create -}}
+{{- if $v.workDir.existingClaim -}}
+{{- fail "workDir.persistentVolume.create=true and workDir.existingClaim are exclusive: the chart binds its PV only to the claim it creates" -}}
+{{- end -}}
+{{- if ne (len $v.workDir.persistentVolume.source) 1 -}}
+{{- fail "workDir.persistentVolume.source: give exactly one volume source for the PersistentVolume, e.g. {nfs: {server: 10.1.90.10, path: /work}}" -}}
+{{- end -}}
+{{- if and (hasKey $v.workDir.persistentVolume.source "hostPath") (not $v.workDir.allowHostPath) -}}
+{{- fail "workDir.persistentVolume.source.hostPath: hostPath volumes are refused unless workDir.allowHostPath=true (they pin data to one node and are not allowed under PodSecurity baseline/restricted)" -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* AM Service exposure. */ -}}
+{{- $s := $v.mr3.amService -}}
+{{- range $i, $ip := $s.externalIPs -}}
+{{- if not (include "spark-mr3.isIP" $ip) -}}
+{{- fail (printf "mr3.amService.externalIPs[%d]: %q is not an IP address" $i (toString $ip)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $s.loadBalancerIP (not (include "spark-mr3.isIP" $s.loadBalancerIP)) -}}
+{{- fail (printf "mr3.amService.loadBalancerIP: %q is not an IP address" (toString $s.loadBalancerIP)) -}}
+{{- end -}}
+{{- if and $s.nodePort (ne $s.type "NodePort") (ne $s.type "LoadBalancer") -}}
+{{- fail (printf "mr3.amService.nodePort is set but mr3.amService.type is %s; use type NodePort (or LoadBalancer)" $s.type) -}}
+{{- end -}}
+
+{{- /* Outside drivers. */ -}}
+{{- if $v.outsideDrivers.enabled -}}
+{{- if not $v.outsideDrivers.apiServerUrl -}}
+{{- fail "outsideDrivers.apiServerUrl is required when outsideDrivers.enabled=true (mr3.k8s.api.server.url, e.g. https://10.1.90.9:6443)" -}}
+{{- end -}}
+{{- if and (eq $s.type "NodePort") (not $s.nodePort) -}}
+{{- fail "mr3.amService.nodePort is required when outsideDrivers.enabled=true and mr3.amService.type=NodePort: it becomes mr3.k8s.am.service.port" -}}
+{{- end -}}
+{{- $addr := include "spark-mr3.amServiceAddress" . | fromJson -}}
+{{- if not $addr.host -}}
+{{- fail "outsideDrivers.amServiceHost: outside drivers need an address for the DAGAppMaster Service; set mr3.amService.externalIPs, or mr3.amService.type=LoadBalancer with loadBalancerIP, or outsideDrivers.amServiceHost (required for NodePort: a node's address)" -}}
+{{- end -}}
+{{- if and $v.outsideDrivers.amServiceHost $s.externalIPs (eq $s.type "ClusterIP") (not (has $v.outsideDrivers.amServiceHost $s.externalIPs)) -}}
+{{- fail (printf "outsideDrivers.amServiceHost %q is not one of mr3.amService.externalIPs %v; the mr3 Service only answers on those" $v.outsideDrivers.amServiceHost $s.externalIPs) -}}
+{{- end -}}
+{{- range $i, $h := $v.outsideDrivers.hosts -}}
+{{- if not (hasKey $hostIP $h) -}}
+{{- fail (printf "outsideDrivers.hosts[%d]: host %q is not in hostAliases; add {ip: <its address>, hostnames: [%s]} so executors can reach the driver (else java.net.UnknownHostException)" $i $h $h) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* Existing service accounts need names (fails inside the helper). */ -}}
+{{- range $role := list "driver" "master" "worker" -}}
+{{- $_ := include "spark-mr3.serviceAccountName" (dict "ctx" $ "role" $role) -}}
+{{- end -}}
+{{- end -}}
