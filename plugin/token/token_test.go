@@ -1,0 +1,108 @@
+package token
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+func TestGenerateIsRandomPositiveAndDeterministicPerSource(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		tok, err := Generate(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.Timestamp < MinTimestamp || tok.Timestamp > MaxTimestamp {
+			t.Fatalf("timestamp %d outside [%d,%d]", tok.Timestamp, MinTimestamp, MaxTimestamp)
+		}
+		if err := tok.Validate("test"); err != nil {
+			t.Fatal(err)
+		}
+		if seen[tok.Key] {
+			t.Fatalf("duplicate key after %d draws", len(seen))
+		}
+		seen[tok.Key] = true
+	}
+	a, _ := Generate(bytes.NewReader(bytes.Repeat([]byte{7}, 64)))
+	b, _ := Generate(bytes.NewReader(bytes.Repeat([]byte{7}, 64)))
+	if a != b {
+		t.Fatalf("same random source gave %v and %v", a, b)
+	}
+}
+
+func TestStringNeverShowsTheKey(t *testing.T) {
+	tok := Token{Key: "e07c35ca-1a2c-4d97-9037-9fb84de5f7c4", Timestamp: 29526}
+	if s := tok.String(); strings.Contains(s, tok.Key) || !strings.Contains(s, "29526") {
+		t.Fatalf("String() = %q", s)
+	}
+	if tok.ApplicationID() != "application_29526_0000" {
+		t.Fatal(tok.ApplicationID())
+	}
+}
+
+func TestFromValues(t *testing.T) {
+	cases := []struct {
+		name    string
+		vals    map[string]any
+		pinned  bool
+		wantErr string
+	}{
+		{"absent", map[string]any{}, false, ""},
+		{"empty strings", map[string]any{"token": map[string]any{"clientToAMTokenKey": "", "applicationIdTimestamp": ""}}, false, ""},
+		{"pinned string ts", map[string]any{"token": map[string]any{"clientToAMTokenKey": "k", "applicationIdTimestamp": "42"}}, true, ""},
+		{"pinned float ts", map[string]any{"token": map[string]any{"clientToAMTokenKey": "k", "applicationIdTimestamp": float64(42)}}, true, ""},
+		{"half pinned", map[string]any{"token": map[string]any{"clientToAMTokenKey": "k"}}, false, "pin both"},
+		{"bad ts", map[string]any{"token": map[string]any{"clientToAMTokenKey": "k", "applicationIdTimestamp": "x1"}}, false, "token.applicationIdTimestamp"},
+		{"negative ts", map[string]any{"token": map[string]any{"clientToAMTokenKey": "k", "applicationIdTimestamp": "-3"}}, true, "positive"},
+		{"key with space", map[string]any{"token": map[string]any{"clientToAMTokenKey": "a b", "applicationIdTimestamp": "3"}}, true, "without spaces"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, pinned, err := FromValues(c.vals)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || pinned != c.pinned {
+				t.Fatalf("pinned=%v err=%v, want pinned=%v", pinned, err, c.pinned)
+			}
+		})
+	}
+}
+
+func TestValuesRoundTrip(t *testing.T) {
+	tok := Token{Key: "k-1", Timestamp: 1234}
+	got, pinned, err := FromValues(tok.Values())
+	if err != nil || !pinned || got != tok {
+		t.Fatalf("got %v %v %v", got, pinned, err)
+	}
+}
+
+func TestFind(t *testing.T) {
+	ctx := context.Background()
+	cs := fake.NewClientset(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "r1-token", Namespace: "ns"},
+		Data:       map[string][]byte{KeyToken: []byte("abc"), KeyTimestamp: []byte("777")},
+	}, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "bad-token", Namespace: "ns"},
+		Data:       map[string][]byte{KeyToken: []byte("abc"), KeyTimestamp: []byte("soon")},
+	})
+	tok, found, err := Find(ctx, cs, "ns", "r1")
+	if err != nil || !found || tok != (Token{Key: "abc", Timestamp: 777}) {
+		t.Fatalf("Find r1: %v %v %v", tok, found, err)
+	}
+	if _, found, err := Find(ctx, cs, "ns", "none"); found || err != nil {
+		t.Fatalf("Find none: found=%v err=%v", found, err)
+	}
+	if _, _, err := Find(ctx, cs, "ns", "bad"); err == nil || !strings.Contains(err.Error(), "Secret ns/bad-token") {
+		t.Fatalf("Find bad: %v", err)
+	}
+}
