@@ -105,6 +105,18 @@ wrong and the fix. Included once, from configmap.yaml (always rendered).
 {{- end -}}
 {{- end -}}
 
+{{- /* env.sh variable names and master label keys (schema propertyNames errors point at the wrong path). */ -}}
+{{- range $k, $_ := $v.envSh.vars -}}
+{{- if not (regexMatch `^[A-Za-z_][A-Za-z0-9_]*$` $k) -}}
+{{- fail (printf "envSh.vars.%s: not a shell variable name (letters, digits, _; not starting with a digit)" $k) -}}
+{{- end -}}
+{{- end -}}
+{{- range $k, $_ := $v.mr3.masterLabels -}}
+{{- if not (regexMatch `^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$` $k) -}}
+{{- fail (printf "mr3.masterLabels.%s: not a Kubernetes label key" $k) -}}
+{{- end -}}
+{{- end -}}
+
 {{- /* Existing service accounts need names (fails inside the helper). */ -}}
 {{- range $role := list "driver" "master" "worker" -}}
 {{- $_ := include "spark-mr3.serviceAccountName" (dict "ctx" $ "role" $role) -}}

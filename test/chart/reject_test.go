@@ -1,0 +1,156 @@
+package chart_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRejectsBadValues: each bad value fails `helm install/template` with an error that names
+// the offending key. Schema violations come from values.schema.json, cross-field rules from
+// template `fail` (templates/_validate.tpl, secret-token.yaml).
+func TestRejectsBadValues(t *testing.T) {
+	driver := func(kv ...any) map[string]any {
+		d := map[string]any{"name": "spark1"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			d[kv[i].(string)] = kv[i+1]
+		}
+		return d
+	}
+	drivers := func(ds ...map[string]any) map[string]any {
+		list := make([]any, len(ds))
+		for i, d := range ds {
+			list[i] = d
+		}
+		return map[string]any{"drivers": list}
+	}
+	limits := func(cpu, mem string) map[string]any {
+		return map[string]any{"limits": map[string]any{"cpu": cpu, "memory": mem}}
+	}
+	alias := func(ip string, hosts ...string) map[string]any {
+		hs := make([]any, len(hosts))
+		for i, h := range hosts {
+			hs[i] = h
+		}
+		return map[string]any{"ip": ip, "hostnames": hs}
+	}
+	outside := map[string]any{"outsideDrivers": map[string]any{
+		"enabled": true, "apiServerUrl": "https://10.1.90.9:6443"}}
+
+	cases := []struct {
+		name   string
+		values map[string]any
+		want   []string // every one must appear in the error
+	}{
+		{"unknown top-level key", map[string]any{"driver": []any{}}, []string{"driver"}},
+		{"unknown nested key", map[string]any{"shuffle": map[string]any{"ports": 7337}}, []string{"shuffle", "ports"}},
+		{"wrong type: port as string", map[string]any{"shuffle": map[string]any{"port": "7337"}}, []string{"shuffle", "port"}},
+		{"wrong type: drivers not a list", map[string]any{"drivers": map[string]any{"name": "spark1"}}, []string{"drivers"}},
+		{"wrong type: dagRecovery", map[string]any{"mr3": map[string]any{"dagRecovery": "yes"}}, []string{"dagRecovery"}},
+		{"driver name upper case", drivers(driver("name", "Spark1")), []string{"drivers", "name"}},
+		{"driver name with underscore", drivers(driver("name", "spark_1")), []string{"drivers", "name"}},
+		{"driver name mr3", drivers(driver("name", "mr3")), []string{"drivers", "name"}},
+		{"driver name equal to the AM Service", map[string]any{
+			"mr3":     map[string]any{"amService": map[string]any{"name": "am"}},
+			"drivers": []any{map[string]any{"name": "am"}}}, []string{"drivers[0].name", "mr3.amService.name"}},
+		{"duplicate driver names", drivers(driver(), driver("name", "spark2"), driver()), []string{"drivers[2].name", "spark1"}},
+		{"driver without name", drivers(map[string]any{"cores": 1}), []string{"drivers", "name"}},
+		{"zero memory", drivers(driver("memoryMb", 0)), []string{"memoryMb"}},
+		{"negative cores", drivers(driver("cores", -1)), []string{"cores"}},
+		{"fractional cores", drivers(driver("cores", 1.5)), []string{"cores"}},
+		{"memory above 90% of the limit", drivers(driver("memoryMb", 4000, "resources", limits("1", "4Gi"))), []string{"memoryMb", "resources.limits.memory"}},
+		{"cores above the CPU limit", drivers(driver("cores", 2, "resources", limits("1500m", "4Gi"))), []string{"cores", "resources.limits.cpu"}},
+		{"malformed memory limit", drivers(driver("resources", limits("1", "4 GB"))), []string{"memory"}},
+		{"malformed host alias IP", map[string]any{"hostAliases": []any{alias("10.1.90.300", "gold0")}}, []string{"hostAliases[0].ip"}},
+		{"host alias IP not an address", map[string]any{"hostAliases": []any{alias("gold0", "gold0")}}, []string{"hostAliases[0].ip"}},
+		{"host with two IPs", map[string]any{"hostAliases": []any{alias("10.1.90.9", "gold0"), alias("10.1.90.8", "gold0")}}, []string{"hostAliases[1].hostnames", "gold0"}},
+		{"host alias without hostnames", map[string]any{"hostAliases": []any{map[string]any{"ip": "10.1.90.9"}}}, []string{"hostAliases", "hostnames"}},
+		{"recovery without storage", map[string]any{"mr3": map[string]any{"dagRecovery": true}}, []string{"mr3.dagRecovery", "workDir.enabled"}},
+		{"outside without API server", map[string]any{"outsideDrivers": map[string]any{"enabled": true}}, []string{"outsideDrivers.apiServerUrl"}},
+		{"outside without an address", outside, []string{"outsideDrivers.amServiceHost"}},
+		{"outside NodePort without nodePort", map[string]any{
+			"outsideDrivers": map[string]any{"enabled": true, "apiServerUrl": "https://k:6443", "amServiceHost": "10.1.90.9"},
+			"mr3":            map[string]any{"amService": map[string]any{"type": "NodePort"}}}, []string{"mr3.amService.nodePort"}},
+		{"outside host not in hostAliases", map[string]any{
+			"outsideDrivers": map[string]any{"enabled": true, "apiServerUrl": "https://k:6443", "hosts": []any{"gold0"}},
+			"mr3":            map[string]any{"amService": map[string]any{"externalIPs": []any{"10.1.90.10"}}}}, []string{"outsideDrivers.hosts[0]", "hostAliases"}},
+		{"externalIP malformed", map[string]any{"mr3": map[string]any{"amService": map[string]any{"externalIPs": []any{"1.2.3"}}}}, []string{"mr3.amService.externalIPs[0]"}},
+		{"bad token pin: timestamp zero", map[string]any{"token": map[string]any{"applicationIdTimestamp": 0}}, []string{"applicationIdTimestamp"}},
+		{"bad token pin: timestamp negative", map[string]any{"token": map[string]any{"applicationIdTimestamp": -5}}, []string{"applicationIdTimestamp"}},
+		{"bad token pin: timestamp not a number", map[string]any{"token": map[string]any{"applicationIdTimestamp": "12ab"}}, []string{"applicationIdTimestamp"}},
+		{"bad token pin: blank key", map[string]any{"token": map[string]any{"clientToAMTokenKey": "   "}}, []string{"clientToAMTokenKey"}},
+		{"bad token pin: key not a string", map[string]any{"token": map[string]any{"clientToAMTokenKey": 42}}, []string{"clientToAMTokenKey"}},
+		{"shuffle mode unknown", map[string]any{"shuffle": map[string]any{"mode": "yarn"}}, []string{"shuffle", "mode"}},
+		{"derived key in mr3.extraProperties", map[string]any{"mr3": map[string]any{"extraProperties": map[string]any{"mr3.k8s.shuffle.process.ports": 7338}}}, []string{"mr3.extraProperties.mr3.k8s.shuffle.process.ports"}},
+		{"derived key in spark.extraProperties", map[string]any{"spark": map[string]any{"extraProperties": map[string]any{"spark.shuffle.service.port": 7338}}}, []string{"spark.extraProperties.spark.shuffle.service.port"}},
+		{"existing SA without name", map[string]any{"serviceAccount": map[string]any{"driver": map[string]any{"create": false}}}, []string{"serviceAccount.driver.name"}},
+		{"hostPath PV without opt-in", map[string]any{"workDir": map[string]any{"enabled": true, "persistentVolume": map[string]any{
+			"create": true, "source": map[string]any{"hostPath": map[string]any{"path": "/x"}}}}}, []string{"workDir.persistentVolume.source.hostPath", "allowHostPath"}},
+		{"local dir not absolute", map[string]any{"localDirs": map[string]any{"paths": []any{"data"}}}, []string{"localDirs", "paths"}},
+		{"env.sh variable name", map[string]any{"envSh": map[string]any{"vars": map[string]any{"AWS-KEY": "x"}}}, []string{"envSh", "vars"}},
+	}
+	if len(cases) < 15 {
+		t.Fatalf("want at least 15 cases, have %d", len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := render(t, renderOpts{}, pinnedToken, tc.values)
+			if err == nil {
+				t.Fatalf("values %v rendered without error; want a failure naming %q", tc.values, tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not name %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestAcceptsGoodEdgeValues guards against rules that are too strict.
+func TestAcceptsGoodEdgeValues(t *testing.T) {
+	cases := []struct {
+		name   string
+		values map[string]any
+	}{
+		{"memory exactly 90% of the limit", map[string]any{"drivers": []any{map[string]any{"name": "a", "memoryMb": 3686,
+			"resources": map[string]any{"limits": map[string]any{"cpu": "1", "memory": "4Gi"}}}}}},
+		{"cores equal to a millicore limit", map[string]any{"drivers": []any{map[string]any{"name": "a", "cores": 2,
+			"resources": map[string]any{"limits": map[string]any{"cpu": "2000m", "memory": "4096Mi"}}}}}},
+		{"no limits at all", map[string]any{"drivers": []any{map[string]any{"name": "a", "resources": map[string]any{}}}}},
+		{"no drivers (outside only)", map[string]any{"drivers": []any{},
+			"outsideDrivers": map[string]any{"enabled": true, "apiServerUrl": "https://k:6443", "amServiceHost": "10.1.90.10"},
+			"mr3":            map[string]any{"amService": map[string]any{"type": "LoadBalancer"}}}},
+		{"IPv6 host alias", map[string]any{"hostAliases": []any{map[string]any{"ip": "fd00::10", "hostnames": []any{"gold0"}}}}},
+		{"same host twice with the same IP", map[string]any{"hostAliases": []any{
+			map[string]any{"ip": "10.0.0.1", "hostnames": []any{"a"}}, map[string]any{"ip": "10.0.0.1", "hostnames": []any{"a"}}}}},
+		{"timestamp as integer", map[string]any{"token": map[string]any{"applicationIdTimestamp": 12345678}}},
+		{"NodePort with nodePort", map[string]any{
+			"outsideDrivers": map[string]any{"enabled": true, "apiServerUrl": "https://k:6443", "amServiceHost": "10.1.90.9"},
+			"mr3":            map[string]any{"amService": map[string]any{"type": "NodePort", "nodePort": 30862}}}},
+		{"existing SAs and claim", map[string]any{
+			"serviceAccount": map[string]any{"driver": map[string]any{"create": false, "name": "spark"}},
+			"mr3":            map[string]any{"dagRecovery": true},
+			"workDir":        map[string]any{"enabled": true, "existingClaim": "workdir-pvc"}}},
+		{"persistentVolumeClaim local dirs", map[string]any{"localDirs": map[string]any{"type": "persistentVolumeClaim", "storageClassName": "fast"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := render(t, renderOpts{}, pinnedToken, tc.values); err != nil {
+				t.Fatalf("values %v: %v", tc.values, err)
+			}
+		})
+	}
+}
+
+// TestErrorMessages shows what users read for a few failures (go test -v -run TestErrorMessages).
+func TestErrorMessages(t *testing.T) {
+	for _, v := range []map[string]any{
+		{"drivers": []any{map[string]any{"name": "Spark1"}}},
+		{"drivers": []any{map[string]any{"name": "a", "memoryMb": 4000}}},
+		{"mr3": map[string]any{"dagRecovery": true}},
+		{"bogus": 1},
+	} {
+		_, err := render(t, renderOpts{}, pinnedToken, v)
+		t.Logf("%v\n  -> %v", v, err)
+	}
+}
