@@ -89,9 +89,9 @@ func TestHelmTestChecksCanFail(t *testing.T) {
 	})
 
 	breaks := []struct {
-		name  string
+		name   string
 		break_ func(*fakePod)
-		want  string
+		want   string
 	}{
 		{"token key missing", func(p *fakePod) { delete(p.env, "CLIENT_TO_AM_TOKEN_KEY") }, "FAIL Secret demo-token has CLIENT_TO_AM_TOKEN_KEY"},
 		{"timestamp zero", func(p *fakePod) { p.env["MR3_APPLICATION_ID_TIMESTAMP"] = "0" }, "FAIL Secret demo-token has a positive"},
