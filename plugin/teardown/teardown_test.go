@@ -1,0 +1,422 @@
+package teardown
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	kubefake "helm.sh/helm/v3/pkg/kube/fake"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
+)
+
+const ns = "spark"
+
+var master = map[string]string{"sparkmr3_app": "mr3"}
+
+// world is a fake cluster plus helm's in-memory release storage.
+type world struct {
+	client *fake.Clientset
+	helm   *action.Configuration
+	out    bytes.Buffer
+}
+
+func newWorld(t *testing.T, objs ...runtime.Object) *world {
+	t.Helper()
+	w := &world{client: fake.NewClientset(objs...)}
+	// The fake tracker does not implement DeleteCollection; do what the API server does.
+	w.client.PrependReactor("delete-collection", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		dc := a.(k8stesting.DeleteCollectionAction)
+		sel, err := labels.Parse(dc.GetListRestrictions().Labels.String())
+		if err != nil {
+			return true, nil, err
+		}
+		gvk := kindFor(a.GetResource())
+		list, err := w.client.Tracker().List(a.GetResource(), gvk, a.GetNamespace())
+		if err != nil {
+			return true, nil, err
+		}
+		items, _ := metaItems(list)
+		for _, it := range items {
+			if sel.Matches(labels.Set(it.GetLabels())) {
+				_ = w.client.Tracker().Delete(a.GetResource(), a.GetNamespace(), it.GetName())
+			}
+		}
+		return true, nil, nil
+	})
+	mem := driver.NewMemory()
+	mem.SetNamespace(ns)
+	w.helm = &action.Configuration{Releases: storage.Init(mem), KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard}, Log: func(string, ...any) {}}
+	return w
+}
+
+func kindFor(gvr schema.GroupVersionResource) schema.GroupVersionKind {
+	kinds := map[string]string{"pods": "Pod", "statefulsets": "StatefulSet", "persistentvolumeclaims": "PersistentVolumeClaim", "services": "Service"}
+	return gvr.GroupVersion().WithKind(kinds[gvr.Resource])
+}
+
+func metaItems(list runtime.Object) ([]metav1.Object, error) {
+	var out []metav1.Object
+	switch l := list.(type) {
+	case *corev1.PodList:
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	case *appsv1.StatefulSetList:
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	case *corev1.PersistentVolumeClaimList:
+		for i := range l.Items {
+			out = append(out, &l.Items[i])
+		}
+	default:
+		return nil, fmt.Errorf("unexpected list %T", list)
+	}
+	return out, nil
+}
+
+func (w *world) install(t *testing.T, name, ts string) {
+	t.Helper()
+	manifest := fmt.Sprintf(`---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: %[1]s-token
+  labels: {app.kubernetes.io/component: token}
+stringData:
+  MR3_APPLICATION_ID_TIMESTAMP: "%[2]s"
+`, name, ts)
+	rel := &release.Release{Name: name, Namespace: ns, Version: 1, Manifest: manifest,
+		Info:  &release.Info{Status: release.StatusDeployed},
+		Chart: &chart.Chart{Metadata: &chart.Metadata{Name: "spark-mr3", Version: "0.1.0"}}}
+	if err := w.helm.Releases.Create(rel); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) options() *Options {
+	return &Options{Namespace: ns, Release: "a", Client: w.client, Helm: w.helm, Out: &w.out,
+		Timeout: 20 * time.Second, WorkerTimeout: 20 * time.Second}
+}
+
+// releaseObjects are release "a": token, conf, 2 drivers, cluster-scoped objects, PV/PVC, and
+// what MR3 made: AM Deployment and Pod, 3 workers and the 4 ConfigMaps/Services.
+func releaseObjects(name, ts string, workers int) []runtime.Object {
+	am := tf.AMDeployment(ns, name, ts, master)
+	objs := []runtime.Object{tf.TokenSecret(ns, name, name, ts), tf.ConfConfigMap(ns, name, name, "sparkmr3_app=mr3"), am, tf.AMPod(am)}
+	for i := 1; i <= workers; i++ {
+		objs = append(objs, tf.WorkerPod(ns, "ab12", i, name, nil))
+	}
+	for _, d := range []string{name + "-spark1", name + "-spark2"} {
+		l := tf.ReleaseLabels(name, "driver")
+		objs = append(objs,
+			&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: d, Namespace: ns, Labels: l}},
+			tf.DriverPod(ns, name, d),
+			&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: d, Namespace: ns, Labels: l}})
+	}
+	helmed := func(n, component string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: n, Labels: tf.ReleaseLabels(name, component),
+			Annotations: map[string]string{annoReleaseName: name, annoReleaseNamespace: ns}}
+	}
+	objs = append(objs,
+		&rbacv1.ClusterRole{ObjectMeta: helmed(ns+"-"+name+"-node-reader", "rbac")},
+		&rbacv1.ClusterRoleBinding{ObjectMeta: helmed(ns+"-"+name+"-node-reader-driver", "rbac")},
+		&corev1.PersistentVolume{ObjectMeta: helmed(ns+"-"+name+"-workdir", componentWorkdir)},
+	)
+	pvc := helmed(name+"-workdir", componentWorkdir)
+	pvc.Namespace = ns
+	objs = append(objs, &corev1.PersistentVolumeClaim{ObjectMeta: pvc})
+	return append(objs, tf.MR3ConfigMapsAndServices(ns, ts)...)
+}
+
+// amRemovesWorkers makes a Deployment delete behave like MR3: the DAGAppMaster deletes its
+// ContainerWorkers and then its own Pod goes.
+func (w *world) amRemovesWorkers() {
+	w.client.PrependReactor("delete", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		name := a.(k8stesting.DeleteAction).GetName()
+		pods, _ := w.client.Tracker().List(corev1.SchemeGroupVersion.WithResource("pods"), corev1.SchemeGroupVersion.WithKind("Pod"), ns)
+		for _, p := range pods.(*corev1.PodList).Items {
+			if p.Labels[mr3runtime.LabelPodRole] == mr3runtime.RoleContainer || strings.HasPrefix(p.Name, name+"-") {
+				_ = w.client.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("pods"), ns, p.Name)
+			}
+		}
+		return false, nil, nil
+	})
+}
+
+func (w *world) exists(t *testing.T, kind, name string) bool {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	switch kind {
+	case "pod":
+		_, err = w.client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	case "deployment":
+		_, err = w.client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+	case "statefulset":
+		_, err = w.client.AppsV1().StatefulSets(ns).Get(ctx, name, metav1.GetOptions{})
+	case "configmap":
+		_, err = w.client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+	case "service":
+		_, err = w.client.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+	case "clusterrole":
+		_, err = w.client.RbacV1().ClusterRoles().Get(ctx, name, metav1.GetOptions{})
+	case "clusterrolebinding":
+		_, err = w.client.RbacV1().ClusterRoleBindings().Get(ctx, name, metav1.GetOptions{})
+	case "persistentvolume":
+		_, err = w.client.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+	case "persistentvolumeclaim":
+		_, err = w.client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
+	default:
+		t.Fatalf("kind %s", kind)
+	}
+	if err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+var mr3Made = []string{"deployment/mr3master-spark-1234-0", "pod/mr3master-spark-1234-0-5d8f7c9b4-x2x7q",
+	"pod/mr3executor-ab12-1", "pod/mr3executor-ab12-2", "pod/mr3executor-ab12-3",
+	"configmap/mr3conf-configmap-master", "configmap/mr3conf-configmap-worker", "service/service-master-1234-0", "service/service-worker"}
+
+var releaseMade = []string{"statefulset/a-spark1", "statefulset/a-spark2", "pod/a-spark1-0", "pod/a-spark2-0", "service/a-spark1", "service/a-spark2",
+	"clusterrole/spark-a-node-reader", "clusterrolebinding/spark-a-node-reader-driver"}
+
+var data = []string{"persistentvolume/spark-a-workdir", "persistentvolumeclaim/a-workdir"}
+
+func (w *world) assertGone(t *testing.T, objs ...string) {
+	t.Helper()
+	for _, o := range objs {
+		kind, name, _ := strings.Cut(o, "/")
+		if w.exists(t, kind, name) {
+			t.Errorf("%s still exists", o)
+		}
+	}
+}
+
+func (w *world) assertPresent(t *testing.T, objs ...string) {
+	t.Helper()
+	for _, o := range objs {
+		kind, name, _ := strings.Cut(o, "/")
+		if !w.exists(t, kind, name) {
+			t.Errorf("%s was deleted", o)
+		}
+	}
+}
+
+// step is the index of the first action matching verb, resource and (optional) name.
+func (w *world) step(t *testing.T, verb, resource, name string) int {
+	t.Helper()
+	for i, a := range w.client.Actions() {
+		if a.GetVerb() != verb || a.GetResource().Resource != resource {
+			continue
+		}
+		if d, ok := a.(k8stesting.DeleteAction); ok && name != "" && d.GetName() != name {
+			continue
+		}
+		return i
+	}
+	t.Fatalf("no %s %s %s", verb, resource, name)
+	return -1
+}
+
+func TestTeardownOrderAndCompleteness(t *testing.T) {
+	w := newWorld(t, releaseObjects("a", "1234", 3)...)
+	w.install(t, "a", "1234")
+	w.amRemovesWorkers()
+	res, err := w.options().Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, mr3Made...)
+	w.assertGone(t, releaseMade...)
+	w.assertGone(t, data...)
+	if !res.Uninstalled || len(res.ForcedPods) != 0 {
+		t.Errorf("result %+v", res)
+	}
+	if _, err := w.helm.Releases.History("a"); !errors.Is(err, driver.ErrReleaseNotFound) {
+		t.Errorf("helm record still there: %v", err)
+	}
+	am := w.step(t, "delete", "deployments", "mr3master-spark-1234-0")
+	drivers := w.step(t, "delete-collection", "statefulsets", "")
+	cm := w.step(t, "delete", "configmaps", "mr3conf-configmap-master")
+	cr := w.step(t, "delete", "clusterroles", "")
+	if !(am < drivers && drivers < cm && cm < cr) {
+		t.Errorf("order: AM %d, drivers %d, MR3 configmaps %d, cluster roles %d", am, drivers, cm, cr)
+	}
+	// Never a delete by mr3-pod-role=master-role.
+	for _, a := range w.client.Actions() {
+		if dc, ok := a.(k8stesting.DeleteCollectionActionImpl); ok && strings.Contains(dc.GetListRestrictions().Labels.String(), "master-role") {
+			t.Errorf("delete-collection by %s", dc.GetListRestrictions().Labels)
+		}
+	}
+	if strings.Contains(w.out.String(), "00000000-test-token") {
+		t.Error("token printed")
+	}
+}
+
+func TestTeardownForcesWorkersAfterTimeout(t *testing.T) {
+	w := newWorld(t, releaseObjects("a", "1234", 3)...)
+	w.install(t, "a", "1234")
+	o := w.options()
+	o.WorkerTimeout = 100 * time.Millisecond
+	res, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, mr3Made...)
+	if got := strings.Join(res.ForcedPods, " "); got != "mr3executor-ab12-1 mr3executor-ab12-2 mr3executor-ab12-3 mr3master-spark-1234-0-5d8f7c9b4-x2x7q" {
+		t.Errorf("forced %q", got)
+	}
+	sawCollection := false
+	for _, a := range w.client.Actions() {
+		if dc, ok := a.(k8stesting.DeleteCollectionActionImpl); ok && a.GetResource().Resource == "pods" && strings.Contains(dc.GetListRestrictions().Labels.String(), "container-role") {
+			sawCollection = true
+			if g := dc.GetDeleteOptions().GracePeriodSeconds; g == nil || *g != 0 {
+				t.Errorf("workers deleted with grace %v", g)
+			}
+		}
+	}
+	if !sawCollection {
+		t.Error("workers were not deleted as one collection")
+	}
+}
+
+func TestTeardownKeepData(t *testing.T) {
+	w := newWorld(t, releaseObjects("a", "1234", 1)...)
+	w.install(t, "a", "1234")
+	w.amRemovesWorkers()
+	o := w.options()
+	o.KeepData = true
+	res, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.assertPresent(t, data...)
+	w.assertGone(t, releaseMade...)
+	if got := strings.Join(res.Plan.Kept, " "); got != strings.Join(data, " ") {
+		t.Errorf("kept %q", got)
+	}
+}
+
+// The user ran `helm uninstall` first: no record, no token Secret, MR3's objects remain.
+func TestTeardownReleaseAlreadyUninstalled(t *testing.T) {
+	objs := releaseObjects("a", "1234", 3)[2:] // without the token Secret and conf ConfigMap
+	w := newWorld(t, objs...)
+	w.amRemovesWorkers()
+	res, err := w.options().Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, mr3Made...)
+	w.assertGone(t, data...)
+	if res.Uninstalled {
+		t.Error("claims to have uninstalled")
+	}
+	if !strings.Contains(w.out.String(), `release "a" has no Helm record in namespace "spark"`) {
+		t.Errorf("output:\n%s", w.out.String())
+	}
+}
+
+func TestTeardownNothingLeft(t *testing.T) {
+	w := newWorld(t)
+	_, err := w.options().Run(context.Background())
+	if !errors.Is(err, ErrNothingToTearDown) || !strings.Contains(err.Error(), `release "a" not found in namespace "spark"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestTeardownLeavesOtherRelease(t *testing.T) {
+	objs := releaseObjects("a", "1234", 0)
+	// Release b in the same namespace with its own timestamp and master labels, and workers
+	// tied to it by mounting b-conf. MR3's shared-name objects stay: b still needs them.
+	amB := tf.AMDeployment(ns, "b", "777", map[string]string{"sparkmr3_app": "mr3-b"})
+	objs = append(objs, tf.TokenSecret(ns, "b", "b", "777"), tf.ConfConfigMap(ns, "b", "b", "sparkmr3_app=mr3-b"),
+		amB, tf.AMPod(amB), tf.WorkerPod(ns, "cd34", 1, "b", nil), tf.WorkerPod(ns, "cd34", 2, "b", nil),
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "service-master-777-0", Namespace: ns}})
+	w := newWorld(t, objs...)
+	w.install(t, "a", "1234")
+	w.install(t, "b", "777")
+	o := w.options()
+	o.WorkerTimeout = 50 * time.Millisecond
+	res, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, "deployment/mr3master-spark-1234-0", "service/service-master-1234-0")
+	w.assertPresent(t, "deployment/mr3master-spark-777-0", "pod/mr3master-spark-777-0-5d8f7c9b4-x2x7q",
+		"pod/mr3executor-cd34-1", "pod/mr3executor-cd34-2", "service/service-master-777-0",
+		"configmap/mr3conf-configmap-master", "configmap/mr3conf-configmap-worker", "service/service-worker")
+	if !strings.Contains(res.Plan.Summary(), "Left alone (not tied to this release)") {
+		t.Errorf("summary:\n%s", res.Plan.Summary())
+	}
+	if _, err := w.helm.Releases.History("b"); err != nil {
+		t.Errorf("release b: %v", err)
+	}
+}
+
+func TestTeardownInterruptedThenRerun(t *testing.T) {
+	w := newWorld(t, releaseObjects("a", "1234", 3)...)
+	w.install(t, "a", "1234")
+	ctx, cancel := context.WithCancel(context.Background())
+	// Interrupt right after the AM Deployment is deleted, while waiting for the workers.
+	w.client.PrependReactor("delete", "deployments", func(k8stesting.Action) (bool, runtime.Object, error) {
+		cancel()
+		return false, nil, nil
+	})
+	if _, err := w.options().Run(ctx); err == nil {
+		t.Fatal("interrupted teardown succeeded")
+	}
+	w.assertPresent(t, "pod/mr3executor-ab12-1", "statefulset/a-spark1")
+	o := w.options()
+	o.WorkerTimeout = 50 * time.Millisecond
+	if _, err := o.Run(context.Background()); err != nil {
+		t.Fatalf("re-run: %v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, mr3Made...)
+	w.assertGone(t, releaseMade...)
+}
+
+func TestTeardownNotConfirmed(t *testing.T) {
+	w := newWorld(t, releaseObjects("a", "1234", 1)...)
+	w.install(t, "a", "1234")
+	o := w.options()
+	var shown string
+	o.Confirm = func(p *Plan) (bool, error) { shown = p.Summary(); return false, nil }
+	if _, err := o.Run(context.Background()); !errors.Is(err, ErrNotConfirmed) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, a := range w.client.Actions() {
+		if strings.HasPrefix(a.GetVerb(), "delete") {
+			t.Errorf("deleted before confirmation: %v", a)
+		}
+	}
+	for _, want := range []string{`Release "a" in namespace "spark" (revision 1, deployed)`, "deployment/mr3master-spark-1234-0", "statefulset/a-spark1", "clusterrole/spark-a-node-reader"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("plan lacks %q:\n%s", want, shown)
+		}
+	}
+}
