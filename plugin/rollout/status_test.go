@@ -1,0 +1,138 @@
+package rollout
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestPodState(t *testing.T) {
+	now := metav1.Now()
+	set := driverSet("d")
+	tests := []struct {
+		name   string
+		set    *appsv1.StatefulSet
+		pod    func() *corev1.Pod
+		ready  bool
+		reason string
+	}{
+		{"ready", set, func() *corev1.Pod { return driverPod("d", true) }, true, "Ready"},
+		{"not created", set, func() *corev1.Pod { return nil }, false, "NotCreated"},
+		{"pending", set, func() *corev1.Pod { return driverPod("d", false) }, false, "Pending"},
+		{"unschedulable", set, func() *corev1.Pod {
+			p := driverPod("d", false)
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable"}}
+			return p
+		}, false, "Unschedulable"},
+		{"image pull backoff", set, func() *corev1.Pod {
+			p := driverPod("d", false)
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: DriverContainer,
+				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "pull access denied"}}}}
+			return p
+		}, false, "ImagePullBackOff"},
+		{"crash loop while phase Running", set, func() *corev1.Pod {
+			p := driverPod("d", true)
+			p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+			p.Status.ContainerStatuses[0].RestartCount = 3
+			return p
+		}, false, "CrashLoopBackOff"},
+		{"failed pod (kstatus would call it Current)", set, func() *corev1.Pod {
+			p := driverPod("d", false)
+			p.Status.Phase = corev1.PodFailed
+			return p
+		}, false, "Failed"},
+		{"terminating", set, func() *corev1.Pod {
+			p := driverPod("d", true)
+			p.DeletionTimestamp = &now
+			return p
+		}, false, "Terminating"},
+		{"running, not ready", set, func() *corev1.Pod {
+			p := driverPod("d", true)
+			p.Status.Conditions[1] = corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "ContainersNotReady"}
+			return p
+		}, false, "ContainersNotReady"},
+		{"old revision", func() *appsv1.StatefulSet {
+			s := driverSet("d")
+			s.Status.UpdateRevision = "d-new"
+			return s
+		}(), func() *corev1.Pod {
+			p := driverPod("d", true)
+			p.Labels[appsv1.ControllerRevisionHashLabelKey] = "d-old"
+			return p
+		}, false, "OldRevision"},
+		{"generation not observed", func() *appsv1.StatefulSet {
+			s := driverSet("d")
+			s.Generation, s.Status.ObservedGeneration = 2, 1
+			return s
+		}(), func() *corev1.Pod { return driverPod("d", true) }, false, "RolloutPending"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := podState(tc.set, tc.pod())
+			if st.Ready != tc.ready || st.Reason != tc.reason {
+				t.Fatalf("got %v ready=%v, want reason %s ready=%v", st, st.Ready, tc.reason, tc.ready)
+			}
+		})
+	}
+}
+
+func TestEvaluateAnyDriverWhenUnnamed(t *testing.T) {
+	s := newSnapshot()
+	for _, o := range releaseObjects() {
+		s.put(o)
+	}
+	s.put(driverSet("a"))
+	s.put(driverSet("b"))
+	s.put(driverPod("a", false))
+	s.put(driverPod("b", true))
+	ev, err := evaluate(Target{Namespace: ns, Release: release}, s)
+	if err != nil || ev.ready == nil {
+		t.Fatalf("unnamed target with one ready driver should be ready: %v %+v", err, ev.states)
+	}
+	ev, _ = evaluate(Target{Namespace: ns, Release: release, Driver: "a"}, s)
+	if ev.ready != nil {
+		t.Fatal("driver a is not ready")
+	}
+	if len(ev.states) != 4 || ev.states[0].Name != "a-0" {
+		t.Fatalf("named target shows only its driver: %+v", ev.states)
+	}
+}
+
+func TestEvaluateTokenSecretMissingKey(t *testing.T) {
+	s := newSnapshot()
+	s.put(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x-token", Labels: labels(ComponentToken)},
+		Data: map[string][]byte{TokenKey: []byte("t")}})
+	ev, _ := evaluate(Target{Release: release, SkipDrivers: true}, s)
+	if ev.states[0].Reason != "MissingKey" || !strings.Contains(ev.states[0].Message, TimestampKey) {
+		t.Fatalf("got %+v", ev.states[0])
+	}
+}
+
+func TestPrinterLineMode(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewPrinter(&buf, false)
+	t0 := time.Unix(0, 0)
+	p.Event(Event{Time: t0, Initial: true, State: ResourceState{Kind: KindSecret, Name: "r-token", Ready: true, Reason: "Present"}})
+	p.Event(Event{Time: t0, Initial: true, State: ResourceState{Kind: KindPod, Name: "d-0", Reason: "Pending"}})
+	p.Event(Event{Time: t0.Add(1500 * time.Millisecond), State: ResourceState{Kind: KindPod, Name: "d-0", Ready: true, Reason: "Ready"}})
+	p.Event(Event{Time: t0.Add(1500 * time.Millisecond), Done: true})
+	want := "waiting: pod/d-0: Pending\n[1.5s] pod/d-0: Ready\nready after 1.5s\n"
+	if buf.String() != want {
+		t.Fatalf("got:\n%q\nwant:\n%q", buf.String(), want)
+	}
+}
+
+func TestPrinterSilentWhenReadyAtOnce(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewPrinter(&buf, true)
+	p.Event(Event{Time: time.Unix(0, 0), Initial: true, State: ResourceState{Kind: KindPod, Name: "d-0", Ready: true, Reason: "Ready"}})
+	p.Event(Event{Time: time.Unix(0, 0), Done: true})
+	if buf.Len() != 0 {
+		t.Fatalf("want no output, got %q", buf.String())
+	}
+}

@@ -1,0 +1,400 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
+	"k8s.io/utils/clock"
+)
+
+// Options tunes Wait.
+type Options struct {
+	// Timeout bounds the wait; zero waits as long as ctx allows.
+	Timeout time.Duration
+	// Clock times the wait and stamps events; nil means the real clock.
+	Clock clock.Clock
+	// Progress, when set, receives every resource's state at the first look and again each
+	// time it changes.
+	Progress func(Event)
+}
+
+// Event is a resource's new state.
+type Event struct {
+	Time  time.Time
+	State ResourceState
+	// Initial marks the states of the first look, before any watch.
+	Initial bool
+	// Done marks the last event of a wait that succeeded; State is then zero.
+	Done bool
+}
+
+// Wait returns once the target release is ready to take a job (see Target), watching its
+// objects rather than polling. The first look costs one LIST per kind (five with drivers, three
+// without), issued in parallel; when everything is ready then, that is all. Otherwise it
+// watches each kind from the LIST's resourceVersion with a RetryWatcher (which survives API
+// server restarts) and lists again when the watch expires.
+//
+// Errors: *NotReadyError when opts.Timeout passes, *UnknownDriverError when Target.Driver names
+// no driver of the release, ctx.Err() when ctx ends, else an API error.
+func Wait(ctx context.Context, client kubernetes.Interface, t Target, opts Options) (*Ready, error) {
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	start := clk.Now()
+	var timeout <-chan time.Time
+	if opts.Timeout > 0 {
+		timer := clk.NewTimer(opts.Timeout)
+		defer timer.Stop()
+		timeout = timer.C()
+	}
+	kinds := kindsFor(client, t)
+	s := newSnapshot()
+	rvs, err := firstLook(ctx, kinds, s)
+	if err != nil {
+		return nil, err
+	}
+	rep := &reporter{clock: clk, progress: opts.Progress, last: map[string]ResourceState{}}
+	ev, err := evaluate(t, s)
+	if err != nil {
+		return nil, err
+	}
+	rep.report(ev, true)
+	if ev.ready != nil {
+		ev.ready.At = clk.Now()
+		rep.done()
+		return ev.ready, nil
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	updates := make(chan update)
+	for i, k := range kinds {
+		go follow(ctx, k, rvs[i], updates)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-timeout:
+			return nil, notReady(ctx, client, t, clk.Since(start), ev)
+		case u := <-updates:
+			if u.err != nil {
+				return nil, u.err
+			}
+			u.apply(s)
+			if ev, err = evaluate(t, s); err != nil {
+				return nil, err
+			}
+			rep.report(ev, false)
+			if ev.ready != nil {
+				ev.ready.At = clk.Now()
+				ev.ready.Waited = true
+				rep.done()
+				return ev.ready, nil
+			}
+		}
+	}
+}
+
+// kindClient lists and watches one kind of the release's objects.
+type kindClient struct {
+	kind     string
+	selector string
+	list     func(context.Context, metav1.ListOptions) ([]runtime.Object, string, error)
+	watch    func(context.Context, metav1.ListOptions) (watch.Interface, error)
+}
+
+func kindsFor(c kubernetes.Interface, t Target) []kindClient {
+	ns := t.Namespace
+	var kinds []kindClient
+	if !t.SkipDrivers {
+		kinds = append(kinds,
+			kindClient{kind: KindStatefulSet, selector: t.selector(ComponentDriver),
+				list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+					l, err := c.AppsV1().StatefulSets(ns).List(ctx, o)
+					if err != nil {
+						return nil, "", err
+					}
+					objs := make([]runtime.Object, len(l.Items))
+					for i := range l.Items {
+						objs[i] = &l.Items[i]
+					}
+					return objs, l.ResourceVersion, nil
+				},
+				watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+					return c.AppsV1().StatefulSets(ns).Watch(ctx, o)
+				}},
+			kindClient{kind: KindPod, selector: t.selector(ComponentDriver),
+				list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+					l, err := c.CoreV1().Pods(ns).List(ctx, o)
+					if err != nil {
+						return nil, "", err
+					}
+					objs := make([]runtime.Object, len(l.Items))
+					for i := range l.Items {
+						objs[i] = &l.Items[i]
+					}
+					return objs, l.ResourceVersion, nil
+				},
+				watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+					return c.CoreV1().Pods(ns).Watch(ctx, o)
+				}})
+	}
+	return append(kinds,
+		kindClient{kind: KindSecret, selector: t.selector(ComponentToken),
+			list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+				l, err := c.CoreV1().Secrets(ns).List(ctx, o)
+				if err != nil {
+					return nil, "", err
+				}
+				objs := make([]runtime.Object, len(l.Items))
+				for i := range l.Items {
+					objs[i] = &l.Items[i]
+				}
+				return objs, l.ResourceVersion, nil
+			},
+			watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return c.CoreV1().Secrets(ns).Watch(ctx, o)
+			}},
+		kindClient{kind: KindConfigMap, selector: t.selector(ComponentConf),
+			list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+				l, err := c.CoreV1().ConfigMaps(ns).List(ctx, o)
+				if err != nil {
+					return nil, "", err
+				}
+				objs := make([]runtime.Object, len(l.Items))
+				for i := range l.Items {
+					objs[i] = &l.Items[i]
+				}
+				return objs, l.ResourceVersion, nil
+			},
+			watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return c.CoreV1().ConfigMaps(ns).Watch(ctx, o)
+			}},
+		kindClient{kind: KindService, selector: t.selector(ComponentAMService),
+			list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+				l, err := c.CoreV1().Services(ns).List(ctx, o)
+				if err != nil {
+					return nil, "", err
+				}
+				objs := make([]runtime.Object, len(l.Items))
+				for i := range l.Items {
+					objs[i] = &l.Items[i]
+				}
+				return objs, l.ResourceVersion, nil
+			},
+			watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return c.CoreV1().Services(ns).Watch(ctx, o)
+			}})
+}
+
+// firstLook lists every kind in parallel into s and returns each list's resourceVersion.
+func firstLook(ctx context.Context, kinds []kindClient, s *snapshot) ([]string, error) {
+	objs := make([][]runtime.Object, len(kinds))
+	rvs := make([]string, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			objs[i], rvs[i], errs[i] = k.list(ctx, metav1.ListOptions{LabelSelector: k.selector})
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("list %ss with labels %s: %w", k.kind, k.selector, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, k := range kinds {
+		s.replace(k.kind, objs[i])
+	}
+	return rvs, nil
+}
+
+// update is one change to the snapshot from a watch, or a fresh list after the watch expired.
+type update struct {
+	kind    string
+	typ     watch.EventType
+	obj     runtime.Object
+	relist  bool
+	objects []runtime.Object
+	err     error
+}
+
+func (u update) apply(s *snapshot) {
+	switch {
+	case u.relist:
+		s.replace(u.kind, u.objects)
+	case u.typ == watch.Deleted:
+		s.remove(u.obj)
+	case u.typ == watch.Added || u.typ == watch.Modified:
+		s.put(u.obj)
+	}
+}
+
+func (s *snapshot) replace(kind string, objs []runtime.Object) {
+	switch kind {
+	case KindStatefulSet:
+		s.sets = map[string]*appsv1.StatefulSet{}
+	case KindPod:
+		s.pods = map[string]*corev1.Pod{}
+	case KindSecret:
+		s.secrets = map[string]*corev1.Secret{}
+	case KindConfigMap:
+		s.confs = map[string]*corev1.ConfigMap{}
+	case KindService:
+		s.services = map[string]*corev1.Service{}
+	}
+	for _, o := range objs {
+		s.put(o)
+	}
+}
+
+func (s *snapshot) put(obj runtime.Object) {
+	switch o := obj.(type) {
+	case *appsv1.StatefulSet:
+		s.sets[o.Name] = o
+	case *corev1.Pod:
+		s.pods[o.Name] = o
+	case *corev1.Secret:
+		s.secrets[o.Name] = o
+	case *corev1.ConfigMap:
+		s.confs[o.Name] = o
+	case *corev1.Service:
+		s.services[o.Name] = o
+	}
+}
+
+func (s *snapshot) remove(obj runtime.Object) {
+	switch o := obj.(type) {
+	case *appsv1.StatefulSet:
+		delete(s.sets, o.Name)
+	case *corev1.Pod:
+		delete(s.pods, o.Name)
+	case *corev1.Secret:
+		delete(s.secrets, o.Name)
+	case *corev1.ConfigMap:
+		delete(s.confs, o.Name)
+	case *corev1.Service:
+		delete(s.services, o.Name)
+	}
+}
+
+var errRelist = errors.New("watch expired: list again")
+
+// follow watches one kind from rv and sends each change to out until ctx ends. When the watch
+// expires (410 Gone) it lists again and resumes from the new list.
+func follow(ctx context.Context, k kindClient, rv string, out chan<- update) {
+	send := func(u update) bool {
+		select {
+		case out <- u:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	backoff := wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Steps: 1 << 30, Cap: 5 * time.Second}
+	for {
+		err := watchFrom(ctx, k, rv, send)
+		if ctx.Err() != nil {
+			return
+		}
+		if !errors.Is(err, errRelist) {
+			send(update{err: err})
+			return
+		}
+		var objs []runtime.Object
+		err = wait.ExponentialBackoffWithContext(ctx, backoff, func(ctx context.Context) (bool, error) {
+			var lerr error
+			objs, rv, lerr = k.list(ctx, metav1.ListOptions{LabelSelector: k.selector})
+			// An API server that is restarting answers with errors for a while: retry those.
+			return lerr == nil, nil
+		})
+		if err != nil {
+			return // ctx ended
+		}
+		if !send(update{kind: k.kind, relist: true, objects: objs}) {
+			return
+		}
+	}
+}
+
+func watchFrom(ctx context.Context, k kindClient, rv string, send func(update) bool) error {
+	lw := &cache.ListWatch{WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+		o.LabelSelector = k.selector
+		return k.watch(ctx, o)
+	}}
+	rw, err := watchtools.NewRetryWatcherWithContext(ctx, rv, lw)
+	if err != nil {
+		return fmt.Errorf("watch %ss with labels %s: %w", k.kind, k.selector, err)
+	}
+	defer rw.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-rw.ResultChan():
+			if !ok {
+				return errRelist
+			}
+			switch e.Type {
+			case watch.Bookmark:
+				continue
+			case watch.Error:
+				err := apierrors.FromObject(e.Object)
+				if apierrors.IsGone(err) || apierrors.IsResourceExpired(err) {
+					return errRelist
+				}
+				return fmt.Errorf("watch %ss with labels %s: %w", k.kind, k.selector, err)
+			default:
+				if !send(update{kind: k.kind, typ: e.Type, obj: e.Object}) {
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// reporter turns evaluations into progress events: each resource's state once, then each change.
+type reporter struct {
+	clock    clock.PassiveClock
+	progress func(Event)
+	last     map[string]ResourceState
+}
+
+func (r *reporter) report(ev evaluation, initial bool) {
+	if r.progress == nil {
+		return
+	}
+	now := r.clock.Now()
+	for _, st := range ev.states {
+		if prev, ok := r.last[st.Key()]; ok && prev == st {
+			continue
+		}
+		r.last[st.Key()] = st
+		r.progress(Event{Time: now, State: st, Initial: initial})
+	}
+}
+
+func (r *reporter) done() {
+	if r.progress != nil {
+		r.progress(Event{Time: r.clock.Now(), Done: true})
+	}
+}
