@@ -63,6 +63,7 @@ func TestRejectsBadValues(t *testing.T) {
 		{"malformed host alias IP", map[string]any{"hostAliases": []any{alias("10.1.90.300", "gold0")}}, []string{"hostAliases[0].ip"}},
 		{"host alias IP not an address", map[string]any{"hostAliases": []any{alias("gold0", "gold0")}}, []string{"hostAliases[0].ip"}},
 		{"host with two IPs", map[string]any{"hostAliases": []any{alias("10.1.90.9", "gold0"), alias("10.1.90.8", "gold0")}}, []string{"hostAliases[1].hostnames", "gold0"}},
+		{"host alias hostname upper case", map[string]any{"hostAliases": []any{alias("10.1.90.9", "Gold0")}}, []string{"hostAliases", "hostnames"}},
 		{"host alias without hostnames", map[string]any{"hostAliases": []any{map[string]any{"ip": "10.1.90.9"}}}, []string{"hostAliases", "hostnames"}},
 		{"recovery without storage", map[string]any{"mr3": map[string]any{"dagRecovery": true}}, []string{"mr3.dagRecovery", "workDir.enabled"}},
 		{"outside without API server", map[string]any{"outsideDrivers": map[string]any{"enabled": true}}, []string{"outsideDrivers.apiServerUrl"}},
