@@ -373,6 +373,7 @@ func (f *finder) attribute() {
 		}
 	}
 
+	weak := map[string][]string{}
 	for _, p := range f.pods {
 		if p.Labels[LabelPodRole] != RoleContainer {
 			continue
@@ -381,11 +382,16 @@ func (f *finder) attribute() {
 		if ok {
 			o.WorkerPods = append(o.WorkerPods, p)
 			if why != "" {
-				o.Notes = append(o.Notes, fmt.Sprintf("pod %s: %s", p.Name, why))
+				weak[why] = append(weak[why], p.Name)
 			}
 		} else {
 			o.Unattributed = append(o.Unattributed, Unattributed{Kind: "Pod", Name: p.Name, Reason: why})
 		}
+	}
+
+	for _, why := range sortedKeys(boolKeys(weak)) {
+		sort.Strings(weak[why])
+		o.Notes = append(o.Notes, fmt.Sprintf("%d ContainerWorker pod(s) %s: %s", len(weak[why]), why, strings.Join(weak[why], ", ")))
 	}
 
 	shared := map[string]bool{}
@@ -452,7 +458,7 @@ func (f *finder) ownsWorker(p *corev1.Pod, amUIDs map[string]bool, others map[st
 		return false, "not named like an MR3 ContainerWorker"
 	}
 	if sole && (o.Timestamp != "" || len(o.AMDeployments) > 0) {
-		return true, "attributed because it is the only MR3 application in the namespace"
+		return true, "attributed to the release because it is the only MR3 application in the namespace"
 	}
 	if sole {
 		return false, "no token Secret or AM Deployment ties it to the release"
@@ -611,4 +617,12 @@ func sortObjects(o *Objects) {
 	sort.Slice(o.Unattributed, func(i, j int) bool {
 		return o.Unattributed[i].Kind+o.Unattributed[i].Name < o.Unattributed[j].Kind+o.Unattributed[j].Name
 	})
+}
+
+func boolKeys(m map[string][]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }

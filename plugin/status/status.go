@@ -1,0 +1,289 @@
+// Package status reports a spark-mr3 release as one view: the Helm release, its driver Pods,
+// and the DAGAppMaster and ContainerWorker Pods that MR3 created for it at run time (found by
+// plugin/mr3runtime). It never reads or prints the DAGAppMaster token.
+package status
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/yaml"
+
+	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+)
+
+// Output formats.
+const (
+	FormatTable = "table"
+	FormatJSON  = "json"
+	FormatYAML  = "yaml"
+)
+
+// Formats are the accepted values of -o.
+var Formats = []string{FormatTable, FormatJSON, FormatYAML}
+
+// ErrNotFound is returned (wrapped) when neither the release nor any of its objects exists.
+var ErrNotFound = errors.New("release not found")
+
+// Options say which release to report on and where to look.
+type Options struct {
+	Namespace string
+	Release   string
+	Client    kubernetes.Interface
+	Helm      *action.Configuration
+	Clock     clock.PassiveClock
+}
+
+// Report is the status of one release. Its JSON/YAML form is the -o json|yaml output.
+type Report struct {
+	Release Release `json:"release"`
+	// Application is MR3's application ID, application_<ts>_0000, "" when unknown.
+	Application string `json:"mr3Application,omitempty"`
+	Drivers     []Pod  `json:"drivers"`
+	DAGAppMaster
+	Workers []Pod `json:"containerWorkers"`
+	// MR3Objects are the ConfigMaps and Services MR3 made for the release, as kind/name.
+	MR3Objects []string `json:"mr3Objects"`
+	// Unattributed are MR3-looking objects in the namespace not tied to this release.
+	Unattributed []string `json:"unattributed,omitempty"`
+	Notes        []string `json:"notes,omitempty"`
+}
+
+// DAGAppMaster is MR3's AM: its Deployment(s) and Pod(s).
+type DAGAppMaster struct {
+	AMDeployments []string `json:"dagAppMasterDeployments"`
+	AMPods        []Pod    `json:"dagAppMasterPods"`
+}
+
+// Release is the Helm side.
+type Release struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// Installed is false when Helm has no record but objects of the release are left.
+	Installed  bool       `json:"installed"`
+	Revision   int        `json:"revision,omitempty"`
+	State      string     `json:"state,omitempty"`
+	Chart      string     `json:"chart,omitempty"`
+	AppVersion string     `json:"appVersion,omitempty"`
+	Updated    *time.Time `json:"updated,omitempty"`
+}
+
+// Pod is one row of a Pod table.
+type Pod struct {
+	Name     string    `json:"name"`
+	Phase    string    `json:"phase"`
+	Ready    string    `json:"ready"`
+	Restarts int32     `json:"restarts"`
+	Node     string    `json:"node,omitempty"`
+	Created  time.Time `json:"created"`
+	Age      string    `json:"age"`
+}
+
+// Run gathers the report.
+func (o *Options) Run(ctx context.Context) (*Report, error) {
+	if o.Release == "" || o.Namespace == "" || o.Client == nil || o.Helm == nil {
+		return nil, errors.New("status needs a release, a namespace, a Kubernetes client and a helm action configuration")
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	now := o.Clock.Now()
+	rep := &Report{Release: Release{Name: o.Release, Namespace: o.Namespace}, Drivers: []Pod{}, Workers: []Pod{}, MR3Objects: []string{}}
+	rep.AMDeployments, rep.AMPods = []string{}, []Pod{}
+
+	q := mr3runtime.Query{Namespace: o.Namespace, Release: o.Release}
+	rel, err := action.NewStatus(o.Helm).Run(o.Release)
+	switch {
+	case err == nil:
+		r := &rep.Release
+		r.Installed, r.Revision = true, rel.Version
+		if rel.Info != nil {
+			r.State = rel.Info.Status.String()
+			if !rel.Info.LastDeployed.IsZero() {
+				t := rel.Info.LastDeployed.Time.UTC()
+				r.Updated = &t
+			}
+		}
+		if rel.Chart != nil && rel.Chart.Metadata != nil {
+			r.Chart = rel.Chart.Metadata.Name + "-" + rel.Chart.Metadata.Version
+			r.AppVersion = rel.Chart.Metadata.AppVersion
+		}
+		h := mr3runtime.HintsFromManifest(o.Namespace, o.Release, rel.Manifest)
+		q.Fullname = h.Fullname
+	case errors.Is(err, driver.ErrReleaseNotFound):
+	default:
+		return nil, fmt.Errorf("read release %q in namespace %q: %w", o.Release, o.Namespace, err)
+	}
+
+	objs, err := mr3runtime.FindQuery(ctx, o.Client, q)
+	if err != nil {
+		return nil, err
+	}
+	if objs.Timestamp != "" {
+		rep.Application = "application_" + objs.Timestamp + "_0000"
+	}
+	sel := labels.SelectorFromSet(labels.Set{mr3runtime.LabelInstance: o.Release, mr3runtime.LabelComponent: mr3runtime.ComponentDriver})
+	drivers, err := o.Client.CoreV1().Pods(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, fmt.Errorf("list driver pods of release %q in namespace %q: %w", o.Release, o.Namespace, err)
+	}
+	for _, p := range drivers.Items {
+		rep.Drivers = append(rep.Drivers, podRow(&p, now))
+	}
+	sort.Slice(rep.Drivers, func(i, j int) bool { return rep.Drivers[i].Name < rep.Drivers[j].Name })
+	for _, d := range objs.AMDeployments {
+		rep.AMDeployments = append(rep.AMDeployments, d.Name)
+	}
+	for _, p := range objs.AMPods {
+		rep.AMPods = append(rep.AMPods, podRow(&p, now))
+	}
+	for _, p := range objs.WorkerPods {
+		rep.Workers = append(rep.Workers, podRow(&p, now))
+	}
+	for _, c := range objs.ConfigMaps {
+		rep.MR3Objects = append(rep.MR3Objects, "configmap/"+c.Name)
+	}
+	for _, s := range objs.Services {
+		rep.MR3Objects = append(rep.MR3Objects, "service/"+s.Name)
+	}
+	for _, u := range objs.Unattributed {
+		rep.Unattributed = append(rep.Unattributed, fmt.Sprintf("%s/%s: %s", strings.ToLower(u.Kind), u.Name, u.Reason))
+	}
+	rep.Notes = objs.Notes
+	if !rep.Release.Installed {
+		if len(rep.Drivers) == 0 && objs.Empty() {
+			return nil, fmt.Errorf("release %q not found in namespace %q: %w", o.Release, o.Namespace, ErrNotFound)
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("release %q is not installed but objects of it are left; remove them with: helm sparkmr3 teardown %s -n %s", o.Release, o.Release, o.Namespace))
+	}
+	return rep, nil
+}
+
+func podRow(p *corev1.Pod, now time.Time) Pod {
+	ready, total := 0, len(p.Spec.Containers)
+	var restarts int32
+	for _, c := range p.Status.ContainerStatuses {
+		if c.Ready {
+			ready++
+		}
+		restarts += c.RestartCount
+	}
+	phase := string(p.Status.Phase)
+	if phase == "" {
+		phase = string(corev1.PodPending)
+	}
+	if p.DeletionTimestamp != nil {
+		phase = "Terminating"
+	}
+	created := p.CreationTimestamp.Time.UTC()
+	return Pod{Name: p.Name, Phase: phase, Ready: fmt.Sprintf("%d/%d", ready, total), Restarts: restarts,
+		Node: p.Spec.NodeName, Created: created, Age: duration.HumanDuration(now.Sub(created))}
+}
+
+// Write prints the report as a table, JSON or YAML.
+func Write(w io.Writer, r *Report, format string) error {
+	switch format {
+	case FormatJSON:
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	case FormatYAML:
+		b, err := yaml.Marshal(r)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	case FormatTable, "":
+		return writeTable(w, r)
+	}
+	return fmt.Errorf("unknown output format %q (use one of %s)", format, strings.Join(Formats, ", "))
+}
+
+func writeTable(w io.Writer, r *Report) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	rel := r.Release
+	fmt.Fprintf(tw, "RELEASE:\t%s\n", rel.Name)
+	fmt.Fprintf(tw, "NAMESPACE:\t%s\n", rel.Namespace)
+	if rel.Installed {
+		fmt.Fprintf(tw, "STATE:\t%s\n", rel.State)
+		fmt.Fprintf(tw, "REVISION:\t%d\n", rel.Revision)
+		fmt.Fprintf(tw, "CHART:\t%s\n", rel.Chart)
+		if rel.Updated != nil {
+			fmt.Fprintf(tw, "UPDATED:\t%s\n", rel.Updated.Format(time.RFC3339))
+		}
+	} else {
+		fmt.Fprintf(tw, "STATE:\tnot installed\n")
+	}
+	app := r.Application
+	if app == "" {
+		app = "unknown"
+	}
+	fmt.Fprintf(tw, "MR3 APPLICATION:\t%s\n", app)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	pods := func(title string, ps []Pod) error {
+		fmt.Fprintf(w, "\n%s\n", title)
+		if len(ps) == 0 {
+			fmt.Fprintln(w, "  none")
+			return nil
+		}
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  NAME\tPHASE\tREADY\tRESTARTS\tNODE\tAGE")
+		for _, p := range ps {
+			node := p.Node
+			if node == "" {
+				node = "<none>"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", p.Name, p.Phase, p.Ready, p.Restarts, node, p.Age)
+		}
+		return tw.Flush()
+	}
+	if err := pods(fmt.Sprintf("DRIVERS (%d)", len(r.Drivers)), r.Drivers); err != nil {
+		return err
+	}
+	am := "DAGAPPMASTER"
+	if len(r.AMDeployments) > 0 {
+		am += " (deployment/" + strings.Join(r.AMDeployments, ", deployment/") + ")"
+	} else {
+		am += " (no deployment)"
+	}
+	if err := pods(am, r.AMPods); err != nil {
+		return err
+	}
+	if err := pods(fmt.Sprintf("CONTAINERWORKERS (%d)", len(r.Workers)), r.Workers); err != nil {
+		return err
+	}
+	list := func(title string, items []string) {
+		if len(items) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s\n", title)
+		for _, it := range items {
+			fmt.Fprintf(w, "  %s\n", it)
+		}
+	}
+	list("MR3 CONFIGMAPS AND SERVICES", r.MR3Objects)
+	list("NOT TIED TO THIS RELEASE", r.Unattributed)
+	list("NOTES", r.Notes)
+	return nil
+}

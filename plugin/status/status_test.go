@@ -1,0 +1,142 @@
+package status
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	kubefake "helm.sh/helm/v3/pkg/kube/fake"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	helmtime "helm.sh/helm/v3/pkg/time"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+const ns = "spark"
+
+var (
+	now     = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	created = metav1.NewTime(now.Add(-90 * time.Minute))
+)
+
+func running(p *corev1.Pod, node string, restarts int32) *corev1.Pod {
+	p.CreationTimestamp = created
+	p.Spec.NodeName = node
+	p.Status.Phase = corev1.PodRunning
+	for _, c := range p.Spec.Containers {
+		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, Ready: true, RestartCount: restarts})
+	}
+	return p
+}
+
+func options(t *testing.T, installed bool, objs ...runtime.Object) *Options {
+	t.Helper()
+	mem := driver.NewMemory()
+	mem.SetNamespace(ns)
+	cfg := &action.Configuration{Releases: storage.Init(mem), KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard}, Log: func(string, ...any) {}}
+	if installed {
+		rel := &release.Release{Name: "a", Namespace: ns, Version: 3,
+			Info:  &release.Info{Status: release.StatusDeployed, LastDeployed: helmtime.Time{Time: now.Add(-time.Hour)}},
+			Chart: &chart.Chart{Metadata: &chart.Metadata{Name: "spark-mr3", Version: "0.1.0", AppVersion: "1.11"}}}
+		if err := cfg.Releases.Create(rel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &Options{Namespace: ns, Release: "a", Client: fake.NewClientset(objs...), Helm: cfg, Clock: clocktesting.NewFakePassiveClock(now)}
+}
+
+func world() []runtime.Object {
+	am := tf.AMDeployment(ns, "a", "1234", map[string]string{"sparkmr3_app": "mr3"})
+	objs := []runtime.Object{
+		tf.TokenSecret(ns, "a", "a", "1234"), tf.ConfConfigMap(ns, "a", "a", "sparkmr3_app=mr3"), am,
+		running(tf.AMPod(am), "node-1", 0),
+		running(tf.DriverPod(ns, "a", "spark1"), "node-1", 0),
+		running(tf.DriverPod(ns, "a", "spark2"), "node-2", 2),
+	}
+	for i := 1; i <= 2; i++ {
+		objs = append(objs, running(tf.WorkerPod(ns, "ab12", i, "a", nil), "node-2", 0))
+	}
+	pending := tf.WorkerPod(ns, "ab12", 3, "a", nil)
+	pending.CreationTimestamp = metav1.NewTime(now.Add(-30 * time.Second))
+	objs = append(objs, pending)
+	return append(objs, tf.MR3ConfigMapsAndServices(ns, "1234")...)
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./plugin/status -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test ./plugin/status -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestStatusGolden(t *testing.T) {
+	o := options(t, true, world()...)
+	rep, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct{ format, file string }{{FormatTable, "status.txt"}, {FormatJSON, "status.json"}, {FormatYAML, "status.yaml"}} {
+		var b bytes.Buffer
+		if err := Write(&b, rep, f.format); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "test-token") {
+			t.Errorf("%s output contains the token", f.format)
+		}
+		golden(t, f.file, b.Bytes())
+	}
+}
+
+func TestStatusReleaseGoneObjectsLeft(t *testing.T) {
+	objs := world()[2:] // no token Secret, no conf: helm uninstall was run by hand
+	rep, err := options(t, false, objs...).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, rep, FormatTable); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status-not-installed.txt", b.Bytes())
+}
+
+func TestStatusUnknownRelease(t *testing.T) {
+	_, err := options(t, false).Run(context.Background())
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `release "a" not found in namespace "spark"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestWriteUnknownFormat(t *testing.T) {
+	if err := Write(io.Discard, &Report{}, "xml"); err == nil || !strings.Contains(err.Error(), "table, json, yaml") {
+		t.Errorf("err = %v", err)
+	}
+}
