@@ -1,6 +1,7 @@
 package mr3conf
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -173,8 +174,11 @@ func parseHadoopInt(value string, bits int) (int64, error) {
 		return 0, fmt.Errorf("%q is not an integer; write digits, e.g. 7337", value)
 	}
 	u, err := strconv.ParseUint(body, base, bits)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%q is out of range for a %d-bit integer", value, bits)
+	}
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a %d-bit integer; write digits, e.g. 7337", value, bits)
+		return 0, fmt.Errorf("%q is not an integer; write digits, e.g. 7337", value)
 	}
 	limit := uint64(1) << (bits - 1)
 	if neg {

@@ -1,0 +1,89 @@
+package check
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spark-mr3/spark-mr3/plugin/manifest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/output")
+
+// golden compares got with testdata/output/name, rewriting it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", "output", name)
+	if *update {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
+	}
+}
+
+// brokenRelease is the passing release with four hand edits, as an overlay might make them.
+func brokenRelease(t *testing.T) []Violation {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/release.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	for _, e := range [][2]string{
+		{"<value>gold0=10.1.90.9,namenode=10.1.90.20</value>", "<value>gold0=10.1.90.8,namenode=10.1.90.20</value>"},
+		{`{name: SPARK_DRIVER_MEMORY_MB, value: "13107"}`, `{name: SPARK_DRIVER_MEMORY_MB, value: "16000"}`},
+		{"spark.shuffle.service.port=7337", "spark.shuffle.service.port=7447"},
+		{"{name: DRIVER_NAME, value: spark2}", "{name: DRIVER_NAME, value: spark3}"},
+	} {
+		if !strings.Contains(s, e[0]) {
+			t.Fatalf("fixture lacks %q", e[0])
+		}
+		s = strings.Replace(s, e[0], e[1], 1)
+	}
+	vs, err := Manifest(strings.NewReader(s), manifest.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+func TestOutputGolden(t *testing.T) {
+	vs := brokenRelease(t)
+	tests := []struct {
+		name   string
+		vs     []Violation
+		render func(*bytes.Buffer, []Violation) error
+	}{
+		{"violations.txt", vs, func(b *bytes.Buffer, v []Violation) error { return WriteText(b, v) }},
+		{"violations.json", vs, func(b *bytes.Buffer, v []Violation) error { return WriteJSON(b, v) }},
+		{"none.txt", nil, func(b *bytes.Buffer, v []Violation) error { return WriteText(b, v) }},
+		{"none.json", nil, func(b *bytes.Buffer, v []Violation) error { return WriteJSON(b, v) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tt.render(&b, tt.vs); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name, b.Bytes())
+		})
+	}
+}
+
+func TestErrorListsEveryViolation(t *testing.T) {
+	vs := brokenRelease(t)
+	msg := (&Error{Violations: vs}).Error()
+	if n := strings.Count(msg, "\n  "); n != len(vs) {
+		t.Errorf("error lists %d violations, want %d:\n%s", n, len(vs), msg)
+	}
+}

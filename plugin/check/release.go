@@ -1,0 +1,294 @@
+// Package check owns the consistency rules of a Spark on MR3 release: each rule is one
+// function over the rendered release (the objects helm or a kustomize overlay produced, not
+// the chart's values), so the rules catch hand edits and overlays as well as chart bugs. A
+// rule returns Violations that name both sides of a disagreement and the fix.
+package check
+
+import (
+	"fmt"
+	"io"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spark-mr3/spark-mr3/plugin/manifest"
+	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
+)
+
+// Names and keys from docs/DESIGN.md that the rules rely on.
+const (
+	FileMR3Site        = "mr3-site.xml"
+	FileMR3SiteOutside = "mr3-site-outside.xml"
+	FileSparkDefaults  = "spark-defaults.conf"
+	FileEnvSh          = "env.sh"
+
+	EnvDriverName    = "DRIVER_NAME"
+	EnvDriverCores   = "SPARK_DRIVER_CORES"
+	EnvDriverMemory  = "SPARK_DRIVER_MEMORY_MB"
+	EnvDriverPort    = "SPARK_DRIVER_PORT"
+	EnvUIPort        = "SPARK_UI_PORT"
+	EnvTokenKey      = "CLIENT_TO_AM_TOKEN_KEY"
+	EnvTimestamp     = "MR3_APPLICATION_ID_TIMESTAMP"
+	DriverContainer  = "driver"
+	LabelApp         = "sparkmr3_app"
+	LabelDriver      = "sparkmr3.io/driver"
+	LabelComponent   = "app.kubernetes.io/component"
+	DefaultAMService = "mr3"
+	// AnnotationOutsideHosts on the conf ConfigMap lists (comma-separated) the hosts that run
+	// drivers outside Kubernetes; each must be in mr3.k8s.host.aliases. Proposed to the chart:
+	// the values list outsideDrivers.hosts is otherwise not visible in the rendered release.
+	AnnotationOutsideHosts = "sparkmr3.io/outside-driver-hosts"
+)
+
+// Object names one object of the release for messages.
+type Object struct {
+	Kind, Name string
+	// Source is the template path from helm's "# Source:" comment, if any.
+	Source string
+}
+
+// String is "Kind/name".
+func (o Object) String() string { return o.Kind + "/" + o.Name }
+
+func objectOf(d *manifest.Document) Object {
+	return Object{Kind: d.Head.Kind, Name: d.Head.Name(), Source: d.Source}
+}
+
+// Conf is the configuration ConfigMap (F-conf) with its files parsed. A file that is absent
+// or does not parse is nil; FromManifests reports why as a violation.
+type Conf struct {
+	Object
+	Site          *mr3conf.Site          // mr3-site.xml, what drivers inside Kubernetes use
+	Outside       *mr3conf.Site          // mr3-site-outside.xml, only with outside drivers
+	SparkDefaults *mr3conf.SparkDefaults // spark-defaults.conf
+}
+
+// Secret is a Secret with its data decoded (stringData wins over data, as on the server).
+type Secret struct {
+	Object
+	Data   map[string]string
+	Labels map[string]string
+}
+
+// Service is a Service of the release.
+type Service struct {
+	Ref Object
+	*corev1.Service
+}
+
+// String is "Service/name".
+func (s *Service) String() string { return s.Ref.String() }
+
+// Driver is one in-cluster Spark driver: its StatefulSet, the driver container of its Pod
+// template, and the Service of the same name (nil when missing).
+type Driver struct {
+	Object
+	StatefulSet *appsv1.StatefulSet
+	Container   *corev1.Container // nil when the Pod template has no containers
+	Service     *Service
+}
+
+// Pod is the driver's Pod template.
+func (d *Driver) Pod() *corev1.PodTemplateSpec { return &d.StatefulSet.Spec.Template }
+
+// Release is the rendered release as the rules see it.
+type Release struct {
+	// Documents are all objects, in stream order (the token rule scans their text).
+	Documents []*manifest.Document
+	Conf      *Conf
+	// Env is the env.sh Secret (F-env) with its assignments; nil when absent.
+	Env       *Secret
+	EnvSh     map[string]mr3conf.EnvAssignment
+	Token     *Secret
+	AMService *Service
+	Services  []*Service
+	Drivers   []*Driver
+	PVCs      []*corev1.PersistentVolumeClaim
+	// OutsideHosts are the hosts of drivers outside Kubernetes (AnnotationOutsideHosts).
+	OutsideHosts []string
+	// Problems are violations found while reading the release (files that do not parse).
+	Problems []Violation
+}
+
+// ReadRelease reads a manifest stream and builds the Release.
+func ReadRelease(r io.Reader, lim manifest.Limits) (*Release, error) {
+	docs, err := manifest.Read(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	return FromManifests(docs)
+}
+
+// FromManifests builds the Release from manifest documents. It fails only when a document
+// of a kind it reads cannot be decoded as that kind; unparseable configuration files become
+// violations of the rule "conf-files" so that every other problem is still reported.
+func FromManifests(docs []*manifest.Document) (*Release, error) {
+	r := &Release{Documents: docs}
+	var (
+		confs   []*corev1.ConfigMap
+		confDoc []*manifest.Document
+		sets    []*manifest.Document
+		tokens  []*Secret
+	)
+	for _, d := range docs {
+		if d.Head.APIVersion != "v1" && d.Head.APIVersion != "apps/v1" {
+			continue
+		}
+		switch d.Head.Kind {
+		case "ConfigMap":
+			var cm corev1.ConfigMap
+			if err := d.Decode(&cm); err != nil {
+				return nil, err
+			}
+			if _, ok := cm.Data[FileMR3Site]; ok {
+				confs, confDoc = append(confs, &cm), append(confDoc, d)
+			}
+		case "Secret":
+			var s corev1.Secret
+			if err := d.Decode(&s); err != nil {
+				return nil, err
+			}
+			sec := &Secret{Object: objectOf(d), Data: map[string]string{}, Labels: s.Labels}
+			for k, v := range s.Data {
+				sec.Data[k] = string(v)
+			}
+			for k, v := range s.StringData {
+				sec.Data[k] = v
+			}
+			if _, ok := sec.Data[EnvTokenKey]; ok {
+				tokens = append(tokens, sec)
+			}
+			if _, ok := sec.Data[FileEnvSh]; ok && r.Env == nil {
+				r.Env = sec
+			}
+		case "Service":
+			s := &Service{Ref: objectOf(d), Service: &corev1.Service{}}
+			if err := d.Decode(s.Service); err != nil {
+				return nil, err
+			}
+			r.Services = append(r.Services, s)
+		case "StatefulSet":
+			sets = append(sets, d)
+		case "PersistentVolumeClaim":
+			var pvc corev1.PersistentVolumeClaim
+			if err := d.Decode(&pvc); err != nil {
+				return nil, err
+			}
+			r.PVCs = append(r.PVCs, &pvc)
+		}
+	}
+
+	// The AM Service: labelled am-service, else named mr3.
+	for _, s := range r.Services {
+		if s.Labels[LabelComponent] == "am-service" {
+			r.AMService = s
+			break
+		}
+	}
+	if r.AMService == nil {
+		for _, s := range r.Services {
+			if s.Name == DefaultAMService {
+				r.AMService = s
+			}
+		}
+	}
+	r.Token = pick(tokens, func(s *Secret) bool { return s.Labels[LabelComponent] == "token" })
+
+	if i := pickIndex(confs, func(c *corev1.ConfigMap) bool { return c.Labels[LabelComponent] == "conf" }); i >= 0 {
+		r.Conf = r.parseConf(confs[i], confDoc[i])
+		r.OutsideHosts = mr3conf.SplitList(confs[i].Annotations[AnnotationOutsideHosts])
+	}
+	if r.Env != nil {
+		env, err := mr3conf.ParseEnvSh([]byte(r.Env.Data[FileEnvSh]))
+		if err != nil {
+			r.problem(r.Env.Object, FileEnvSh, err.Error(), "fix env.sh in the values (it is rendered into this Secret)")
+		} else {
+			r.EnvSh = env
+		}
+	}
+
+	for _, d := range sets {
+		var sts appsv1.StatefulSet
+		if err := d.Decode(&sts); err != nil {
+			return nil, err
+		}
+		if !isDriver(&sts) {
+			continue
+		}
+		drv := &Driver{Object: objectOf(d), StatefulSet: &sts}
+		cs := sts.Spec.Template.Spec.Containers
+		if i := slices.IndexFunc(cs, func(c corev1.Container) bool { return c.Name == DriverContainer }); i >= 0 {
+			drv.Container = &cs[i]
+		} else if len(cs) > 0 {
+			drv.Container = &cs[0]
+		}
+		for _, s := range r.Services {
+			if s.Name == sts.Name {
+				drv.Service = s
+			}
+		}
+		r.Drivers = append(r.Drivers, drv)
+	}
+	return r, nil
+}
+
+// isDriver: the chart labels drivers; an overlay may have dropped the component label, so a
+// StatefulSet whose Pods carry a driver label or run a "driver" container counts too.
+func isDriver(s *appsv1.StatefulSet) bool {
+	l := s.Spec.Template.Labels
+	if s.Labels[LabelComponent] == "driver" || l[LabelDriver] != "" || l[LabelApp] != "" {
+		return true
+	}
+	return slices.ContainsFunc(s.Spec.Template.Spec.Containers, func(c corev1.Container) bool { return c.Name == DriverContainer })
+}
+
+func pick[T any](xs []T, prefer func(T) bool) T {
+	var zero T
+	if i := pickIndex(xs, prefer); i >= 0 {
+		return xs[i]
+	}
+	return zero
+}
+
+func pickIndex[T any](xs []T, prefer func(T) bool) int {
+	if i := slices.IndexFunc(xs, prefer); i >= 0 {
+		return i
+	}
+	if len(xs) > 0 {
+		return 0
+	}
+	return -1
+}
+
+func (r *Release) parseConf(cm *corev1.ConfigMap, d *manifest.Document) *Conf {
+	c := &Conf{Object: objectOf(d)}
+	const fix = "fix the file in the chart values (or the overlay that edits this ConfigMap) so that it parses"
+	site, err := mr3conf.ParseSite(FileMR3Site, []byte(cm.Data[FileMR3Site]))
+	if err != nil {
+		r.problem(c.Object, FileMR3Site, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileMR3Site, err), fix)
+	}
+	c.Site = site
+	if v, ok := cm.Data[FileMR3SiteOutside]; ok {
+		out, err := mr3conf.ParseSite(FileMR3SiteOutside, []byte(v))
+		if err != nil {
+			r.problem(c.Object, FileMR3SiteOutside, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileMR3SiteOutside, err), fix)
+		}
+		c.Outside = out
+	}
+	if v, ok := cm.Data[FileSparkDefaults]; ok {
+		sd, err := mr3conf.ParseSparkDefaults(FileSparkDefaults, []byte(v))
+		if err != nil {
+			r.problem(c.Object, FileSparkDefaults, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileSparkDefaults, err), fix)
+		}
+		c.SparkDefaults = sd
+	} else {
+		r.problem(c.Object, FileSparkDefaults, fmt.Sprintf("ConfigMap %s has no key %s, which drivers, the DAGAppMaster and workers all read", cm.Name, FileSparkDefaults),
+			"render spark-defaults.conf into the conf ConfigMap (do not remove it in an overlay)")
+	}
+	return c
+}
+
+func (r *Release) problem(o Object, key, msg, fix string) {
+	r.Problems = append(r.Problems, Violation{Rule: RuleConfFiles, Object: o.String(), Source: o.Source, Key: key, Message: msg, Fix: fix})
+}
