@@ -214,7 +214,7 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 // settleUpgradeToken decides the token of an upgrade: the release's Secret unless rotation
 // is asked for; a pinned value that differs from the Secret is refused.
 func settleUpgradeToken(ctx context.Context, client kubernetes.Interface, o Options, last *release.Release) (*Result, error) {
-	existing, found, err := findReleaseToken(ctx, client, o.Namespace, o.Release)
+	existing, found, err := token.FindForRelease(ctx, client, o.Namespace, o.Release)
 	if err != nil {
 		return nil, err
 	}
@@ -249,21 +249,6 @@ func settleUpgradeToken(ctx context.Context, client kubernetes.Interface, o Opti
 	default:
 		return nil, fmt.Errorf("release %q has no token Secret in namespace %q (deleted by hand?): pin the old token with --set token.clientToAMTokenKey=… --set token.applicationIdTimestamp=…, or pass --rotate-token to make a new one", o.Release, o.Namespace)
 	}
-}
-
-// findReleaseToken finds the token Secret by the release's labels, so fullnameOverride works.
-func findReleaseToken(ctx context.Context, client kubernetes.Interface, ns, rel string) (token.Token, bool, error) {
-	list, err := client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + rel + ",app.kubernetes.io/component=token",
-	})
-	if err != nil {
-		return token.Token{}, false, fmt.Errorf("find the token Secret of release %q in namespace %q: %w", rel, ns, err)
-	}
-	if len(list.Items) == 0 {
-		return token.Token{}, false, nil
-	}
-	t, err := token.FromSecret(&list.Items[0])
-	return t, err == nil, err
 }
 
 func driverNames(ctx context.Context, client kubernetes.Interface, ns, rel string) []string {

@@ -118,6 +118,22 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, fullname 
 	return t, err == nil, err
 }
 
+// FindForRelease finds a release's token Secret by its labels (docs/DESIGN.md), so it works
+// whatever fullnameOverride the release uses. found is false when there is none.
+func FindForRelease(ctx context.Context, client kubernetes.Interface, namespace, release string) (t Token, found bool, err error) {
+	list, err := client.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=token",
+	})
+	if err != nil {
+		return Token{}, false, fmt.Errorf("find the token Secret of release %q in namespace %q: %w", release, namespace, err)
+	}
+	if len(list.Items) == 0 {
+		return Token{}, false, nil
+	}
+	t, err = FromSecret(&list.Items[0])
+	return t, err == nil, err
+}
+
 // Values are the chart values that pin t.
 func (t Token) Values() map[string]any {
 	return map[string]any{"token": map[string]any{

@@ -106,3 +106,18 @@ func TestFind(t *testing.T) {
 		t.Fatalf("Find bad: %v", err)
 	}
 }
+
+func TestFindForReleaseUsesLabels(t *testing.T) {
+	cs := fake.NewClientset(&corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "custom-name", Namespace: "ns", Labels: map[string]string{
+			"app.kubernetes.io/instance": "r1", "app.kubernetes.io/component": "token"}},
+		Data: map[string][]byte{KeyToken: []byte("abc"), KeyTimestamp: []byte("777")},
+	})
+	tok, found, err := FindForRelease(context.Background(), cs, "ns", "r1")
+	if err != nil || !found || tok.Timestamp != 777 {
+		t.Fatalf("%v %v %v", tok, found, err)
+	}
+	if _, found, _ := FindForRelease(context.Background(), cs, "ns", "r2"); found {
+		t.Fatal("found another release's token")
+	}
+}

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
+	helmrelease "helm.sh/helm/v3/pkg/release"
+	"k8s.io/client-go/kubernetes"
+
+	sparkmr3 "github.com/spark-mr3/spark-mr3"
+	"github.com/spark-mr3/spark-mr3/plugin/release"
+	"github.com/spark-mr3/spark-mr3/plugin/rollout"
+)
+
+// applyOptions are the flags install and upgrade share, named as helm names them.
+type applyOptions struct {
+	values          values.Options
+	chartVersion    string
+	createNamespace bool
+	timeout         time.Duration
+	atomic          bool
+	dryRun          bool
+	wait            bool
+	kustomize       string
+	rotateToken     bool
+	reuseValues     bool
+	resetValues     bool
+}
+
+func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool) {
+	fs.StringSliceVarP(&o.values.ValueFiles, "values", "f", nil, "specify values in a YAML file (can specify multiple)")
+	fs.StringArrayVar(&o.values.Values, "set", nil, "set values on the command line (key1=val1,key2=val2)")
+	fs.StringArrayVar(&o.values.StringValues, "set-string", nil, "set STRING values on the command line")
+	fs.StringArrayVar(&o.values.FileValues, "set-file", nil, "set values from files (key=path)")
+	fs.StringArrayVar(&o.values.JSONValues, "set-json", nil, "set JSON values on the command line (key=jsonval)")
+	fs.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
+	fs.BoolVar(&o.createNamespace, "create-namespace", false, "create the release namespace if not present")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "time to wait for the Kubernetes operations and the rollout")
+	fs.BoolVar(&o.atomic, "atomic", false, "undo the change if it fails or the rollout does not complete (uninstall on install, roll back on upgrade)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "render, post-render and check against the cluster without changing it; Secret data is masked")
+	fs.BoolVar(&o.wait, "wait", true, "wait (by watching) until the drivers, token Secret, conf and AM Service are ready")
+	fs.StringVar(&o.kustomize, "kustomize", "", "kustomize overlay directory applied to the rendered manifests before the consistency check")
+	if upgrade {
+		fs.BoolVar(&o.rotateToken, "rotate-token", false, "generate a NEW token and timestamp (drivers stop sharing the old DAGAppMaster)")
+		fs.BoolVar(&o.reuseValues, "reuse-values", false, "reuse the last release's values and merge in any overrides")
+		fs.BoolVar(&o.resetValues, "reset-values", false, "reset the values to the ones built into the chart")
+	}
+}
+
+// loadChart loads CHART (a directory, archive or repository reference), or the chart
+// shipped with the plugin when none is given.
+func loadChart(s *Settings, args []string, version string) (*chart.Chart, error) {
+	if len(args) < 2 || args[1] == "" {
+		return sparkmr3.Chart()
+	}
+	cpo := action.ChartPathOptions{Version: version}
+	path, err := cpo.LocateChart(args[1], s.Helm)
+	if err != nil {
+		return nil, UsageError("chart %q: %v (give a chart directory, a .tgz, or repo/name; omit it to use the chart shipped with the plugin)", args[1], err)
+	}
+	c, err := loader.Load(path)
+	if err != nil {
+		return nil, UsageError("load chart %s: %v", path, err)
+	}
+	return c, nil
+}
+
+func newInstallCmd(s *Settings) *cobra.Command {
+	return newApplyCmd(s, false)
+}
+
+func newUpgradeCmd(s *Settings) *cobra.Command {
+	return newApplyCmd(s, true)
+}
+
+func newApplyCmd(s *Settings, upgrade bool) *cobra.Command {
+	o := &applyOptions{}
+	verb := "install"
+	short := "Install a Spark on MR3 release with a new shared DAGAppMaster token"
+	example := `  # the chart shipped with the plugin, two drivers
+  helm sparkmr3 install spark -n sparkmr3 --create-namespace --set 'drivers[0].name=spark1' --set 'drivers[1].name=spark2'
+
+  # your values, a kustomize overlay, no waiting
+  helm sparkmr3 install spark ./charts/spark-mr3 -f prod.yaml --kustomize overlays/prod --wait=false`
+	if upgrade {
+		verb = "upgrade"
+		short = "Upgrade a Spark on MR3 release, keeping its token unless --rotate-token"
+		example = `  helm sparkmr3 upgrade spark -n sparkmr3 -f prod.yaml
+  helm sparkmr3 upgrade spark -n sparkmr3 --reuse-values --set 'drivers[2].name=spark3'
+  helm sparkmr3 upgrade spark -n sparkmr3 --rotate-token   # new token: drivers stop sharing the old DAGAppMaster`
+	}
+	cmd := &cobra.Command{
+		Use:     verb + " RELEASE [CHART]",
+		Short:   short,
+		Example: example,
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runApply(ctx, s, o, args, upgrade)
+		},
+	}
+	o.addFlags(cmd.Flags(), upgrade)
+	return cmd
+}
+
+func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, upgrade bool) error {
+	ch, err := loadChart(s, args, o.chartVersion)
+	if err != nil {
+		return err
+	}
+	vals, err := o.values.MergeValues(getter.All(s.Helm))
+	if err != nil {
+		return UsageError("read values: %v", err)
+	}
+	pr, err := newPostRenderer(o.kustomize, s.Namespace())
+	if err != nil {
+		return err
+	}
+	cfg, err := s.ActionConfig()
+	if err != nil {
+		return err
+	}
+	client, err := s.KubeClient()
+	if err != nil {
+		return err
+	}
+	ro := release.Options{
+		Release: args[0], Namespace: s.Namespace(), Chart: ch, Values: vals,
+		ReuseValues: o.reuseValues, ResetValues: o.resetValues,
+		CreateNamespace: o.createNamespace, DryRun: o.dryRun, Atomic: o.atomic, Timeout: o.timeout,
+		RotateToken: o.rotateToken, PostRenderer: pr, Warn: s.IO.ErrOut,
+	}
+	if o.wait {
+		ro.Wait = func(ctx context.Context) error { return waitRelease(ctx, s, client, args[0], o.timeout) }
+	}
+	start := s.Clock.Now()
+	var res *release.Result
+	if upgrade {
+		res, err = release.Upgrade(ctx, cfg, client, ro)
+	} else {
+		res, err = release.Install(ctx, cfg, client, ro)
+	}
+	if err != nil {
+		return applyError(err)
+	}
+	return printApplied(s.IO.Out, res, o, s.Clock.Since(start))
+}
+
+// waitRelease waits until every driver of the release is ready.
+func waitRelease(ctx context.Context, s *Settings, client kubernetes.Interface, rel string, timeout time.Duration) error {
+	printer := rollout.NewPrinter(s.IO.ErrOut, s.IsTerminal(s.IO.ErrOut))
+	opts := rollout.Options{Timeout: timeout, Clock: s.Clock, Progress: printer.Event}
+	ready, err := rollout.Wait(ctx, client, rollout.Target{Namespace: s.Namespace(), Release: rel}, opts)
+	if err != nil {
+		return err
+	}
+	// The first wait returns once any driver is ready; each other driver is checked by name
+	// (its objects are ready by now in the usual case, so each costs one LIST per kind).
+	for _, d := range ready.Drivers {
+		if d.Ready() {
+			continue
+		}
+		if _, err := rollout.Wait(ctx, client, rollout.Target{Namespace: s.Namespace(), Release: rel, Driver: d.Name}, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyError(err error) error {
+	switch {
+	case isCheckFailure(err):
+		return WithCode(ExitCheckFailed, err)
+	case isNotReady(err):
+		return WithCode(ExitNotReady, err)
+	case isInterrupted(err):
+		return WithCode(ExitInterrupted, err)
+	}
+	return err
+}
+
+func printApplied(w io.Writer, res *release.Result, o *applyOptions, took time.Duration) error {
+	rel := res.Release
+	if rel == nil {
+		return nil
+	}
+	if o.dryRun {
+		masked, err := release.MaskSecrets(rel.Manifest)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "# dry run of %s: nothing was changed; Secret data is masked\n%s", rel.Name, masked)
+		return err
+	}
+	drivers := driverNamesFromValues(rel)
+	fmt.Fprintf(w, "NAME: %s\nNAMESPACE: %s\nREVISION: %d\nSTATUS: %s\nTOKEN: %s (application %s)\nDRIVERS: %s\n",
+		rel.Name, rel.Namespace, rel.Version, rel.Info.Status, res.TokenSource, res.Token.ApplicationID(), strings.Join(drivers, ", "))
+	if o.wait {
+		fmt.Fprintf(w, "READY: all drivers ready after %s\n", took.Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "NEXT: helm sparkmr3 submit %s -n %s -- --class org.example.Main app.jar\n", rel.Name, rel.Namespace)
+	return nil
+}
+
+func driverNamesFromValues(rel *helmrelease.Release) []string {
+	vals, err := chartutil.CoalesceValues(rel.Chart, rel.Config)
+	if err != nil {
+		return nil
+	}
+	var names []string
+	list, _ := vals["drivers"].([]any)
+	for _, d := range list {
+		if m, ok := d.(map[string]any); ok {
+			if n, ok := m["name"].(string); ok {
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names
+}

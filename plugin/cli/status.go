@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spark-mr3/spark-mr3/plugin/status"
+)
+
+func newStatusCmd(s *Settings) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status RELEASE",
+		Short: "Show a release, its drivers, and the DAGAppMaster and ContainerWorkers MR3 made for it",
+		Long: `status shows the Helm release (revision, state, chart, last update), each driver Pod,
+and the Pods that MR3 created at run time: the DAGAppMaster (found by the release's
+MR3_APPLICATION_ID_TIMESTAMP and master labels) and its ContainerWorkers, plus the
+ConfigMaps and Services MR3 made. The DAGAppMaster token is never printed.`,
+		Example: `  helm sparkmr3 status spark -n sparkmr3
+  helm sparkmr3 status spark -n sparkmr3 -o json | jq '.containerWorkers | length'`,
+		Args: exactRelease,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(status.Formats, output) {
+				return UsageError("--output %q: use one of %s", output, strings.Join(status.Formats, ", "))
+			}
+			client, err := s.KubeClient()
+			if err != nil {
+				return err
+			}
+			cfg, err := s.ActionConfig()
+			if err != nil {
+				return err
+			}
+			o := &status.Options{Namespace: s.Namespace(), Release: args[0], Client: client, Helm: cfg, Clock: s.Clock}
+			rep, err := o.Run(cmd.Context())
+			if err != nil {
+				if errors.Is(err, status.ErrNotFound) {
+					return WithCode(ExitError, err)
+				}
+				return err
+			}
+			return status.Write(s.IO.Out, rep, output)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", status.FormatTable, "output format: "+strings.Join(status.Formats, ", "))
+	return cmd
+}
+
+// exactRelease accepts exactly one argument, the release name, with a usage error otherwise.
+func exactRelease(_ *cobra.Command, args []string) error {
+	if len(args) != 1 || args[0] == "" {
+		return UsageError("expected exactly one argument, the release name (got %d)", len(args))
+	}
+	return nil
+}
