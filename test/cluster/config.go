@@ -2,10 +2,10 @@ package cluster
 
 import (
 	"bytes"
-	_ "embed"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	_ "embed"
 	"fmt"
 	"io"
 	"net/http"
