@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
@@ -23,7 +22,7 @@ type release struct {
 	statefulSets []appsv1.StatefulSet
 	roles        []rbacv1.Role
 	clusterRoles []rbacv1.ClusterRole
-	jobs         []batchv1.Job
+	pods         []corev1.Pod
 	pvcs         []corev1.PersistentVolumeClaim
 	pvs          []corev1.PersistentVolume
 }
@@ -69,10 +68,10 @@ func parseRelease(t *testing.T, text string) release {
 			var o rbacv1.ClusterRole
 			must(t, yaml.UnmarshalStrict([]byte(doc), &o))
 			r.clusterRoles = append(r.clusterRoles, o)
-		case "Job":
-			var o batchv1.Job
+		case "Pod":
+			var o corev1.Pod
 			must(t, yaml.UnmarshalStrict([]byte(doc), &o))
-			r.jobs = append(r.jobs, o)
+			r.pods = append(r.pods, o)
 		case "PersistentVolumeClaim":
 			var o corev1.PersistentVolumeClaim
 			must(t, yaml.UnmarshalStrict([]byte(doc), &o))
@@ -283,8 +282,8 @@ func checkContract(t *testing.T, r release) {
 	for _, sts := range r.statefulSets {
 		checkDriver(t, sts, r, aliases, localDirs)
 	}
-	for _, j := range r.jobs {
-		checkRestricted(t, "Job "+j.Name, j.Spec.Template.Spec, false)
+	for _, p := range r.pods {
+		checkRestricted(t, "Pod "+p.Name, p.Spec, false)
 	}
 }
 

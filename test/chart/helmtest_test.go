@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestHelmTestChecksCanFail runs the `helm test` Job's script locally with sh against a fake
+// TestHelmTestChecksCanFail runs the `helm test` Pod's script locally with sh against a fake
 // Pod (conf dir, env.sh, token env, a fake getent) and breaks one thing at a time: every check
 // must be able to fail the test on its own (a check that cannot fail proves nothing).
 func TestHelmTestChecksCanFail(t *testing.T) {
@@ -17,14 +17,14 @@ func TestHelmTestChecksCanFail(t *testing.T) {
 		t.Skip("no sh")
 	}
 	r := parseRelease(t, mustRender(t, ciValues(t, "three-drivers"), pinnedToken))
-	if len(r.jobs) != 1 {
-		t.Fatalf("want one helm test Job, got %d", len(r.jobs))
+	if len(r.pods) != 1 {
+		t.Fatalf("want one helm test Pod, got %d", len(r.pods))
 	}
-	job := r.jobs[0]
-	if job.Annotations["helm.sh/hook"] != "test" || job.Spec.BackoffLimit == nil || *job.Spec.BackoffLimit != 0 {
-		t.Fatalf("test Job hook/backoffLimit: %v %v", job.Annotations, job.Spec.BackoffLimit)
+	pod := r.pods[0]
+	if pod.Annotations["helm.sh/hook"] != "test" || pod.Spec.RestartPolicy != "Never" {
+		t.Fatalf("test Pod hook/restartPolicy: %v %s", pod.Annotations, pod.Spec.RestartPolicy)
 	}
-	cmd := job.Spec.Template.Spec.Containers[0].Command
+	cmd := pod.Spec.Containers[0].Command
 	if len(cmd) != 3 || cmd[0] != "/bin/sh" || cmd[1] != "-c" {
 		t.Fatalf("test command %q: want /bin/sh -c SCRIPT", cmd)
 	}

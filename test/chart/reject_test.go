@@ -52,6 +52,7 @@ func TestRejectsBadValues(t *testing.T) {
 		{"driver name equal to the AM Service", map[string]any{
 			"mr3":     map[string]any{"amService": map[string]any{"name": "am"}},
 			"drivers": []any{map[string]any{"name": "am"}}}, []string{"drivers[0].name", "mr3.amService.name"}},
+		{"driver name of an MR3-made Service", drivers(driver("name", "service-worker")), []string{"drivers[0].name", "service-worker"}},
 		{"duplicate driver names", drivers(driver(), driver("name", "spark2"), driver()), []string{"drivers[2].name", "spark1"}},
 		{"driver without name", drivers(map[string]any{"cores": 1}), []string{"drivers", "name"}},
 		{"zero memory", drivers(driver("memoryMb", 0)), []string{"memoryMb"}},

@@ -30,6 +30,9 @@ wrong and the fix. Included once, from configmap.yaml (always rendered).
 {{- if eq $d.name $v.mr3.amService.name -}}
 {{- fail (printf "drivers[%d].name: %q is the name of the DAGAppMaster Service (mr3.amService.name); pick another driver name" (int $d.index) $d.name) -}}
 {{- end -}}
+{{- if or (eq $d.name "service-worker") (hasPrefix "service-master-" $d.name) -}}
+{{- fail (printf "drivers[%d].name: %q collides with the Services MR3 creates at run time (service-worker, service-master-<ts>-0); pick another driver name" (int $d.index) $d.name) -}}
+{{- end -}}
 {{- $limits := default dict (default dict $d.resources).limits -}}
 {{- with $limits.memory -}}
 {{- $mib := include "spark-mr3.memoryMiB" . -}}
