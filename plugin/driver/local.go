@@ -1,0 +1,173 @@
+package driver
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// LocalOptions is a driver command to run on this machine.
+type LocalOptions struct {
+	Script string
+	Args   []string
+	// Env is the command's whole environment (os.Environ() plus the token variables).
+	Env    []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// OnStart, when set, is called just before the process starts.
+	OnStart func()
+}
+
+// RunLocal runs the script and returns its exit code (128+N when killed by signal N). When ctx
+// ends, the script gets SIGINT, then SIGKILL 10 s later, and RunLocal returns ErrInterrupted.
+func RunLocal(ctx context.Context, o LocalOptions) (int, error) {
+	cmd := exec.CommandContext(ctx, o.Script, o.Args...)
+	cmd.Env = o.Env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
+	if o.OnStart != nil {
+		o.OnStart()
+	}
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return -1, ErrInterrupted
+	}
+	if err == nil {
+		return 0, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return ee.ExitCode(), nil
+	}
+	return -1, fmt.Errorf("run %s: %w", o.Script, err)
+}
+
+// Keys of the conf ConfigMap and mr3-site.xml that an outside driver reads.
+const (
+	MR3SiteOutside  = "mr3-site-outside.xml"
+	MR3Site         = "mr3-site.xml"
+	HostAliasesKey  = "mr3.k8s.host.aliases"
+	amHostConfKey   = "spark.mr3.k8s.am.service.host"
+	amPortConfKey   = "spark.mr3.k8s.am.service.port"
+	driverHostConf  = "spark.driver.host"
+	driverPortConf  = "spark.driver.port"
+	defaultAMPort   = 9862
+	hostAliasSep    = ","
+	hostAliasAssign = "="
+)
+
+// HostAliases reads mr3.k8s.host.aliases ("host=ip,host=ip") from the conf ConfigMap: from
+// mr3-site-outside.xml when present (the copy for drivers outside Kubernetes), else from
+// mr3-site.xml. It returns the host names and which file it read.
+func HostAliases(conf *corev1.ConfigMap) (hosts []string, file string, err error) {
+	for _, key := range []string{MR3SiteOutside, MR3Site} {
+		text, ok := conf.Data[key]
+		if !ok {
+			continue
+		}
+		value, found, err := hadoopProperty(text, HostAliasesKey)
+		if err != nil {
+			return nil, key, fmt.Errorf("read %s from ConfigMap %s: %w", key, conf.Name, err)
+		}
+		if !found {
+			return nil, key, nil
+		}
+		for _, pair := range strings.Split(value, hostAliasSep) {
+			host, _, _ := strings.Cut(strings.TrimSpace(pair), hostAliasAssign)
+			if host = strings.TrimSpace(host); host != "" {
+				hosts = append(hosts, host)
+			}
+		}
+		return hosts, key, nil
+	}
+	return nil, "", nil
+}
+
+// hadoopProperty finds a property's value in a Hadoop-style configuration file.
+func hadoopProperty(text, name string) (string, bool, error) {
+	var doc struct {
+		Properties []struct {
+			Name  string `xml:"name"`
+			Value string `xml:"value"`
+		} `xml:"property"`
+	}
+	if err := xml.Unmarshal([]byte(text), &doc); err != nil {
+		return "", false, err
+	}
+	for _, p := range doc.Properties {
+		if strings.TrimSpace(p.Name) == name {
+			return strings.TrimSpace(p.Value), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// AMAddress is where a driver outside Kubernetes reaches the DAGAppMaster: the AM Service's
+// first external IP, else its load balancer address, else its cluster IP (reachable only from
+// inside the cluster network; reachable says so), and its port.
+func AMAddress(svc *corev1.Service) (host string, port int32, reachable bool) {
+	port = defaultAMPort
+	if len(svc.Spec.Ports) > 0 {
+		port = svc.Spec.Ports[0].Port
+		for _, p := range svc.Spec.Ports {
+			if p.Port == defaultAMPort {
+				port = p.Port
+			}
+		}
+	}
+	if len(svc.Spec.ExternalIPs) > 0 {
+		return svc.Spec.ExternalIPs[0], port, true
+	}
+	for _, ing := range svc.Status.LoadBalancer.Ingress {
+		if ing.IP != "" {
+			return ing.IP, port, true
+		}
+		if ing.Hostname != "" {
+			return ing.Hostname, port, true
+		}
+	}
+	return svc.Spec.ClusterIP, port, false
+}
+
+// FreePort asks the kernel for a free TCP port on this machine, so that several outside
+// drivers on one node each get their own spark.driver.port. The port is released before the
+// driver binds it; another process could take it in between, which is unlikely.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port for spark.driver.port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// confGiven reports whether args already set a Spark conf key (--conf k=v or --conf=k=v).
+func confGiven(args []string, key string) bool {
+	for i, a := range args {
+		switch {
+		case a == "--conf" && i+1 < len(args) && strings.HasPrefix(args[i+1], key+"="):
+			return true
+		case strings.HasPrefix(a, "--conf="+key+"="):
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
