@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	helmcli "helm.sh/helm/v3/pkg/cli"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/utils/clock"
+)
+
+var updateTeardownGolden = flag.Bool("update-teardown-golden", false, "rewrite plugin/cli/testdata/help-{status,teardown}.txt")
+
+func teardownTestSettings(tty bool) (*Settings, *bytes.Buffer, *bytes.Buffer) {
+	var out, errOut bytes.Buffer
+	return &Settings{
+		Helm:       helmcli.New(),
+		IO:         genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Clock:      clock.RealClock{},
+		Getenv:     func(string) string { return "" },
+		IsTerminal: func(any) bool { return tty },
+	}, &out, &errOut
+}
+
+func TestTeardownWithoutTTYNeedsYes(t *testing.T) {
+	s, _, _ := teardownTestSettings(false)
+	root := NewRootCommand(s)
+	root.SetArgs([]string{"teardown", "spark"})
+	err := root.Execute()
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "--yes") {
+		t.Fatalf("exit %d, err %v", ExitCode(err), err)
+	}
+}
+
+func TestStatusAndTeardownUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"status"}, {"status", "a", "b"}, {"status", "a", "-o", "xml"}, {"teardown", "--yes"}} {
+		s, _, _ := teardownTestSettings(false)
+		root := NewRootCommand(s)
+		root.SetArgs(args)
+		if err := root.Execute(); ExitCode(err) != ExitUsage {
+			t.Errorf("%v: exit %d, err %v", args, ExitCode(err), err)
+		}
+	}
+}
+
+func TestStatusAndTeardownHelp(t *testing.T) {
+	for _, verb := range []string{"status", "teardown"} {
+		s, out, _ := teardownTestSettings(false)
+		root := NewRootCommand(s)
+		root.SetArgs([]string{verb, "--help"})
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		// helm's global flags show $HOME-dependent defaults: keep the verb's own part.
+		help, _, _ := strings.Cut(out.String(), "\nGlobal Flags:")
+		got := []byte(help + "\n")
+		path := filepath.Join("testdata", "help-"+verb+".txt")
+		if *updateTeardownGolden {
+			_ = os.MkdirAll("testdata", 0o755)
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (go test ./plugin/cli -run Help -update-teardown-golden)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s --help differs from %s:\n%s", verb, path, got)
+		}
+	}
+}
