@@ -28,6 +28,23 @@ type Ports struct {
 	EtcdClient, EtcdPeer, APIServer, ControllerManager, Scheduler, Kwok int
 }
 
+// of lists the ports a component listens on.
+func (p Ports) of(component string) []int {
+	switch component {
+	case "etcd":
+		return []int{p.EtcdClient, p.EtcdPeer}
+	case "kube-apiserver":
+		return []int{p.APIServer}
+	case "kube-controller-manager":
+		return []int{p.ControllerManager}
+	case "kube-scheduler":
+		return []int{p.Scheduler}
+	case "kwok":
+		return []int{p.Kwok}
+	}
+	return nil
+}
+
 // State is what Up records in DIR/state.json, so Down can stop exactly what it started.
 type State struct {
 	Dir        string         `json:"dir"`
@@ -49,6 +66,9 @@ type Options struct {
 	Nodes int
 	// Log receives progress lines.
 	Log io.Writer
+
+	// ports, when set, replaces the free ports Up picks (tests use it to force a busy port).
+	ports []int
 }
 
 // ToolsDirFromEnv is $SPARKMR3_TOOLS, else $SPARKMR3_CACHE/bin, else ~/.cache/spark-mr3/bin.
@@ -212,9 +232,11 @@ func Up(ctx context.Context, opts Options) (*State, error) {
 	if err := p.generate(); err != nil {
 		return nil, fmt.Errorf("generate certificates: %w", err)
 	}
-	ports, err := freePorts(6)
-	if err != nil {
-		return nil, err
+	ports := opts.ports
+	if len(ports) != 6 {
+		if ports, err = freePorts(6); err != nil {
+			return nil, err
+		}
 	}
 	st := &State{
 		Dir:        dir,
@@ -391,6 +413,7 @@ func Down(dir string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var stopped []int // ports of the components this call stopped
 	for i := len(components) - 1; i >= 0; i-- {
 		c := components[i]
 		pid := st.PIDs[c]
@@ -409,10 +432,10 @@ func Down(dir string, log io.Writer) error {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
+		stopped = append(stopped, st.Ports.of(c)...)
 	}
-	ports := []int{st.Ports.EtcdClient, st.Ports.EtcdPeer, st.Ports.APIServer, st.Ports.ControllerManager, st.Ports.Scheduler, st.Ports.Kwok}
 	deadline := time.Now().Add(15 * time.Second)
-	for _, port := range ports {
+	for _, port := range stopped {
 		for port > 0 && portOpen(port) {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("port %d still in use after stopping the cluster in %s: find the process with 'ss -ltnp | grep %d'", port, abs, port)

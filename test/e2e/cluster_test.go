@@ -24,7 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
-	"k8s.io/utils/exec"
+	"k8s.io/client-go/util/exec"
 	"k8s.io/utils/ptr"
 
 	"github.com/spark-mr3/spark-mr3/test/cluster"
@@ -269,8 +269,8 @@ func TestClusterExecRunsCommandWithStdinAndExitCode(t *testing.T) {
 		t.Fatalf("1 MiB stdin round-trip: remote sha256 %q, want %s", out, want)
 	}
 	_, err = execIn(t, cfg, cs, ns, "box", []string{script, "x", "y", "7"}, nil)
-	var codeErr exec.CodeExitError
-	if !errors.As(err, &codeErr) || codeErr.Code != 7 {
+	var codeErr exec.ExitError
+	if !errors.As(err, &codeErr) || codeErr.ExitStatus() != 7 {
 		t.Fatalf("exec of a command exiting 7: got %v, want exit code 7 (patched kwok)", err)
 	}
 }

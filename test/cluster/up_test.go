@@ -1,0 +1,86 @@
+package cluster
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func needTools(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a control plane; run without -short")
+	}
+	if _, err := os.Stat(filepath.Join(ToolsDirFromEnv(), "kube-apiserver")); err != nil {
+		t.Fatalf("control-plane binaries missing in %s: run 'hack/tools.sh cluster'", ToolsDirFromEnv())
+	}
+}
+
+func TestUpTwiceIsHarmlessAndDownFreesEverything(t *testing.T) {
+	needTools(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := Up(ctx, Options{Dir: dir, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = Down(dir, io.Discard) })
+	again, err := Up(ctx, Options{Dir: dir, Log: io.Discard})
+	if err != nil {
+		t.Fatalf("second up: %v", err)
+	}
+	if again.Ports != st.Ports || again.PIDs["kube-apiserver"] != st.PIDs["kube-apiserver"] {
+		t.Fatalf("second up started a new control plane: %+v vs %+v", again, st)
+	}
+	cs, err := st.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := cs.Discovery().ServerVersion()
+	if err != nil || v.GitVersion != "v1.37.2" {
+		t.Fatalf("server version %v (%v), want v1.37.2 stamped at build", v, err)
+	}
+	if err := Down(dir, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for c, pid := range st.PIDs {
+		if st.alive(pid) {
+			t.Errorf("%s (pid %d) still running after down", c, pid)
+		}
+	}
+	for _, p := range []int{st.Ports.EtcdClient, st.Ports.APIServer, st.Ports.Kwok} {
+		if portOpen(p) {
+			t.Errorf("port %d still open after down", p)
+		}
+	}
+}
+
+func TestUpWithBusyPortFailsCleanly(t *testing.T) {
+	needTools(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	free, err := freePorts(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// etcd's client port is taken by someone else.
+	ports := append([]int{busy.Addr().(*net.TCPAddr).Port}, free...)
+	dir := t.TempDir()
+	_, err = Up(context.Background(), Options{Dir: dir, Log: io.Discard, ports: ports})
+	if err == nil || !strings.Contains(err.Error(), "etcd") {
+		t.Fatalf("up with etcd's port busy: got %v, want an error naming etcd with its log", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.json")); !os.IsNotExist(err) {
+		t.Fatalf("a failed up left state behind: %v", err)
+	}
+	if _, rerr := Running(dir); rerr == nil {
+		t.Fatal("a failed up left processes running")
+	}
+}
