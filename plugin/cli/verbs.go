@@ -9,6 +9,8 @@ var verbs = []func(*Settings) *cobra.Command{
 	newUpgradeCmd,
 	newEnvCmd,
 	newValuesCmd,
+	newSubmitCmd,
+	newShellCmd,
 	newStatusCmd,
 	newTeardownCmd,
 	newVersionCmd,

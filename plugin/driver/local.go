@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
 // LocalOptions is a driver command to run on this machine.
@@ -58,91 +59,42 @@ func RunLocal(ctx context.Context, o LocalOptions) (int, error) {
 	return -1, fmt.Errorf("run %s: %w", o.Script, err)
 }
 
-// Keys of the conf ConfigMap and mr3-site.xml that an outside driver reads.
+// Keys of the conf ConfigMap and mr3-site.xml that an outside driver reads, and the Spark
+// confs it is given.
 const (
-	MR3SiteOutside  = "mr3-site-outside.xml"
-	MR3Site         = "mr3-site.xml"
-	HostAliasesKey  = "mr3.k8s.host.aliases"
-	amHostConfKey   = "spark.mr3.k8s.am.service.host"
-	amPortConfKey   = "spark.mr3.k8s.am.service.port"
-	driverHostConf  = "spark.driver.host"
-	driverPortConf  = "spark.driver.port"
-	defaultAMPort   = 9862
-	hostAliasSep    = ","
-	hostAliasAssign = "="
+	MR3SiteOutside = "mr3-site-outside.xml"
+	MR3Site        = "mr3-site.xml"
+	HostAliasesKey = "mr3.k8s.host.aliases"
+	amHostConfKey  = "spark.mr3.k8s.am.service.host"
+	amPortConfKey  = "spark.mr3.k8s.am.service.port"
+	driverHostConf = "spark.driver.host"
+	driverPortConf = "spark.driver.port"
 )
 
-// HostAliases reads mr3.k8s.host.aliases ("host=ip,host=ip") from the conf ConfigMap: from
+// HostAliases reads the host names of mr3.k8s.host.aliases from the conf ConfigMap: from
 // mr3-site-outside.xml when present (the copy for drivers outside Kubernetes), else from
-// mr3-site.xml. It returns the host names and which file it read.
+// mr3-site.xml. It returns the hosts and the file it read.
 func HostAliases(conf *corev1.ConfigMap) (hosts []string, file string, err error) {
 	for _, key := range []string{MR3SiteOutside, MR3Site} {
 		text, ok := conf.Data[key]
 		if !ok {
 			continue
 		}
-		value, found, err := hadoopProperty(text, HostAliasesKey)
+		site, err := mr3conf.ParseSite(key, []byte(text))
 		if err != nil {
-			return nil, key, fmt.Errorf("read %s from ConfigMap %s: %w", key, conf.Name, err)
+			return nil, key, fmt.Errorf("read ConfigMap %s: %w", conf.Name, err)
 		}
-		if !found {
-			return nil, key, nil
+		value, _ := site.Get(HostAliasesKey)
+		aliases, err := mr3conf.ParseHostAliases(value)
+		if err != nil {
+			return nil, key, fmt.Errorf("%s in %s of ConfigMap %s: %w", HostAliasesKey, key, conf.Name, err)
 		}
-		for _, pair := range strings.Split(value, hostAliasSep) {
-			host, _, _ := strings.Cut(strings.TrimSpace(pair), hostAliasAssign)
-			if host = strings.TrimSpace(host); host != "" {
-				hosts = append(hosts, host)
-			}
+		for _, a := range aliases {
+			hosts = append(hosts, a.Host)
 		}
 		return hosts, key, nil
 	}
 	return nil, "", nil
-}
-
-// hadoopProperty finds a property's value in a Hadoop-style configuration file.
-func hadoopProperty(text, name string) (string, bool, error) {
-	var doc struct {
-		Properties []struct {
-			Name  string `xml:"name"`
-			Value string `xml:"value"`
-		} `xml:"property"`
-	}
-	if err := xml.Unmarshal([]byte(text), &doc); err != nil {
-		return "", false, err
-	}
-	for _, p := range doc.Properties {
-		if strings.TrimSpace(p.Name) == name {
-			return strings.TrimSpace(p.Value), true, nil
-		}
-	}
-	return "", false, nil
-}
-
-// AMAddress is where a driver outside Kubernetes reaches the DAGAppMaster: the AM Service's
-// first external IP, else its load balancer address, else its cluster IP (reachable only from
-// inside the cluster network; reachable says so), and its port.
-func AMAddress(svc *corev1.Service) (host string, port int32, reachable bool) {
-	port = defaultAMPort
-	if len(svc.Spec.Ports) > 0 {
-		port = svc.Spec.Ports[0].Port
-		for _, p := range svc.Spec.Ports {
-			if p.Port == defaultAMPort {
-				port = p.Port
-			}
-		}
-	}
-	if len(svc.Spec.ExternalIPs) > 0 {
-		return svc.Spec.ExternalIPs[0], port, true
-	}
-	for _, ing := range svc.Status.LoadBalancer.Ingress {
-		if ing.IP != "" {
-			return ing.IP, port, true
-		}
-		if ing.Hostname != "" {
-			return ing.Hostname, port, true
-		}
-	}
-	return svc.Spec.ClusterIP, port, false
 }
 
 // FreePort asks the kernel for a free TCP port on this machine, so that several outside

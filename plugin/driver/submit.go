@@ -19,7 +19,9 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
+	"github.com/spark-mr3/spark-mr3/plugin/outside"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
+	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
 
 // Verb is which driver command to run.
@@ -41,9 +43,6 @@ const (
 	EnvSubmitScript = "SPARKMR3_SUBMIT_SCRIPT"
 	EnvShellScript  = "SPARKMR3_SHELL_SCRIPT"
 )
-
-// masked stands for the token wherever a command's environment is shown.
-const masked = "<masked>"
 
 // CommandExitError is a driver command that ran and exited non-zero; the CLI exits with Code.
 type CommandExitError struct {
@@ -328,15 +327,20 @@ func BuildLocal(ready *rollout.Ready, script, driverHost string, args []string, 
 		}
 		extra = append(extra, "--conf", driverPortConf+"="+itoa(port))
 	}
-	amHost, amPort, reachable := AMAddress(ready.AMService)
-	if !reachable {
+	amHost, amPort, exposure := outside.AMAddress(ready.AMService)
+	switch exposure {
+	case "clusterIP":
 		lc.Warnings = append(lc.Warnings, fmt.Sprintf("Service %s has no external IP or load balancer address; using its cluster IP %s, which only the cluster network reaches",
 			ready.AMService.Name, amHost))
+	case "nodePort":
+		lc.Warnings = append(lc.Warnings, fmt.Sprintf("Service %s is a NodePort Service: pass --conf %s=<a node address> --conf %s=%d",
+			ready.AMService.Name, amHostConfKey, amPortConfKey, amPort))
+		amHost = ""
 	}
 	if !confGiven(args, amHostConfKey) && amHost != "" {
 		extra = append(extra, "--conf", amHostConfKey+"="+amHost)
 	}
-	if !confGiven(args, amPortConfKey) {
+	if !confGiven(args, amPortConfKey) && amHost != "" && amPort != 0 {
 		extra = append(extra, "--conf", amPortConfKey+"="+itoa(int(amPort)))
 	}
 	lc.Args = append(extra, args...)
@@ -349,7 +353,7 @@ func (lc *LocalCommand) Describe(w io.Writer) {
 	for _, kv := range lc.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		if k == rollout.TokenKey {
-			v = masked
+			v = token.Mask(v)
 		}
 		fmt.Fprintf(w, "%s=%s\n", k, shellQuote(v))
 	}

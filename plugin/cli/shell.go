@@ -1,0 +1,25 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/spark-mr3/spark-mr3/plugin/driver"
+)
+
+func newShellCmd(s *Settings) *cobra.Command {
+	return newDriverCmd(s, driver.Shell, &cobra.Command{
+		Use:   "shell RELEASE [flags] [--] [SPARK_ARGS...]",
+		Short: "Wait for a release, then open spark-shell in one of its drivers",
+		Long: `shell waits like submit, then runs the driver's run-spark-shell.sh (the Pod's
+sparkmr3.io/shell-command annotation) in the driver Pod with standard input attached.
+When standard input is a terminal, the shell gets a terminal too: raw mode, so Ctrl-C
+goes to spark-shell, and window resizes follow. SPARK_ARGS are passed through untouched.
+With --local, spark-shell runs on this machine (see submit --help).
+
+Exit codes: spark-shell's own code; 4 when the release is not ready before --timeout;
+2 for bad input; 130 when interrupted; 1 for other failures.`,
+		Example: `  helm sparkmr3 shell spark -n sparkmr3
+  helm sparkmr3 shell spark --driver spark2 -- --conf spark.executor.memory=8g
+  echo 'spark.range(10).count()' | helm sparkmr3 shell spark`,
+	})
+}
