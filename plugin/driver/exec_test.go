@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -17,8 +18,16 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 	criremote "k8s.io/cri-streaming/pkg/streaming/remotecommand"
+	"k8s.io/klog/v2"
 	utilexec "k8s.io/utils/exec"
 )
+
+func TestMain(m *testing.M) {
+	// The streaming library logs each refused WebSocket upgrade (the fallback to SPDY at work).
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
+	os.Exit(m.Run())
+}
 
 // kubeletExecutor runs the requested argv as a process on this machine, the way kwok's
 // ClusterExec does, and reports a non-zero exit the way a kubelet's runtime does: as a

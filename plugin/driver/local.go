@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -32,12 +31,14 @@ type LocalOptions struct {
 }
 
 // RunLocal runs the script and returns its exit code (128+N when killed by signal N). When ctx
-// ends, the script gets SIGINT, then SIGKILL 10 s later, and RunLocal returns ErrInterrupted.
+// ends, the script gets SIGTERM (a JVM runs its shutdown hooks for it, and unlike SIGINT it is
+// not ignored by processes started in the background), then SIGKILL 10 s later, and RunLocal
+// returns ErrInterrupted. On a terminal, Ctrl-C reaches the script directly.
 func RunLocal(ctx context.Context, o LocalOptions) (int, error) {
 	cmd := exec.CommandContext(ctx, o.Script, o.Args...)
 	cmd.Env = o.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	if o.OnStart != nil {
 		o.OnStart()

@@ -352,10 +352,11 @@ func (lc *LocalCommand) Describe(w io.Writer) {
 	fmt.Fprintln(w, "# on this machine, with these variables added to the environment:")
 	for _, kv := range lc.Env {
 		k, v, _ := strings.Cut(kv, "=")
+		v = shellQuote(v)
 		if k == rollout.TokenKey {
 			v = token.Mask(v)
 		}
-		fmt.Fprintf(w, "%s=%s\n", k, shellQuote(v))
+		fmt.Fprintf(w, "%s=%s\n", k, v)
 	}
 	fmt.Fprintln(w, shellJoin(append([]string{lc.Script}, lc.Args...)))
 }
