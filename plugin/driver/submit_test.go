@@ -260,7 +260,9 @@ func TestSelect(t *testing.T) {
 	ready := func(n string) rollout.DriverPod {
 		return rollout.DriverPod{Name: n, Pod: readyPod(n, ""), State: rollout.ResourceState{Ready: true}}
 	}
-	notReady := func(n string) rollout.DriverPod { return rollout.DriverPod{Name: n, State: rollout.ResourceState{Reason: "Pending"}} }
+	notReady := func(n string) rollout.DriverPod {
+		return rollout.DriverPod{Name: n, State: rollout.ResourceState{Reason: "Pending"}}
+	}
 	d, note, err := Select([]rollout.DriverPod{ready("a")}, "")
 	if err != nil || d.Name != "a" || note != "" {
 		t.Fatalf("only driver: %v %q %v", d.Name, note, err)
