@@ -490,8 +490,8 @@ func (r *run) deleteDrivers(ctx context.Context) error {
 		return nil
 	}
 	r.say("deleting drivers: %s", strings.Join(append(prefixAll("statefulset/", p.Drivers), prefixAll("service/", svcNames)...), ", "))
-	bg := metav1.DeletePropagationBackground
-	if err := sts.DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &bg}, lo); err != nil {
+	fg := metav1.DeletePropagationForeground
+	if err := sts.DeleteCollection(ctx, metav1.DeleteOptions{PropagationPolicy: &fg}, lo); err != nil {
 		return fmt.Errorf("delete driver StatefulSets: %w", err)
 	}
 	// The StatefulSet controller would remove the Pods too; deleting them now saves a round
@@ -500,7 +500,7 @@ func (r *run) deleteDrivers(ctx context.Context) error {
 		return fmt.Errorf("delete driver Pods: %w", err)
 	}
 	if err := forEach(ctx, svcNames, func(ctx context.Context, n string) error {
-		return ignoreNotFound(svcs.Delete(ctx, n, metav1.DeleteOptions{}))
+		return ignoreNotFound(svcs.Delete(ctx, n, metav1.DeleteOptions{PropagationPolicy: &fg}))
 	}); err != nil {
 		return fmt.Errorf("delete driver Services: %w", err)
 	}
@@ -542,7 +542,8 @@ func (r *run) deleteMR3Objects(ctx context.Context, o *mr3runtime.Objects) error
 		if x.kind == "configmap" {
 			return ignoreNotFound(cmc.Delete(ctx, x.name, metav1.DeleteOptions{}))
 		}
-		return ignoreNotFound(svc.Delete(ctx, x.name, metav1.DeleteOptions{}))
+		fg := metav1.DeletePropagationForeground
+		return ignoreNotFound(svc.Delete(ctx, x.name, metav1.DeleteOptions{PropagationPolicy: &fg}))
 	}); err != nil {
 		return fmt.Errorf("delete MR3's ConfigMaps and Services: %w", err)
 	}
@@ -579,7 +580,9 @@ func (r *run) helmUninstall(ctx context.Context) error {
 	cfg.KubeClient = kc
 	u := action.NewUninstall(&cfg)
 	u.Wait = true
-	u.DeletionPropagation = "background"
+	// Foreground: a StatefulSet or Service is gone only after its Pods, ControllerRevisions
+	// and EndpointSlices, so "uninstall finished" means nothing of the release is left.
+	u.DeletionPropagation = "foreground"
 	u.Timeout = remaining(ctx)
 	done := make(chan error, 1)
 	go func() {

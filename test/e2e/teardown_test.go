@@ -1,0 +1,468 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
+	"github.com/spark-mr3/spark-mr3/plugin/teardown"
+	"github.com/spark-mr3/spark-mr3/test/cluster"
+)
+
+// teardownEnv is one namespace on the real cluster with helm configured for it.
+type teardownEnv struct {
+	c    *cluster.Cluster
+	cs   kubernetes.Interface
+	ns   string
+	helm *action.Configuration
+}
+
+func teardownNewEnv(t testing.TB) *teardownEnv {
+	t.Helper()
+	c := cluster.Shared(t)
+	ns := c.Namespace(t, nil)
+	kc := c.Kubeconfig()
+	flags := genericclioptions.NewConfigFlags(false)
+	flags.KubeConfig, flags.Namespace = &kc, &ns
+	cfg := new(action.Configuration)
+	if err := cfg.Init(flags, ns, "secret", func(string, ...any) {}); err != nil {
+		t.Fatal(err)
+	}
+	return &teardownEnv{c: c, cs: c.Client(t), ns: ns, helm: cfg}
+}
+
+// teardownInstall installs the spark-mr3 chart in-process (helm's action.Install) and returns
+// the release's MR3_APPLICATION_ID_TIMESTAMP.
+func (e *teardownEnv) teardownInstall(t testing.TB, name string, values map[string]any) string {
+	t.Helper()
+	ch, err := loader.Load(chartPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := action.NewInstall(e.helm)
+	in.ReleaseName, in.Namespace, in.Timeout = name, e.ns, 2*time.Minute
+	if _, err := in.Run(ch, values); err != nil {
+		t.Fatalf("install %s: %v", name, err)
+	}
+	s, err := e.cs.CoreV1().Secrets(e.ns).Get(context.Background(), name+"-token", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(s.Data[mr3runtime.KeyTimestamp])
+}
+
+// teardownSimulateMR3 creates what MR3 would make for a release: the AM Deployment (its Pod is
+// made by the real Deployment controller), `owned` workers with an ownerReference to the AM
+// Pod (the garbage collector removes them with it, as the DAGAppMaster would) and `bare`
+// workers nobody removes, and the four MR3-made ConfigMaps/Services.
+func (e *teardownEnv) teardownSimulateMR3(t testing.TB, fullname, ts, hex string, master map[string]string, owned, bare int, shared bool) {
+	t.Helper()
+	ctx := context.Background()
+	am := tf.AMDeployment(e.ns, fullname, ts, master)
+	am.UID = ""
+	if _, err := e.cs.AppsV1().Deployments(e.ns).Create(ctx, am, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var amPod *corev1.Pod
+	if owned > 0 {
+		amPod = teardownWaitAMPod(t, e.cs, e.ns, am.Name)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, owned+bare+4)
+	create := func(p *corev1.Pod) {
+		defer wg.Done()
+		if _, err := e.cs.CoreV1().Pods(e.ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			errs <- err
+		}
+	}
+	for i := 1; i <= owned+bare; i++ {
+		var owner *corev1.Pod
+		if i <= owned {
+			owner = amPod
+		}
+		wg.Add(1)
+		go create(tf.WorkerPod(e.ns, hex, i, fullname, owner))
+	}
+	wg.Wait()
+	objs := tf.MR3ConfigMapsAndServices(e.ns, ts)
+	if !shared {
+		objs = objs[:1]
+	}
+	for _, o := range objs {
+		var err error
+		switch x := o.(type) {
+		case *corev1.ConfigMap:
+			_, err = e.cs.CoreV1().ConfigMaps(e.ns).Create(ctx, x, metav1.CreateOptions{})
+		case *corev1.Service:
+			_, err = e.cs.CoreV1().Services(e.ns).Create(ctx, x, metav1.CreateOptions{})
+		}
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			errs <- err
+		}
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// teardownWaitAMPod waits (by watch) for the AM Deployment's Pod.
+func teardownWaitAMPod(t testing.TB, cs kubernetes.Interface, ns, deployment string) *corev1.Pod {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sel := metav1.ListOptions{LabelSelector: mr3runtime.LabelPodRole + "=" + mr3runtime.RoleMaster}
+	list, err := cs.CoreV1().Pods(ns).List(ctx, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range list.Items {
+		if strings.HasPrefix(list.Items[i].Name, deployment+"-") {
+			return &list.Items[i]
+		}
+	}
+	sel.ResourceVersion = list.ResourceVersion
+	w, err := cs.CoreV1().Pods(ns).Watch(ctx, sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for ev := range w.ResultChan() {
+		if p, ok := ev.Object.(*corev1.Pod); ok && strings.HasPrefix(p.Name, deployment+"-") {
+			return p
+		}
+	}
+	t.Fatalf("no Pod of Deployment %s: %v", deployment, ctx.Err())
+	return nil
+}
+
+func (e *teardownEnv) teardownOptions(release string, out *bytes.Buffer) *teardown.Options {
+	return &teardown.Options{Namespace: e.ns, Release: release, Client: e.cs, Helm: e.helm, Out: out,
+		Timeout: 3 * time.Minute, WorkerTimeout: 3 * time.Second}
+}
+
+// teardownLeftovers enumerates every listable namespaced (in ns) and cluster-scoped API
+// resource via discovery and returns the objects that belong to the release: its instance
+// label, a name derived from it or from its timestamp, or one of names.
+func (e *teardownEnv) teardownLeftovers(t testing.TB, release, ts string, names ...string) []string {
+	t.Helper()
+	cfg := e.c.RESTConfig(t)
+	dc := discovery.NewDiscoveryClientForConfigOrDie(cfg)
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	lists, err := dc.ServerPreferredResources()
+	if err != nil && len(lists) == 0 {
+		t.Fatal(err)
+	}
+	exact := map[string]bool{}
+	for _, n := range names {
+		exact[n] = true
+	}
+	belongs := func(name string, labels, annotations map[string]string, namespaced bool) bool {
+		if labels[mr3runtime.LabelInstance] == release {
+			// A cluster-scoped object of a same-named release in another namespace is not ours.
+			return namespaced || annotations["meta.helm.sh/release-namespace"] == e.ns || strings.HasPrefix(name, e.ns+"-")
+		}
+		if exact[name] {
+			return true
+		}
+		if !namespaced {
+			return strings.HasPrefix(name, e.ns+"-"+release+"-")
+		}
+		return strings.HasPrefix(name, release+"-") ||
+			strings.Contains(name, "-"+ts+"-0") // mr3master-spark-<ts>-0…, service-master-<ts>-0
+	}
+	var out []string
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if !teardownHas(r.Verbs, "list") || r.Name == "events" || strings.Contains(r.Name, "/") {
+				continue
+			}
+			ri := dyn.Resource(gv.WithResource(r.Name))
+			type item struct {
+				name                string
+				labels, annotations map[string]string
+			}
+			var items []item
+			var lerr error
+			if r.Namespaced {
+				ul, err := ri.Namespace(e.ns).List(context.Background(), metav1.ListOptions{})
+				lerr = err
+				if err == nil {
+					for _, it := range ul.Items {
+						items = append(items, item{it.GetName(), it.GetLabels(), it.GetAnnotations()})
+					}
+				}
+			} else {
+				ul, err := ri.List(context.Background(), metav1.ListOptions{})
+				lerr = err
+				if err == nil {
+					for _, it := range ul.Items {
+						items = append(items, item{it.GetName(), it.GetLabels(), it.GetAnnotations()})
+					}
+				}
+			}
+			if lerr != nil {
+				if apierrors.IsNotFound(lerr) || apierrors.IsMethodNotSupported(lerr) || apierrors.IsForbidden(lerr) {
+					continue
+				}
+				t.Fatalf("list %s: %v", r.Name, lerr)
+			}
+			for _, it := range items {
+				if belongs(it.name, it.labels, it.annotations, r.Namespaced) {
+					out = append(out, r.Name+"/"+it.name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func teardownHas(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func teardownWorkerNames(hex string, n int) []string {
+	var out []string
+	for i := 1; i <= n; i++ {
+		out = append(out, fmt.Sprintf("mr3executor-%s-%d", hex, i))
+	}
+	return out
+}
+
+var teardownSharedNames = []string{mr3runtime.ConfigMapMaster, mr3runtime.ConfigMapWorker, mr3runtime.ServiceWorker}
+
+// teardownWorkdirValues: two drivers, a work dir with a chart-made PV (NFS source; nothing
+// mounts it on this cluster).
+func teardownWorkdirValues() map[string]any {
+	return map[string]any{
+		"drivers": []any{map[string]any{"name": "spark1"}, map[string]any{"name": "spark2"}},
+		"workDir": map[string]any{"enabled": true, "persistentVolume": map[string]any{
+			"create": true, "reclaimPolicy": "Retain",
+			"source": map[string]any{"nfs": map[string]any{"server": "10.1.90.10", "path": "/work/spark-mr3"}},
+		}},
+	}
+}
+
+// TestTeardownLeavesNothing: a release with 2 drivers, a work-dir PV/PVC, an AM Deployment,
+// 3 workers the AM "removes" and 2 it does not, and the 4 MR3-made objects: after teardown no
+// object of any API type carries the release's label, name or timestamp.
+func TestTeardownLeavesNothing(t *testing.T) {
+	e := teardownNewEnv(t)
+	ts := e.teardownInstall(t, "a", teardownWorkdirValues())
+	e.teardownSimulateMR3(t, "a", ts, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 3, 2, true)
+
+	var out bytes.Buffer
+	res, err := e.teardownOptions("a", &out).Run(context.Background())
+	if err != nil {
+		t.Fatalf("teardown: %v\n%s", err, out.String())
+	}
+	t.Logf("teardown output:\n%s", out.String())
+	if left := e.teardownLeftovers(t, "a", ts, append(teardownWorkerNames("ab12", 5), teardownSharedNames...)...); len(left) > 0 {
+		t.Errorf("left after teardown: %v", left)
+	}
+	if len(res.ForcedPods) != 2 {
+		t.Errorf("forced %v, want the 2 bare workers", res.ForcedPods)
+	}
+	// A second run has nothing to do and says so, naming release and namespace.
+	_, err = e.teardownOptions("a", &out).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("release %q not found in namespace %q", "a", e.ns)) {
+		t.Errorf("second teardown: %v", err)
+	}
+}
+
+// TestTeardownKeepDataKeepsPVAndPVC: --keep-data keeps exactly the work-dir PVC and PV.
+func TestTeardownKeepDataKeepsPVAndPVC(t *testing.T) {
+	e := teardownNewEnv(t)
+	ts := e.teardownInstall(t, "a", teardownWorkdirValues())
+	e.teardownSimulateMR3(t, "a", ts, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 2, 0, true)
+	var out bytes.Buffer
+	o := e.teardownOptions("a", &out)
+	o.KeepData = true
+	if _, err := o.Run(context.Background()); err != nil {
+		t.Fatalf("teardown: %v\n%s", err, out.String())
+	}
+	left := e.teardownLeftovers(t, "a", ts, teardownSharedNames...)
+	want := []string{"persistentvolumeclaims/a-workdir", "persistentvolumes/" + e.ns + "-a-workdir"}
+	if strings.Join(left, " ") != strings.Join(want, " ") {
+		t.Errorf("left %v, want %v", left, want)
+	}
+	t.Cleanup(func() {
+		_ = e.cs.CoreV1().PersistentVolumes().Delete(context.Background(), e.ns+"-a-workdir", metav1.DeleteOptions{})
+	})
+}
+
+// teardownCancelOn cancels a context when a progress line contains a marker.
+type teardownCancelOn struct {
+	marker string
+	cancel context.CancelFunc
+	buf    bytes.Buffer
+	mu     sync.Mutex
+}
+
+func (w *teardownCancelOn) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if strings.Contains(string(p), w.marker) {
+		w.cancel()
+	}
+	return w.buf.Write(p)
+}
+
+// TestTeardownInterruptedThenRerun: a teardown interrupted while it waits for the workers
+// fails; the same teardown run again completes with nothing left.
+func TestTeardownInterruptedThenRerun(t *testing.T) {
+	e := teardownNewEnv(t)
+	ts := e.teardownInstall(t, "a", teardownWorkdirValues())
+	e.teardownSimulateMR3(t, "a", ts, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 0, 3, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &teardownCancelOn{marker: "waiting up to", cancel: cancel}
+	o := e.teardownOptions("a", nil)
+	o.Out, o.WorkerTimeout = w, time.Minute
+	if _, err := o.Run(ctx); err == nil {
+		t.Fatalf("interrupted teardown reported success:\n%s", w.buf.String())
+	}
+	var out bytes.Buffer
+	if _, err := e.teardownOptions("a", &out).Run(context.Background()); err != nil {
+		t.Fatalf("re-run: %v\n%s", err, out.String())
+	}
+	if left := e.teardownLeftovers(t, "a", ts, append(teardownWorkerNames("ab12", 3), teardownSharedNames...)...); len(left) > 0 {
+		t.Errorf("left after re-run: %v", left)
+	}
+}
+
+// TestTeardownAfterPlainUninstall: `helm uninstall` leaves MR3's objects; teardown still finds
+// them (the AM Deployment mounts the release's conf ConfigMap) and removes them.
+func TestTeardownAfterPlainUninstall(t *testing.T) {
+	e := teardownNewEnv(t)
+	ts := e.teardownInstall(t, "a", map[string]any{})
+	e.teardownSimulateMR3(t, "a", ts, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 2, 1, true)
+	u := action.NewUninstall(e.helm)
+	u.Wait, u.Timeout = true, time.Minute
+	if _, err := u.Run("a"); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := e.teardownOptions("a", &out).Run(context.Background()); err != nil {
+		t.Fatalf("teardown: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "has no Helm record") {
+		t.Errorf("teardown did not tell that the release was already gone:\n%s", out.String())
+	}
+	if left := e.teardownLeftovers(t, "a", ts, append(teardownWorkerNames("ab12", 3), teardownSharedNames...)...); len(left) > 0 {
+		t.Errorf("left: %v", left)
+	}
+}
+
+// TestTeardownSparesOtherRelease: releases a and b share a namespace (b with its own AM
+// Service name and master labels); tearing down a leaves b, b's MR3 objects, and the
+// shared-name MR3 objects b still uses.
+func TestTeardownSparesOtherRelease(t *testing.T) {
+	e := teardownNewEnv(t)
+	tsA := e.teardownInstall(t, "a", map[string]any{})
+	tsB := e.teardownInstall(t, "b", map[string]any{
+		"drivers": []any{map[string]any{"name": "b1"}},
+		"mr3":     map[string]any{"amService": map[string]any{"name": "mr3-b"}, "masterLabels": map[string]any{"sparkmr3_app": "mr3-b"}},
+	})
+	if tsA == tsB {
+		t.Skipf("both releases drew timestamp %s", tsA)
+	}
+	e.teardownSimulateMR3(t, "a", tsA, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 2, 1, true)
+	e.teardownSimulateMR3(t, "b", tsB, "cd34", map[string]string{"sparkmr3_app": "mr3-b"}, 2, 1, false)
+	var out bytes.Buffer
+	if _, err := e.teardownOptions("a", &out).Run(context.Background()); err != nil {
+		t.Fatalf("teardown: %v\n%s", err, out.String())
+	}
+	if left := e.teardownLeftovers(t, "a", tsA, teardownWorkerNames("ab12", 3)...); len(left) > 0 {
+		t.Errorf("release a left: %v", left)
+	}
+	bLeft := e.teardownLeftovers(t, "b", tsB, append(teardownWorkerNames("cd34", 3), teardownSharedNames...)...)
+	for _, want := range []string{"deployments/mr3master-spark-" + tsB + "-0", "pods/mr3executor-cd34-1", "pods/mr3executor-cd34-3",
+		"services/service-master-" + tsB + "-0", "configmaps/mr3conf-configmap-master", "configmaps/mr3conf-configmap-worker",
+		"services/service-worker", "statefulsets/b1", "secrets/b-token"} {
+		if !teardownHas(bLeft, want) {
+			t.Errorf("release b lost %s (has %v)", want, bLeft)
+		}
+	}
+	if _, err := e.helm.Releases.Last("b"); err != nil {
+		t.Errorf("release b record: %v", err)
+	}
+}
+
+// BenchmarkTeardownP6 is the P6 hook for `make bench`: teardown of a release with 10 drivers
+// and 50 MR3 Pods (AM + 49 workers owned by it) against `helm uninstall --wait` followed by
+// the manual kubectl line for MR3's objects. Setup is not timed.
+func BenchmarkTeardownP6(b *testing.B) {
+	drivers := []any{}
+	for i := 1; i <= 10; i++ {
+		drivers = append(drivers, map[string]any{"name": fmt.Sprintf("spark%d", i)})
+	}
+	values := map[string]any{"drivers": drivers}
+	setup := func(b *testing.B) (*teardownEnv, string) {
+		b.StopTimer()
+		defer b.StartTimer()
+		e := teardownNewEnv(b)
+		ts := e.teardownInstall(b, "p6", values)
+		e.teardownSimulateMR3(b, "p6", ts, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 49, 0, true)
+		return e, ts
+	}
+	b.Run("sparkmr3-teardown", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			e, _ := setup(b)
+			if _, err := e.teardownOptions("p6", nil).Run(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("helm-uninstall-wait+kubectl-delete", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			e, ts := setup(b)
+			kc := e.c.Kubeconfig()
+			helm := exec.Command(cluster.Tool(b, "helm3"), "uninstall", "p6", "-n", e.ns, "--wait", "--kubeconfig", kc)
+			helm.Env = []string{"HOME=" + b.TempDir(), "PATH=/usr/bin:/bin"}
+			if out, err := helm.CombinedOutput(); err != nil {
+				b.Fatalf("helm uninstall: %v\n%s", err, out)
+			}
+			// What a user types after reading MR3's docs: delete the AM, its workers and the
+			// MR3-made ConfigMaps/Services, and wait.
+			kubectl := exec.Command(cluster.Tool(b, "kubectl"), "--kubeconfig", kc, "-n", e.ns, "delete", "--wait",
+				"deployment/mr3master-spark-"+ts+"-0", "service/service-master-"+ts+"-0",
+				"configmap/mr3conf-configmap-master", "configmap/mr3conf-configmap-worker", "service/service-worker")
+			if out, err := kubectl.CombinedOutput(); err != nil {
+				b.Fatalf("kubectl delete: %v\n%s", err, out)
+			}
+			kubectl = exec.Command(cluster.Tool(b, "kubectl"), "--kubeconfig", kc, "-n", e.ns, "delete", "pods", "--wait",
+				"-l", "mr3-pod-role=container-role")
+			if out, err := kubectl.CombinedOutput(); err != nil {
+				b.Fatalf("kubectl delete pods: %v\n%s", err, out)
+			}
+		}
+	})
+}
