@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os/exec"
 	"strings"
 	"sync"
@@ -155,7 +156,11 @@ func teardownWaitAMPod(t testing.TB, cs kubernetes.Interface, ns, deployment str
 }
 
 func (e *teardownEnv) teardownOptions(release string, out *bytes.Buffer) *teardown.Options {
-	return &teardown.Options{Namespace: e.ns, Release: release, Client: e.cs, Helm: e.helm, Out: out,
+	var w io.Writer = io.Discard
+	if out != nil {
+		w = out
+	}
+	return &teardown.Options{Namespace: e.ns, Release: release, Client: e.cs, Helm: e.helm, Out: w,
 		Timeout: 3 * time.Minute, WorkerTimeout: 3 * time.Second}
 }
 
