@@ -24,6 +24,7 @@ import (
 
 	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
+	"github.com/spark-mr3/spark-mr3/plugin/status"
 	"github.com/spark-mr3/spark-mr3/plugin/teardown"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
 )
@@ -282,6 +283,16 @@ func TestTeardownLeavesNothing(t *testing.T) {
 	e := teardownNewEnv(t)
 	ts := e.teardownInstall(t, "a", teardownWorkdirValues())
 	e.teardownSimulateMR3(t, "a", ts, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 3, 2, true)
+
+	// status sees the same objects on the real API server.
+	rep, err := (&status.Options{Namespace: e.ns, Release: "a", Client: e.cs, Helm: e.helm}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Application != "application_"+ts+"_0000" || len(rep.Drivers) != 2 || len(rep.AMPods) != 1 || len(rep.Workers) != 5 || len(rep.MR3Objects) != 4 {
+		t.Errorf("status: application %s, %d drivers, %d AM pods, %d workers, MR3 objects %v",
+			rep.Application, len(rep.Drivers), len(rep.AMPods), len(rep.Workers), rep.MR3Objects)
+	}
 
 	var out bytes.Buffer
 	res, err := e.teardownOptions("a", &out).Run(context.Background())
