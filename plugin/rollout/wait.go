@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -339,7 +340,13 @@ func follow(ctx context.Context, k kindClient, rv string, out chan<- update) {
 func watchFrom(ctx context.Context, k kindClient, rv string, send func(update) bool) error {
 	lw := &cache.ListWatch{WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 		o.LabelSelector = k.selector
-		return k.watch(ctx, o)
+		w, err := k.watch(ctx, o)
+		if err != nil && ctx.Err() != nil {
+			// The wait is over while this watch was being opened. io.EOF makes the RetryWatcher
+			// stop quietly instead of logging "Watch failed" to the user's terminal.
+			return nil, io.EOF
+		}
+		return w, err
 	}}
 	rw, err := watchtools.NewRetryWatcherWithContext(ctx, rv, lw)
 	if err != nil {
