@@ -13,7 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -166,11 +169,7 @@ func Read(r io.Reader, lim Limits) ([]*Document, error) {
 		if len(docs) >= lim.MaxDocuments {
 			return fmt.Errorf("%w: more than %d documents; split the release or raise the limit", ErrTooLarge, lim.MaxDocuments)
 		}
-		d := &Document{Index: len(docs) + 1, Source: source, Raw: bytes.Clone(cur.Bytes())}
-		if err := d.parse(); err != nil {
-			return err
-		}
-		docs = append(docs, d)
+		docs = append(docs, &Document{Index: len(docs) + 1, Source: source, Raw: bytes.Clone(cur.Bytes())})
 		return nil
 	}
 
@@ -220,7 +219,37 @@ func Read(r io.Reader, lim Limits) ([]*Document, error) {
 	if err := flush(); err != nil {
 		return nil, err
 	}
+	if err := parseAll(docs); err != nil {
+		return nil, err
+	}
 	return docs, nil
+}
+
+// parseAll parses documents on all CPUs: YAML decoding is most of a post-render's time and
+// documents are independent. The error reported is the one of the first bad document.
+func parseAll(docs []*Document) error {
+	workers := min(runtime.GOMAXPROCS(0), len(docs)/8+1)
+	errs := make([]error, len(docs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(docs) {
+					return
+				}
+				errs[i] = docs[i].parse()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func docTooLarge(index int, source string, lim Limits) error {

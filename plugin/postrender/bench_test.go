@@ -1,0 +1,100 @@
+package postrender
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	kubefake "helm.sh/helm/v3/pkg/kube/fake"
+	helmpostrender "helm.sh/helm/v3/pkg/postrender"
+	"helm.sh/helm/v3/pkg/storage"
+	"helm.sh/helm/v3/pkg/storage/driver"
+)
+
+var driverCounts = []int{1, 10, 100, 500}
+
+// BenchmarkPostRender is the post-renderer alone on generated manifests (linear in drivers).
+func BenchmarkPostRender(b *testing.B) {
+	for _, n := range driverCounts {
+		in := genRelease(n)
+		b.Run(fmt.Sprintf("drivers=%d", n), func(b *testing.B) {
+			p, err := New(Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Run(bytes.NewBuffer(in)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+const chartDir = "../../charts/spark-mr3"
+
+// chartInstall renders the real chart like `helm template` with n drivers, optionally
+// post-rendered.
+func chartInstall(b *testing.B, chrt *chart.Chart, n int, pr helmpostrender.PostRenderer) {
+	drivers := make([]any, n)
+	for i := range drivers {
+		drivers[i] = map[string]any{"name": fmt.Sprintf("spark%d", i+1)}
+	}
+	vals := map[string]any{
+		"drivers": drivers,
+		"token":   map[string]any{"clientToAMTokenKey": "3f1c2b9e-6f0a-4a52-9d44-2a7d0c1e5b77", "applicationIdTimestamp": "4711"},
+	}
+	cfg := &action.Configuration{
+		Releases:     storage.Init(driver.NewMemory()),
+		KubeClient:   &kubefake.PrintingKubeClient{Out: io.Discard},
+		Capabilities: chartutil.DefaultCapabilities,
+		Log:          func(string, ...any) {},
+	}
+	inst := action.NewInstall(cfg)
+	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
+	inst.ReleaseName, inst.Namespace = "rel", "ns1"
+	inst.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
+	inst.PostRenderer = pr
+	if _, err := inst.Run(chrt, vals); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkChartTemplate compares helm's client-only render of the real chart without and
+// with the post-renderer: the P2 target is with ≤ 1.25 × without.
+func BenchmarkChartTemplate(b *testing.B) {
+	if _, err := os.Stat(filepath.Join(chartDir, "Chart.yaml")); err != nil {
+		b.Skipf("chart not present: %v", err)
+	}
+	chrt, err := loader.Load(chartDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range driverCounts {
+		b.Run(fmt.Sprintf("drivers=%d/helm", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				chartInstall(b, chrt, n, nil)
+			}
+		})
+		b.Run(fmt.Sprintf("drivers=%d/helm+postrender", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				chartInstall(b, chrt, n, p)
+			}
+		})
+	}
+}

@@ -1,0 +1,190 @@
+// Package postrender owns the helm post-renderer of spark-mr3: it reads helm's rendered
+// manifests, optionally applies the user's kustomize overlay in-process (krusty), and runs
+// every consistency rule of package check on the result. Any violation fails the render with
+// an error listing every violation, and no manifest is returned, so helm installs nothing
+// inconsistent.
+//
+// Overlay convention: the overlay directory holds a kustomization.yaml whose resources list
+// includes the file name RenderedFile ("helm-output.yaml"). That file is never written to
+// disk: the post-renderer serves helm's output under that name from memory, on top of the
+// overlay directory, so patches, components and other files the overlay refers to are read
+// from disk as usual. A helm-output.yaml that exists on disk is shadowed.
+package postrender
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	helmpostrender "helm.sh/helm/v3/pkg/postrender"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"github.com/spark-mr3/spark-mr3/plugin/check"
+	"github.com/spark-mr3/spark-mr3/plugin/manifest"
+)
+
+// RenderedFile is the name under which an overlay's kustomization.yaml refers to helm's output.
+const RenderedFile = "helm-output.yaml"
+
+// Options configure a PostRenderer.
+type Options struct {
+	// KustomizeDir is a kustomize overlay directory applied to helm's output; "" for none.
+	KustomizeDir string
+	// FS is where the overlay is read from; nil means the local disk.
+	FS filesys.FileSystem
+	// Limits bound the manifests read (helm's output and the overlay's result).
+	Limits manifest.Limits
+	// Rules are the rules run; nil means all of check.Rules().
+	Rules []check.Rule
+}
+
+// PostRenderer implements helm's postrender.PostRenderer.
+type PostRenderer struct {
+	opts Options
+	dir  string // cleaned absolute overlay directory, "" for none
+}
+
+var _ helmpostrender.PostRenderer = (*PostRenderer)(nil)
+
+// New checks the options (the overlay directory exists, has a kustomization file listing
+// RenderedFile) and returns a PostRenderer.
+func New(opts Options) (*PostRenderer, error) {
+	p := &PostRenderer{opts: opts}
+	if opts.KustomizeDir == "" {
+		return p, nil
+	}
+	if p.opts.FS == nil {
+		p.opts.FS = filesys.MakeFsOnDisk()
+	}
+	dir, _, err := p.opts.FS.CleanedAbs(opts.KustomizeDir)
+	if err != nil || !p.opts.FS.IsDir(dir.String()) {
+		return nil, fmt.Errorf("--kustomize %s: not a directory; give the overlay directory that holds kustomization.yaml", opts.KustomizeDir)
+	}
+	p.dir = dir.String()
+	k, name, err := readKustomization(p.opts.FS, p.dir)
+	if err != nil {
+		return nil, fmt.Errorf("--kustomize %s: %w", opts.KustomizeDir, err)
+	}
+	if !slices.Contains(k.Resources, RenderedFile) {
+		return nil, fmt.Errorf("--kustomize %s: %s does not list %s under resources, so the overlay would not see helm's output; add \"resources: [%s]\" (the post-renderer serves helm's manifests under that name)",
+			opts.KustomizeDir, name, RenderedFile, RenderedFile)
+	}
+	return p, nil
+}
+
+func readKustomization(fs filesys.FileSystem, dir string) (*types.Kustomization, string, error) {
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		path := filepath.Join(dir, name)
+		if !fs.Exists(path) {
+			continue
+		}
+		data, err := fs.ReadFile(path)
+		if err != nil {
+			return nil, name, fmt.Errorf("read %s: %w", name, err)
+		}
+		var k types.Kustomization
+		if err := yaml.Unmarshal(data, &k); err != nil {
+			return nil, name, fmt.Errorf("%s is not a kustomization: %w", name, err)
+		}
+		return &k, name, nil
+	}
+	return nil, "", fmt.Errorf("no kustomization.yaml in the directory; create one with \"resources: [%s]\" and your patches", RenderedFile)
+}
+
+// Run post-renders helm's output: overlay (if any), then every rule. On success it returns the
+// manifests (helm's own bytes when there is no overlay); on a violation it returns a
+// *check.Error listing every violation and no manifests.
+func (p *PostRenderer) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
+	out, err := p.Overlay(rendered.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	docs, err := manifest.Parse(out, p.opts.Limits)
+	if err != nil {
+		if p.dir != "" {
+			return nil, fmt.Errorf("read the overlay's output: %w", err)
+		}
+		return nil, fmt.Errorf("read helm's rendered manifests: %w", err)
+	}
+	rel, err := check.FromManifests(docs)
+	if err != nil {
+		return nil, err
+	}
+	if vs := check.Run(rel, p.opts.Rules); len(vs) > 0 {
+		return nil, &check.Error{Violations: vs}
+	}
+	return bytes.NewBuffer(out), nil
+}
+
+// Overlay applies the kustomize overlay (if any) to rendered manifests without checking them;
+// without an overlay it returns rendered unchanged. `helm sparkmr3 check` uses it to report
+// violations instead of failing.
+func (p *PostRenderer) Overlay(rendered []byte) ([]byte, error) {
+	if p.dir == "" {
+		return rendered, nil
+	}
+	return p.kustomize(rendered)
+}
+
+func (p *PostRenderer) kustomize(rendered []byte) ([]byte, error) {
+	lim := p.opts.Limits
+	if lim.MaxBytes <= 0 {
+		lim.MaxBytes = manifest.DefaultMaxBytes
+	}
+	if int64(len(rendered)) > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: helm's output is %d bytes, the limit is %d", manifest.ErrTooLarge, len(rendered), lim.MaxBytes)
+	}
+	fs := &renderedFS{FileSystem: p.opts.FS, path: filepath.Join(p.dir, RenderedFile), data: rendered}
+	opts := krusty.MakeDefaultOptions()
+	res, err := krusty.MakeKustomizer(opts).Run(fs, p.dir)
+	if err != nil {
+		return nil, fmt.Errorf("apply kustomize overlay %s to helm's output: %w", p.opts.KustomizeDir, err)
+	}
+	y, err := res.AsYaml()
+	if err != nil {
+		return nil, fmt.Errorf("write the overlay's output: %w", err)
+	}
+	return y, nil
+}
+
+// renderedFS serves helm's output as one read-only file on top of another file system.
+type renderedFS struct {
+	filesys.FileSystem
+	path string
+	data []byte
+}
+
+func (f *renderedFS) ReadFile(path string) ([]byte, error) {
+	if filepath.Clean(path) == f.path {
+		return slices.Clone(f.data), nil
+	}
+	return f.FileSystem.ReadFile(path)
+}
+
+func (f *renderedFS) Exists(path string) bool {
+	return filepath.Clean(path) == f.path || f.FileSystem.Exists(path)
+}
+
+func (f *renderedFS) IsDir(path string) bool {
+	return filepath.Clean(path) != f.path && f.FileSystem.IsDir(path)
+}
+
+func (f *renderedFS) CleanedAbs(path string) (filesys.ConfirmedDir, string, error) {
+	abs := path
+	if !filepath.IsAbs(abs) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", "", err
+		}
+		abs = filepath.Join(wd, path)
+	}
+	if filepath.Clean(abs) == f.path {
+		return filesys.ConfirmedDir(filepath.Dir(f.path)), filepath.Base(f.path), nil
+	}
+	return f.FileSystem.CleanedAbs(path)
+}
