@@ -12,6 +12,8 @@ var verbs = []func(*Settings) *cobra.Command{
 	newSubmitCmd,
 	newShellCmd,
 	newStatusCmd,
+	newCheckCmd,
+	newPostrenderCmd,
 	newTeardownCmd,
 	newVersionCmd,
 }

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
+
+	"github.com/spark-mr3/spark-mr3/plugin/check"
+	"github.com/spark-mr3/spark-mr3/plugin/check/render"
+	"github.com/spark-mr3/spark-mr3/plugin/manifest"
+	"github.com/spark-mr3/spark-mr3/plugin/postrender"
+)
+
+var checkFormats = []string{"text", "json"}
+
+// checkOptions are the flags of `check`.
+type checkOptions struct {
+	values       values.Options
+	chartVersion string
+	kustomize    string
+	kubeVersion  string
+	output       string
+}
+
+func newCheckCmd(s *Settings) *cobra.Command {
+	o := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check [RELEASE | CHART]",
+		Short: "Check that a release's settings agree (host aliases, local dirs, shuffle, ports, token, …)",
+		Long: `check runs the spark-mr3 consistency rules on rendered manifests and prints every
+violation with both sides and the fix. With RELEASE it reads the deployed release's manifest;
+with CHART (a directory, .tgz or repo/name) or no argument (the chart shipped with the plugin)
+it renders the chart client-side with -f/--set values. --kustomize applies an overlay first.
+It exits 3 when a rule is broken.`,
+		Example: `  helm sparkmr3 check -f my-values.yaml
+  helm sparkmr3 check ./charts/spark-mr3 -f prod.yaml --kustomize overlays/prod -o json
+  helm sparkmr3 check spark -n sparkmr3`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(s, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.values.ValueFiles, "values", "f", nil, "specify values in a YAML file (can specify multiple)")
+	f.StringArrayVar(&o.values.Values, "set", nil, "set values on the command line (key1=val1,key2=val2)")
+	f.StringArrayVar(&o.values.StringValues, "set-string", nil, "set STRING values on the command line")
+	f.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
+	f.StringVar(&o.kustomize, "kustomize", "", "kustomize overlay directory applied before checking (its kustomization.yaml lists helm-output.yaml)")
+	f.StringVar(&o.kubeVersion, "kube-version", render.DefaultKubeVersion, "Kubernetes version the chart is rendered for")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(checkFormats, ", "))
+	return cmd
+}
+
+func runCheck(s *Settings, o *checkOptions, args []string) error {
+	if !slices.Contains(checkFormats, o.output) {
+		return UsageError("--output %q: use one of %s", o.output, strings.Join(checkFormats, ", "))
+	}
+	pr, err := postrender.New(postrender.Options{KustomizeDir: o.kustomize})
+	if err != nil {
+		return UsageError("%v", err)
+	}
+	m, err := checkManifest(s, o, args)
+	if err != nil {
+		return err
+	}
+	out, err := pr.Overlay([]byte(m))
+	if err != nil {
+		return err
+	}
+	rel, err := check.ReadRelease(strings.NewReader(string(out)), manifest.Limits{})
+	if err != nil {
+		return err
+	}
+	vs := check.Run(rel, nil)
+	if o.output == "json" {
+		err = check.WriteJSON(s.IO.Out, vs)
+	} else {
+		err = check.WriteText(s.IO.Out, vs)
+	}
+	if err != nil {
+		return err
+	}
+	if len(vs) > 0 {
+		return WithCode(ExitCheckFailed, fmt.Errorf("%d violation(s) of the spark-mr3 consistency rules", len(vs)))
+	}
+	return nil
+}
+
+// checkManifest is the deployed release's manifest when the argument names a release (not a
+// path, no '/'), else the chart rendered with the values.
+func checkManifest(s *Settings, o *checkOptions, args []string) (string, error) {
+	if len(args) == 1 && isReleaseName(args[0]) {
+		if len(o.values.ValueFiles)+len(o.values.Values)+len(o.values.StringValues) > 0 {
+			return "", UsageError("%s names a deployed release; -f/--set apply only to a CHART (give a path such as ./%s to check a chart directory)", args[0], args[0])
+		}
+		cfg, err := s.ActionConfig()
+		if err != nil {
+			return "", err
+		}
+		return render.Deployed(cfg, args[0])
+	}
+	ch, err := loadChart(s, append([]string{""}, args...), o.chartVersion)
+	if err != nil {
+		return "", err
+	}
+	vals, err := o.values.MergeValues(getter.All(s.Helm))
+	if err != nil {
+		return "", UsageError("values: %v", err)
+	}
+	return render.Chart(ch, vals, render.ChartOptions{ReleaseName: "check", Namespace: s.Namespace(), KubeVersion: o.kubeVersion})
+}
+
+func isReleaseName(arg string) bool {
+	if strings.ContainsAny(arg, "/\\") || strings.HasSuffix(arg, ".tgz") {
+		return false
+	}
+	_, err := os.Stat(arg)
+	return err != nil
+}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	helmcli "helm.sh/helm/v3/pkg/cli"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/spark-mr3/spark-mr3/plugin/check/render"
+	"helm.sh/helm/v3/pkg/chart/loader"
+)
+
+var updateCheckGolden = flag.Bool("update-check-golden", false, "rewrite plugin/cli/testdata/check-*.txt|json")
+
+const testChart = "../../charts/spark-mr3"
+
+// brokenOverlay writes an overlay that points the first driver's Service at a wrong port.
+func brokenOverlay(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"kustomization.yaml": "resources:\n  - helm-output.yaml\npatches:\n  - path: port.yaml\n",
+		"port.yaml":          "apiVersion: v1\nkind: Service\nmetadata:\n  name: spark1\n  namespace: sparkmr3\nspec:\n  ports:\n    - name: driver\n      port: 9850\n      protocol: TCP\n      targetPort: 9851\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func runVerb(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	t.Setenv("HELM_NAMESPACE", "sparkmr3")
+	var out, errOut bytes.Buffer
+	s := &Settings{Helm: helmcli.New(), IO: genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}, Getenv: os.Getenv}
+	root := NewRootCommand(s)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *updateCheckGolden {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (go test ./plugin/cli -run Check -update-check-golden)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", p, got, want)
+	}
+}
+
+func TestCheckVerb(t *testing.T) {
+	values := filepath.Join(testChart, "ci", "outside-driver-values.yaml")
+	overlay := brokenOverlay(t)
+	tests := []struct {
+		name     string
+		args     []string
+		golden   string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "chart passes", args: []string{"check", testChart, "-f", values}, golden: "check-pass.txt"},
+		{name: "overlay breaks a rule", args: []string{"check", testChart, "-f", values, "--kustomize", overlay}, golden: "check-violations.txt", wantCode: ExitCheckFailed, wantErr: "1 violation(s)"},
+		{name: "json", args: []string{"check", testChart, "-f", values, "--kustomize", overlay, "-o", "json"}, golden: "check-violations.json", wantCode: ExitCheckFailed},
+		{name: "bad output format", args: []string{"check", testChart, "-o", "yaml"}, wantCode: ExitUsage, wantErr: `--output "yaml": use one of text, json`},
+		{name: "values with a release", args: []string{"check", "spark", "-f", values}, wantCode: ExitUsage, wantErr: "spark names a deployed release; -f/--set apply only to a CHART"},
+		{name: "overlay without helm-output.yaml", args: []string{"check", testChart, "--kustomize", t.TempDir()}, wantCode: ExitUsage, wantErr: "no kustomization.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := runVerb(t, "", tt.args...)
+			if code := ExitCode(err); code != tt.wantCode {
+				t.Fatalf("exit code %d (%v), want %d", code, err, tt.wantCode)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("error %v, want %q", err, tt.wantErr)
+			}
+			if tt.golden != "" {
+				checkGolden(t, tt.golden, strings.ReplaceAll(out, overlay, "OVERLAY"))
+			}
+		})
+	}
+}
+
+func TestPostrenderVerb(t *testing.T) {
+	ch, err := loader.Load(testChart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := render.Chart(ch, map[string]any{"drivers": []any{map[string]any{"name": "spark1"}}}, render.ChartOptions{ReleaseName: "rel", Namespace: "sparkmr3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantOut  string
+		wantCode int
+		wantErr  []string
+	}{
+		{name: "passes manifests through", args: []string{"postrender"}, wantOut: m},
+		{name: "violation: nothing on stdout, every violation in the error", args: []string{"postrender", "--kustomize", brokenOverlay(t)},
+			wantCode: ExitCheckFailed, wantErr: []string{"spark-mr3 check: 1 violation", "driver-ports (1):", "StatefulSet/spark1 [Service/spark1 spec.ports]"}},
+		{name: "bad overlay dir", args: []string{"postrender", "--kustomize", "/does/not/exist"}, wantCode: ExitUsage, wantErr: []string{"--kustomize /does/not/exist: not a directory"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := runVerb(t, m, tt.args...)
+			if code := ExitCode(err); code != tt.wantCode {
+				t.Fatalf("exit code %d (%v), want %d", code, err, tt.wantCode)
+			}
+			if out != tt.wantOut {
+				t.Errorf("stdout = %d bytes, want %d", len(out), len(tt.wantOut))
+			}
+			for _, w := range tt.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v, want %q", err, w)
+				}
+			}
+		})
+	}
+}
