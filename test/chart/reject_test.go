@@ -60,6 +60,10 @@ func TestRejectsBadValues(t *testing.T) {
 		{"fractional cores", drivers(driver("cores", 1.5)), []string{"cores"}},
 		{"memory above 90% of the limit", drivers(driver("memoryMb", 4000, "resources", limits("1", "4Gi"))), []string{"memoryMb", "resources.limits.memory"}},
 		{"cores above the CPU limit", drivers(driver("cores", 2, "resources", limits("1500m", "4Gi"))), []string{"cores", "resources.limits.cpu"}},
+		{"memory request above the limit", drivers(driver("memoryMb", 1000, "resources", map[string]any{
+			"requests": map[string]any{"cpu": "1", "memory": "2Gi"}, "limits": map[string]any{"cpu": "1", "memory": "2000Mi"}})), []string{"resources.requests.memory", "resources.limits.memory"}},
+		{"cpu request above the limit", drivers(driver("resources", map[string]any{
+			"requests": map[string]any{"cpu": "2", "memory": "4Gi"}, "limits": map[string]any{"cpu": "1500m", "memory": "4Gi"}})), []string{"resources.requests.cpu", "resources.limits.cpu"}},
 		{"malformed memory limit", drivers(driver("resources", limits("1", "4 GB"))), []string{"memory"}},
 		{"malformed host alias IP", map[string]any{"hostAliases": []any{alias("10.1.90.300", "gold0")}}, []string{"hostAliases[0].ip"}},
 		{"host alias IP not an address", map[string]any{"hostAliases": []any{alias("gold0", "gold0")}}, []string{"hostAliases[0].ip"}},

@@ -43,6 +43,26 @@ wrong and the fix. Included once, from configmap.yaml (always rendered).
 {{- fail (printf "%s: memoryMb %s is above 90%% of resources.limits.memory %s (%.0f MiB); lower memoryMb or raise the limit (leave room for off-heap memory)" $at (include "spark-mr3.str" $d.memoryMb) (toString .) (float64 $mib)) -}}
 {{- end -}}
 {{- end -}}
+{{- $requests := default dict (default dict $d.resources).requests -}}
+{{- if and $requests.memory $limits.memory -}}
+{{- $req := include "spark-mr3.memoryMiB" $requests.memory -}}
+{{- if eq $req "INVALID" -}}
+{{- fail (printf "%s: resources.requests.memory %q is not a memory quantity like 4Gi or 4096Mi" $at (toString $requests.memory)) -}}
+{{- end -}}
+{{- if gt (float64 $req) (float64 (include "spark-mr3.memoryMiB" $limits.memory)) -}}
+{{- fail (printf "%s: resources.requests.memory %s is above resources.limits.memory %s" $at (toString $requests.memory) (toString $limits.memory)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $requests.cpu $limits.cpu -}}
+{{- $req := include "spark-mr3.cpuCores" $requests.cpu -}}
+{{- if eq $req "INVALID" -}}
+{{- fail (printf "%s: resources.requests.cpu %q is not a CPU quantity like 2 or 1500m" $at (toString $requests.cpu)) -}}
+{{- end -}}
+{{- $lim := include "spark-mr3.cpuCores" $limits.cpu -}}
+{{- if and (ne $lim "INVALID") (gt (float64 $req) (float64 $lim)) -}}
+{{- fail (printf "%s: resources.requests.cpu %s is above resources.limits.cpu %s" $at (toString $requests.cpu) (toString $limits.cpu)) -}}
+{{- end -}}
+{{- end -}}
 {{- with $limits.cpu -}}
 {{- $cores := include "spark-mr3.cpuCores" . -}}
 {{- if eq $cores "INVALID" -}}
