@@ -128,7 +128,7 @@ func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, 
 	if err != nil {
 		return UsageError("read values: %v", err)
 	}
-	pr, err := newPostRenderer(o.kustomize, s.Namespace())
+	pr, err := newPostRenderer(o.kustomize)
 	if err != nil {
 		return err
 	}
