@@ -191,6 +191,8 @@ func applyError(err error) error {
 		return WithCode(ExitNotReady, err)
 	case isInterrupted(err):
 		return WithCode(ExitInterrupted, err)
+	case isBadValues(err):
+		return WithCode(ExitUsage, err)
 	}
 	return err
 }
