@@ -53,6 +53,7 @@ type State struct {
 	Kubeconfig string         `json:"kubeconfig"`
 	ExecDir    string         `json:"execDir"`
 	AuditLog   string         `json:"auditLog"`
+	ToolsDir   string         `json:"toolsDir"`
 	Started    time.Time      `json:"started"`
 }
 
@@ -245,6 +246,7 @@ func Up(ctx context.Context, opts Options) (*State, error) {
 		Kubeconfig: filepath.Join(dir, "kubeconfig"),
 		ExecDir:    filepath.Join(dir, "exec"),
 		AuditLog:   filepath.Join(dir, "logs", "audit.log"),
+		ToolsDir:   opts.ToolsDir,
 		Started:    time.Now(),
 	}
 	server := fmt.Sprintf("https://127.0.0.1:%d", st.Ports.APIServer)
@@ -421,17 +423,7 @@ func Down(dir string, log io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(log, "cluster: stopping %s (pid %d)\n", c, pid)
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		deadline := time.Now().Add(10 * time.Second)
-		for st.alive(pid) && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		if st.alive(pid) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			for st.alive(pid) {
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
+		st.kill(pid, syscall.SIGTERM)
 		stopped = append(stopped, st.Ports.of(c)...)
 	}
 	deadline := time.Now().Add(15 * time.Second)
@@ -447,5 +439,74 @@ func Down(dir string, log io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(log, "cluster: stopped\n")
+	return nil
+}
+
+// kill sends sig to pid, waits up to 10 s for it to exit, then kills it for good.
+func (st *State) kill(pid int, sig syscall.Signal) {
+	_ = syscall.Kill(pid, sig)
+	deadline := time.Now().Add(10 * time.Second)
+	for st.alive(pid) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st.alive(pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		for st.alive(pid) {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// StopComponent stops one component (fault tests: "etcd briefly stopped", "kube-apiserver
+// restarted") and waits until its ports are free. sig is SIGTERM for a graceful stop or
+// SIGKILL for a crash.
+func (st *State) StopComponent(c string, sig syscall.Signal) error {
+	pid := st.PIDs[c]
+	if !st.alive(pid) {
+		return fmt.Errorf("%s is not running", c)
+	}
+	st.kill(pid, sig)
+	deadline := time.Now().Add(15 * time.Second)
+	for _, port := range st.Ports.of(c) {
+		for portOpen(port) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s stopped but port %d is still in use", c, port)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// StartComponent starts a stopped component again with the same flags and ports, and for
+// etcd and kube-apiserver waits until it is healthy.
+func (st *State) StartComponent(ctx context.Context, c string) error {
+	if st.alive(st.PIDs[c]) {
+		return fmt.Errorf("%s is already running", c)
+	}
+	opts := Options{ToolsDir: st.ToolsDir}
+	if opts.ToolsDir == "" {
+		opts.ToolsDir = ToolsDirFromEnv()
+	}
+	bin, err := opts.tool(c)
+	if err != nil {
+		return err
+	}
+	pid, err := startProcess(st.Dir, c, bin, args(c, st, pki{dir: filepath.Join(st.Dir, "pki")}))
+	if err != nil {
+		return err
+	}
+	st.PIDs[c] = pid
+	if err := st.write(); err != nil {
+		return err
+	}
+	switch c {
+	case "etcd":
+		return waitFor(ctx, st, c, 30*time.Second, func() error {
+			return httpGet(ctx, fmt.Sprintf("http://127.0.0.1:%d/health", st.Ports.EtcdClient), nil)
+		})
+	case "kube-apiserver":
+		return waitHealthy(ctx, st, 60*time.Second)
+	}
 	return nil
 }

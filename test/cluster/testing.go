@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,6 +66,30 @@ func Shared(t testing.TB) *Cluster {
 		t.Fatalf("start the local cluster: %v", sharedErr)
 	}
 	return shared
+}
+
+// Private starts a control plane for this test alone (fault tests stop and restart its
+// components) and stops it when the test ends. About 5 s.
+func Private(t testing.TB) *Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a local Kubernetes cluster; run without -short")
+	}
+	dir, err := os.MkdirTemp("", "sparkmr3-private-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Up(context.Background(), Options{Dir: dir, Log: io.Discard})
+	if err != nil {
+		t.Fatalf("start a private cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := Down(dir, io.Discard); err != nil {
+			t.Errorf("stop the private cluster: %v", err)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	return &Cluster{kubeconfig: st.Kubeconfig, state: st}
 }
 
 // Main runs the tests and stops a cluster that Shared started. Use it from TestMain:

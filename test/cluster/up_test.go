@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"syscall"
+
 	"context"
 	"io"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"net"
 	"os"
 	"path/filepath"
@@ -82,5 +85,31 @@ func TestUpWithBusyPortFailsCleanly(t *testing.T) {
 	}
 	if _, rerr := Running(dir); rerr == nil {
 		t.Fatal("a failed up left processes running")
+	}
+}
+
+func TestRestartAPIServerKeepsData(t *testing.T) {
+	needTools(t)
+	c := Private(t)
+	st := c.State(t)
+	ctx := context.Background()
+	cs, err := st.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Nodes().Get(ctx, "kwok-node-0", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.StopComponent("kube-apiserver", syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Nodes().Get(ctx, "kwok-node-0", metav1.GetOptions{}); err == nil {
+		t.Fatal("the API server answered while stopped")
+	}
+	if err := st.StartComponent(ctx, "kube-apiserver"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Nodes().Get(ctx, "kwok-node-0", metav1.GetOptions{}); err != nil {
+		t.Fatalf("after restart: %v", err)
 	}
 }
