@@ -33,7 +33,7 @@ lint() {
     "$bin/helm3" lint --strict charts/spark-mr3 -f "$f" >/dev/null || { echo "helm lint failed with $f"; "$bin/helm3" lint --strict charts/spark-mr3 -f "$f"; exit 1; }
   done
   step "ct lint (yamllint, chart schema off: yamale is not packaged)"
-  ct lint --config ct.yaml --all --validate-chart-schema=false --validate-maintainers=false \
+  "$bin/ct" lint --config ct.yaml --all --validate-chart-schema=false --validate-maintainers=false \
     --lint-conf "$cache/ct-etc/lintconf.yaml" --chart-yaml-schema "$cache/ct-etc/chart_schema.yaml"
 }
 
@@ -52,7 +52,7 @@ e2e() {
   step "e2e tests on the real cluster"
   go test -count=1 -timeout 25m -p 1 ./test/e2e/...
   step "ct install on the real cluster"
-  KUBECONFIG=$SPARKMR3_KUBECONFIG ct install --config ct.yaml --all --helm-extra-args "--timeout 180s"
+  KUBECONFIG=$SPARKMR3_KUBECONFIG "$bin/ct" install --config ct.yaml --all --helm-extra-args "--timeout 180s"
 }
 
 case $what in

@@ -26,7 +26,7 @@ type NotReadyError struct {
 
 func (e *NotReadyError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "release %q not ready after %s", e.Release, e.Waited.Round(time.Millisecond))
+	fmt.Fprintf(&b, "release %q not ready after %s", e.Release, e.Waited.Round(100*time.Millisecond))
 	if len(e.Blocking) == 0 {
 		return b.String()
 	}
