@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -326,6 +327,8 @@ func TestTeardownKeepDataKeepsPVAndPVC(t *testing.T) {
 	}
 	left := e.teardownLeftovers(t, "a", ts, teardownSharedNames...)
 	want := []string{"persistentvolumeclaims/a-workdir", "persistentvolumes/" + e.ns + "-a-workdir"}
+	sort.Strings(left)
+	sort.Strings(want)
 	if strings.Join(left, " ") != strings.Join(want, " ") {
 		t.Errorf("left %v, want %v", left, want)
 	}
