@@ -84,7 +84,7 @@ func newDriverCmd(s *Settings, verb driver.Verb, cmd *cobra.Command) *cobra.Comm
 		}
 		ctx, stop := signal.NotifyContext(contextOf(cmd), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return driverExit(o.Run(ctx))
+		return driverExit(explainClusterError(o.Run(ctx), s))
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Driver, "driver", "", "driver (StatefulSet) to run in; default: the only driver, else the first ready one")
