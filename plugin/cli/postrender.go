@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +37,7 @@ installs nothing.`,
 			}
 			out, err := p.Run(bytes.NewBuffer(in))
 			if err != nil {
+				reportToTerminalUnderHelm4(s, err)
 				if isCheckFailure(err) {
 					return WithCode(ExitCheckFailed, err)
 				}
@@ -47,4 +49,23 @@ installs nothing.`,
 	}
 	cmd.Flags().StringVar(&kustomize, "kustomize", "", "kustomize overlay directory (its kustomization.yaml lists helm-output.yaml under resources)")
 	return cmd
+}
+
+// helm4PostRendererPlugin is the name of the postrenderer/v1 plugin in plugins/.
+const helm4PostRendererPlugin = "sparkmr3-postrender"
+
+// reportToTerminalUnderHelm4 works around Helm 4.3, which captures a postrenderer/v1 plugin's
+// stderr and drops it ("plugin … exited with error"): the user would never see which rule
+// broke. When run as that plugin, the violations also go to the controlling terminal, if any.
+// Without a terminal (CI), `helm sparkmr3 check` shows them; docs/PLUGIN.md says so.
+func reportToTerminalUnderHelm4(s *Settings, err error) {
+	if s.Getenv("HELM_PLUGIN_NAME") != helm4PostRendererPlugin || s.IsTerminal(s.IO.ErrOut) {
+		return
+	}
+	tty, oerr := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
+	if oerr != nil {
+		return
+	}
+	defer tty.Close()
+	fmt.Fprintf(tty, "%s: %v\n", helm4PostRendererPlugin, err)
 }
