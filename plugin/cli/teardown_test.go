@@ -47,8 +47,19 @@ func TestStatusAndTeardownUsageErrors(t *testing.T) {
 	}
 }
 
-func TestStatusAndTeardownHelp(t *testing.T) {
-	for _, verb := range []string{"status", "teardown"} {
+// TestHelpGolden keeps every verb's --help (usage, examples, flags) in a golden file.
+func TestHelpGolden(t *testing.T) {
+	s0, _, _ := teardownTestSettings(false)
+	var verbNames []string
+	for _, c := range NewRootCommand(s0).Commands() {
+		if c.Name() != "help" && c.Name() != "completion" {
+			verbNames = append(verbNames, c.Name())
+		}
+	}
+	if len(verbNames) < 11 {
+		t.Fatalf("only %d verbs: %v", len(verbNames), verbNames)
+	}
+	for _, verb := range verbNames {
 		s, out, _ := teardownTestSettings(false)
 		root := NewRootCommand(s)
 		root.SetArgs([]string{verb, "--help"})
@@ -67,7 +78,7 @@ func TestStatusAndTeardownHelp(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (go test ./plugin/cli -run Help -update-teardown-golden)", err)
+			t.Fatalf("%v (refresh: go test ./plugin/cli -run TestHelpGolden -update-teardown-golden)", err)
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s --help differs from %s:\n%s", verb, path, got)
