@@ -1,0 +1,213 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	kubefake "helm.sh/helm/v3/pkg/kube/fake"
+	helmpostrender "helm.sh/helm/v3/pkg/postrender"
+	"helm.sh/helm/v3/pkg/storage"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	"sigs.k8s.io/yaml"
+
+	"github.com/spark-mr3/spark-mr3/plugin/postrender"
+	"github.com/spark-mr3/spark-mr3/test/cluster"
+)
+
+var renderSizes = []int{1, 10, 50, 100, 500}
+
+// renderInProcess renders the chart like `helm template` (client-only dry-run install, helm's
+// own SDK) with the values file, optionally post-rendered.
+func renderInProcess(t *testing.T, chrt *chart.Chart, vals map[string]any, pr helmpostrender.PostRenderer) {
+	cfg := &action.Configuration{
+		Releases:     storage.Init(driver.NewMemory()),
+		KubeClient:   &kubefake.PrintingKubeClient{Out: io.Discard},
+		Capabilities: chartutil.DefaultCapabilities,
+		Log:          func(string, ...any) {},
+	}
+	inst := action.NewInstall(cfg)
+	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
+	inst.ReleaseName, inst.Namespace = "rel", "bench"
+	inst.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
+	inst.PostRenderer = pr
+	if _, err := inst.Run(chrt, vals); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readValues(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// overlayDir is a small kustomize overlay that touches every object (an annotation).
+func overlayDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	k := "resources:\n  - " + postrender.RenderedFile + "\ncommonAnnotations:\n  bench.sparkmr3.io/overlay: \"yes\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// timed runs f and returns its wall time.
+func timed(f func()) time.Duration {
+	start := time.Now()
+	f()
+	return time.Since(start)
+}
+
+// benchRender is P2: render + post-render against helm's own render, in process (helm's SDK,
+// what `helm sparkmr3 install` does) and as commands (`helm template` with and without
+// `--post-renderer helm-sparkmr3 postrender`), for 1…500 drivers, alternating.
+func benchRender(t *testing.T, e *env, r *Report) {
+	chrt, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := postrender.New(postrender.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlay, err := postrender.New(postrender.Options{KustomizeDir: overlayDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := r.Section("P2", "render (+ post-render) in process, helm SDK, ms", "")
+	cmd := r.Section("P2cli", "helm template (+ --post-renderer helm-sparkmr3 postrender) as commands, ms", "")
+	for _, n := range renderSizes {
+		path := valuesFile(t, dir, n, "", "")
+		vals := readValues(t, path)
+		runs := 15
+		if n >= 100 {
+			runs = 7
+		}
+		helmRow := in.Row(fmt.Sprintf("%d drivers: helm render", n), "ms")
+		rulesRow := in.Row(fmt.Sprintf("%d drivers: helm render + post-render (rules)", n), "ms")
+		overlayRow := in.Row(fmt.Sprintf("%d drivers: helm render + post-render (overlay + rules)", n), "ms")
+		tmplRow := cmd.Row(fmt.Sprintf("%d drivers: helm template", n), "ms")
+		tmplPRRow := cmd.Row(fmt.Sprintf("%d drivers: helm template --post-renderer", n), "ms")
+		args := []string{"template", "rel", e.chart, "-n", "bench", "-f", path, "--kube-version", "v1.37.2"}
+		prArgs := append(append([]string{}, args...), "--post-renderer", e.plugin, "--post-renderer-args", "postrender")
+		for range runs {
+			helmRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, nil) }))
+			rulesRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, rules) }))
+			overlayRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, overlay) }))
+			tmplRow.AddDuration(timed(func() { e.run(e.helm3, args) }))
+			tmplPRRow.AddDuration(timed(func() { e.run(e.helm3, prArgs) }))
+		}
+		ratio := func(a, b *Sample) float64 { return a.Median() / b.Median() }
+		r.Check(Target{ID: "P2", What: fmt.Sprintf("%d drivers in process: (render + rules) / render", n), Got: ratio(rulesRow, helmRow), Limit: 1.25, Unit: "×"})
+		r.Check(Target{ID: "P2", What: fmt.Sprintf("%d drivers in process: (render + overlay + rules) / render", n), Got: ratio(overlayRow, helmRow), Limit: 1.25, Unit: "×"})
+		r.Check(Target{ID: "P2", What: fmt.Sprintf("%d drivers: helm template --post-renderer / helm template", n), Got: ratio(tmplPRRow, tmplRow), Limit: 1.25, Unit: "×"})
+	}
+	lin := func(row string) float64 {
+		return in.Row("500 drivers: "+row, "ms").Median() / in.Row("50 drivers: "+row, "ms").Median()
+	}
+	r.Check(Target{ID: "P2", What: "linear: 500 / 50 drivers, render + rules", Got: lin("helm render + post-render (rules)"), Limit: 12, Unit: "×"})
+	r.Check(Target{ID: "P2", What: "linear: 500 / 50 drivers, render + overlay + rules", Got: lin("helm render + post-render (overlay + rules)"), Limit: 12, Unit: "×"})
+	in.Note = "Rows alternate run by run. The in-process post-renderer is the one `helm sparkmr3 install` runs; the overlay is a kustomization adding one annotation to every object."
+}
+
+// helmTemplate renders the chart with n drivers through helm 3, as a post-renderer gets it.
+func helmTemplate(t *testing.T, e *env, n int) []byte {
+	path := valuesFile(t, t.TempDir(), n, "", "")
+	return e.run(e.helm3, []string{"template", "rel", e.chart, "-n", "bench", "-f", path, "--kube-version", "v1.37.2"})
+}
+
+// benchPeakRSS is P5: peak resident memory of `helm-sparkmr3 postrender` on 500 drivers.
+func benchPeakRSS(t *testing.T, e *env, r *Report) {
+	in := helmTemplate(t, e, 500)
+	s := r.Section("P5", fmt.Sprintf("peak RSS (getrusage maxrss) of helm-sparkmr3 postrender, 500 drivers (%.1f MiB of manifests), MiB", float64(len(in))/(1<<20)), "")
+	for range 5 {
+		c := e.cmd(context.Background(), e.plugin, []string{"postrender"})
+		c.Stdin = bytes.NewReader(in)
+		var stderr bytes.Buffer
+		c.Stdout, c.Stderr = io.Discard, &stderr
+		if err := c.Run(); err != nil {
+			t.Fatalf("postrender: %v\n%s", err, stderr.String())
+		}
+		ru := c.ProcessState.SysUsage().(*syscall.Rusage)
+		s.Row("helm-sparkmr3 postrender", "MiB").Add(float64(ru.Maxrss) / 1024) // KiB on Linux
+	}
+	r.Check(Target{ID: "P5", What: "postrender peak RSS, 500 drivers (max)", Got: s.Row("helm-sparkmr3 postrender", "MiB").Max(), Limit: 150, Unit: "MiB"})
+}
+
+// benchStart is P3: process start of the plugin next to a trivial Go binary.
+func benchStart(t *testing.T, e *env, r *Report) {
+	trivial := buildTrivial(t)
+	c := cluster.Shared(t)
+	ns, drop := benchNamespace(t, c, c.Client(t))
+	defer drop()
+	dir := t.TempDir()
+	e.run(e.helm3, []string{"install", "rel", e.chart, "--kubeconfig", c.Kubeconfig(), "-n", ns, "-f", valuesFile(t, dir, 1, "", "")})
+	kenv := []string{"KUBECONFIG=" + c.Kubeconfig(), "HELM_NAMESPACE=" + ns}
+	s := r.Section("P3", "process start to exit, ms", "trivial Go binary")
+	cases := []struct {
+		name string
+		argv []string
+	}{
+		{"trivial Go binary", []string{trivial}},
+		{"helm-sparkmr3 version", []string{e.plugin, "version"}},
+		{"helm-sparkmr3 env RELEASE (one GET)", []string{e.plugin, "env", "rel"}},
+		{"helm 3 version", []string{e.helm3, "version"}},
+		{"kubectl version --client", []string{e.kubectl, "version", "--client"}},
+	}
+	for range 30 {
+		for _, k := range cases {
+			c := e.cmd(context.Background(), k.argv[0], k.argv[1:], kenv...)
+			var out bytes.Buffer
+			c.Stdout, c.Stderr = &out, &out
+			d := timed(func() {
+				if err := c.Run(); err != nil {
+					t.Fatalf("%s: %v\n%s", strings.Join(k.argv, " "), err, out.String())
+				}
+			})
+			s.Row(k.name, "ms").AddDuration(d)
+		}
+	}
+	r.Check(Target{ID: "P3", What: "helm-sparkmr3 version (median)", Got: s.Row("helm-sparkmr3 version", "ms").Median(), Limit: 20, Unit: "ms"})
+	r.Check(Target{ID: "P3", What: "helm-sparkmr3 env RELEASE (median)", Got: s.Row("helm-sparkmr3 env RELEASE (one GET)", "ms").Median(), Limit: 100, Unit: "ms"})
+}
+
+func buildTrivial(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"trivial 1.0\") }\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module trivial\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "trivial")
+	c := exec.Command("go", "build", "-o", bin, ".")
+	c.Dir = dir
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("build the trivial binary: %v\n%s", err, out)
+	}
+	return bin
+}
