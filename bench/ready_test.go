@@ -98,13 +98,13 @@ var (
 
 // trialResult is what one trial measured.
 type trialResult struct {
-	latency        time.Duration // driver command start − last driver Pod Ready
-	requests       int           // the method's API requests (see countRequests)
-	waitReads      int           // helm: reads after its last create (its wait)
+	latency   time.Duration // driver command start − last driver Pod Ready
+	requests  int           // the method's API requests (see countRequests)
+	waitReads int           // helm: reads after its last create (its wait)
 	// sparkmr3: last Pod Ready → exec request received by the API server (audit log, µs), and
 	// from there → driver command start.
 	toExec, fromExec time.Duration
-	startedAt, end time.Time
+	startedAt, end   time.Time
 }
 
 // readyTrial runs one trial of method m with n drivers; the gate opens settle after the driver
