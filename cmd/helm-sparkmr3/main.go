@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spark-mr3/spark-mr3/cmd/helm-sparkmr3/internal/startgc"
 	"github.com/spark-mr3/spark-mr3/plugin/cli"
 )
 
 func main() {
+	startgc.Restore()
 	s := cli.NewSettings(os.Stdin, os.Stdout, os.Stderr)
 	err := cli.NewRootCommand(s).Execute()
 	if err != nil {
