@@ -315,7 +315,7 @@ func TestSubmitReadyToExecLatency(t *testing.T) {
 		f.untilPod(d+"-0", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning && chartPodReady(p) })
 	}
 	var gaps []time.Duration
-	for range 15 {
+	for i := range 16 {
 		var requests atomic.Int64
 		cfg := countingConfig(f.c.RESTConfig(t), &requests)
 		client, err := kubernetes.NewForConfig(cfg)
@@ -332,6 +332,12 @@ func TestSubmitReadyToExecLatency(t *testing.T) {
 		must(t, o.Complete())
 		must(t, o.Validate())
 		must(t, o.Run(context.Background()))
+		if i == 0 {
+			// A warm-up run: the StatefulSets' status may still lag their Pods under load, and
+			// then submit rightly watches until it catches up.
+			gaps = gaps[:0]
+			continue
+		}
 		if before > 5 {
 			t.Fatalf("%d API requests before exec, want at most 5", before)
 		}

@@ -284,6 +284,7 @@ func TestTeardownLeavesNothing(t *testing.T) {
 	e := teardownNewEnv(t)
 	ts := e.teardownInstall(t, "a", teardownWorkdirValues())
 	e.teardownSimulateMR3(t, "a", ts, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 3, 2, true)
+	chartDriversReady(t, e.cs, e.ns, "spark1", "spark2") // the StatefulSets' Pods exist
 
 	// status sees the same objects on the real API server.
 	rep, err := (&status.Options{Namespace: e.ns, Release: "a", Client: e.cs, Helm: e.helm}).Run(context.Background())
