@@ -21,6 +21,9 @@ func FuzzRead(f *testing.F) {
 		if len(docs) > lim.MaxDocuments {
 			t.Fatalf("%d documents over the limit", len(docs))
 		}
+		for _, d := range docs {
+			checkUnstructured(t, d) // the same values as helm's YAML→JSON path
+		}
 		var out bytes.Buffer
 		if err := Write(&out, docs); err != nil {
 			t.Fatal(err)
