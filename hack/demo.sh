@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 n=0
 step() { n=$((n + 1)); printf '\n\033[1m[%d] %s\033[0m\n' "$n" "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 
 step "Build the pinned tools (cached by version; the first run takes several minutes)"
 bin=$(hack/tools.sh all | tail -n1)
@@ -53,11 +53,50 @@ step "Submit a job to driver spark1 (waits for the rollout, then execs the drive
 run "$helm" sparkmr3 submit demo -n sparkmr3-demo --driver spark1 -- \
   --conf spark.executor.instances=2 --class com.example.WordCount app.jar "hdfs://gold0:8020/in put" /out
 
+step "Simulate what MR3 does at run time: the first driver creates a DAGAppMaster, which creates ContainerWorkers"
+# A real driver image would do this itself; here kubectl creates the same objects under MR3's own
+# names and labels (docs/DESIGN.md), so that status and teardown have them to find.
+ts=$("$bin/kubectl" -n sparkmr3-demo get secret demo-token -o jsonpath='{.data.MR3_APPLICATION_ID_TIMESTAMP}' | base64 -d)
+"$bin/kubectl" -n sparkmr3-demo apply -f - <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: mr3master-spark-$ts-0}
+spec:
+  replicas: 1
+  selector: {matchLabels: {sparkmr3_app: mr3}}
+  template:
+    metadata: {labels: {sparkmr3_app: mr3, mr3-pod-role: master-role}}
+    spec:
+      serviceAccountName: demo-master
+      containers: [{name: am, image: mr3project/spark3:3.5.2}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: mr3conf-configmap-master}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: service-master-$ts-0}
+spec: {ports: [{port: 9862}], selector: {sparkmr3_app: mr3}}
+YAML
+for w in 1 2 3; do
+  "$bin/kubectl" -n sparkmr3-demo apply -f - <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: mr3executor-ab12-$w, labels: {mr3-worker-pod-id: "$w", mr3-pod-role: container-role}}
+spec:
+  serviceAccountName: demo-worker
+  containers: [{name: worker, image: mr3project/spark3:3.5.2, env: [{name: MR3_APPLICATION_ID_TIMESTAMP, value: "$ts"}]}]
+YAML
+done
+
 step "Status of the release, its drivers, and the Pods MR3 created"
 run "$helm" sparkmr3 status demo -n sparkmr3-demo
 
 step "Tear everything down (release, MR3-made objects, cluster-scoped RBAC, PV)"
-run "$helm" sparkmr3 teardown demo -n sparkmr3-demo --yes
+# A real DAGAppMaster removes its ContainerWorkers when it stops; the simulated one cannot, so
+# teardown force-deletes them after --worker-timeout.
+run "$helm" sparkmr3 teardown demo -n sparkmr3-demo --yes --worker-timeout 3s
 
 rm -rf "$HELM_DATA_HOME"
 printf '\nDemo finished.\n'

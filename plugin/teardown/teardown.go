@@ -245,7 +245,6 @@ func (o *Options) Run(ctx context.Context) (*Result, error) {
 	if len(plan.Kept) > 0 {
 		r.say("kept (--keep-data): %s", strings.Join(plan.Kept, ", "))
 	}
-	r.say("release %q torn down in namespace %q", o.Release, o.Namespace)
 	return r.res, nil
 }
 
