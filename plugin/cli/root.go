@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/action"
@@ -60,6 +61,10 @@ func ExitCode(err error) int {
 	var e *ExitErr
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	// cobra reports an unknown verb before any of our code runs.
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		return ExitUsage
 	}
 	return ExitError
 }
@@ -145,5 +150,25 @@ everything, including the Pods that MR3 creates at run time.`,
 	for _, add := range verbs {
 		root.AddCommand(add(s))
 	}
+	usageErrors(root)
 	return root
+}
+
+// usageErrors makes cobra's own refusals (unknown flag, wrong number of arguments, unknown
+// verb) exit with ExitUsage, naming the verb's --help.
+func usageErrors(c *cobra.Command) {
+	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return UsageError("%v (see 'helm sparkmr3 %s --help')", err, cmd.Name())
+	})
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return UsageError("%s: %v (usage: helm %s)", cmd.Name(), err, cmd.UseLine())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageErrors(sub)
+	}
 }
