@@ -113,3 +113,24 @@ func TestRestartAPIServerKeepsData(t *testing.T) {
 		t.Fatalf("after restart: %v", err)
 	}
 }
+
+func TestUpOverStaleStateStartsFresh(t *testing.T) {
+	needTools(t)
+	dir := t.TempDir()
+	stale := &State{Dir: dir, PIDs: map[string]int{"etcd": 999999999, "kube-apiserver": 999999998}, Ports: Ports{EtcdClient: 1}}
+	if err := stale.write(); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	st, err := Up(context.Background(), Options{Dir: dir, Log: &log})
+	if err != nil {
+		t.Fatalf("up over stale state: %v", err)
+	}
+	t.Cleanup(func() { _ = Down(dir, io.Discard) })
+	if !strings.Contains(log.String(), "stale state") {
+		t.Errorf("up did not say it replaced stale state:\n%s", log.String())
+	}
+	if _, err := Running(dir); err != nil || st.PIDs["etcd"] == 999999999 {
+		t.Fatalf("not running after up over stale state: %v", err)
+	}
+}
