@@ -147,11 +147,37 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 }
 
 func uninstall(cfg *action.Configuration, o Options) error {
-	u := action.NewUninstall(cfg)
-	u.Wait = true
-	u.Timeout = o.Timeout
-	_, err := u.Run(o.Release)
-	return err
+	return bounded(o.Timeout, func() error {
+		u := action.NewUninstall(cfg)
+		u.Wait = true
+		u.Timeout = o.Timeout
+		_, err := u.Run(o.Release)
+		return err
+	})
+}
+
+// bounded runs an atomic clean-up (helm's uninstall or rollback, which take no context) and
+// gives up after the timeout plus a grace period: with etcd or the API server down, each of
+// their requests can hang for minutes, and the user must get the "remove it with teardown"
+// message instead of a command that never returns. The abandoned call ends with the process.
+func bounded(timeout time.Duration, fn func() error) error {
+	if timeout <= 0 {
+		timeout = 5 * time.Minute
+	}
+	return boundedFor(timeout+15*time.Second, fn)
+}
+
+func boundedFor(limit time.Duration, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return fmt.Errorf("no answer from the cluster within %s (is the API server or etcd down?)", limit)
+	}
 }
 
 // Upgrade upgrades a release, keeping its token unless RotateToken is set.
@@ -203,7 +229,7 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		rb.Version = last.Version
 		rb.Wait = false
 		rb.Timeout = o.Timeout
-		if rerr := rb.Run(o.Release); rerr != nil {
+		if rerr := bounded(o.Timeout, func() error { return rb.Run(o.Release) }); rerr != nil {
 			return res, fmt.Errorf("%w; and the atomic rollback to revision %d failed too: %v", err, last.Version, rerr)
 		}
 		return res, fmt.Errorf("%w; --atomic: rolled back to revision %d", err, last.Version)
