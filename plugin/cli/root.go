@@ -151,6 +151,7 @@ everything, including the Pods that MR3 creates at run time.`,
 		root.AddCommand(add(s))
 	}
 	usageErrors(root)
+	addReleaseCompletion(s, root)
 	return root
 }
 

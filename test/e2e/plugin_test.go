@@ -119,6 +119,8 @@ func TestPluginLifecycle(t *testing.T) {
 				return out
 			}
 
+			// If the test fails half-way, still remove the cluster-scoped objects.
+			t.Cleanup(func() { h.run(t, "", "sparkmr3", "teardown", "lc", "--yes", "-n", ns) })
 			out := run("sparkmr3", "install", "lc", "--set", "drivers[0].name=spark1", "--set", "drivers[1].name=spark2",
 				"--set", "hostAliases[0].ip=10.1.90.9", "--set", "hostAliases[0].hostnames[0]=gold0", "--timeout", "90s")
 			if !strings.Contains(out, "TOKEN: generated") || !strings.Contains(out, "DRIVERS: spark1, spark2") || !strings.Contains(out, "READY") {
@@ -145,6 +147,11 @@ func TestPluginLifecycle(t *testing.T) {
 			}
 
 			run("sparkmr3", "check", "lc")
+			// Shell completion through helm itself offers the release for a RELEASE argument.
+			// (-n goes first: cobra completes the LAST word.)
+			if comp := h.mustRun(t, "__complete", "-n", ns, "sparkmr3", "status", ""); !strings.Contains(comp, "lc\n") {
+				t.Fatalf("helm __complete sparkmr3 status: %q, want the release lc offered", comp)
+			}
 			envOut := h.mustRun(t, "sparkmr3", "env", "lc", "-n", ns)
 			if !strings.Contains(envOut, "export CLIENT_TO_AM_TOKEN_KEY='"+tok.Key+"'") {
 				t.Fatalf("env output lacks the token export:\n%s", envOut)
@@ -162,13 +169,16 @@ func TestPluginLifecycle(t *testing.T) {
 			}
 			run("sparkmr3", "status", "lc")
 
-			run("sparkmr3", "teardown", "lc", "--yes")
+			tdOut := run("sparkmr3", "teardown", "lc", "--yes")
 			sel := metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=lc"}
 			if l, _ := cs.CoreV1().Secrets(ns).List(context.Background(), sel); len(l.Items) != 0 {
-				t.Fatalf("teardown left %d Secrets", len(l.Items))
+				t.Fatalf("teardown left %d Secrets; teardown said:\n%s", len(l.Items), tdOut)
 			}
-			if l, _ := cs.RbacV1().ClusterRoles().List(context.Background(), sel); len(l.Items) != 0 {
-				t.Fatalf("teardown left ClusterRole %s", l.Items[0].Name)
+			crs, _ := cs.RbacV1().ClusterRoles().List(context.Background(), sel)
+			for _, cr := range crs.Items {
+				if strings.HasPrefix(cr.Name, ns+"-") {
+					t.Fatalf("teardown left ClusterRole %s; teardown said:\n%s", cr.Name, tdOut)
+				}
 			}
 
 			for _, o := range outputs {
