@@ -119,88 +119,50 @@ type kindClient struct {
 	watch    func(context.Context, metav1.ListOptions) (watch.Interface, error)
 }
 
+// typedKind adapts one typed client (List returning *XList with Items []X) to kindClient.
+func typedKind[T any, PT interface {
+	*T
+	runtime.Object
+}, L interface{ GetResourceVersion() string }](
+	kind, selector string,
+	list func(context.Context, metav1.ListOptions) (L, error),
+	items func(L) []T,
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error),
+) kindClient {
+	return kindClient{kind: kind, selector: selector, watch: watchFn,
+		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+			l, err := list(ctx, o)
+			if err != nil {
+				return nil, "", err
+			}
+			all := items(l)
+			objs := make([]runtime.Object, len(all))
+			for i := range all {
+				objs[i] = PT(&all[i])
+			}
+			return objs, l.GetResourceVersion(), nil
+		}}
+}
+
 func kindsFor(c kubernetes.Interface, t Target) []kindClient {
 	ns := t.Namespace
 	var kinds []kindClient
 	if !t.SkipDrivers {
+		sets, pods := c.AppsV1().StatefulSets(ns), c.CoreV1().Pods(ns)
 		kinds = append(kinds,
-			kindClient{kind: KindStatefulSet, selector: t.selector(ComponentDriver),
-				list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-					l, err := c.AppsV1().StatefulSets(ns).List(ctx, o)
-					if err != nil {
-						return nil, "", err
-					}
-					objs := make([]runtime.Object, len(l.Items))
-					for i := range l.Items {
-						objs[i] = &l.Items[i]
-					}
-					return objs, l.ResourceVersion, nil
-				},
-				watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-					return c.AppsV1().StatefulSets(ns).Watch(ctx, o)
-				}},
-			kindClient{kind: KindPod, selector: t.selector(ComponentDriver),
-				list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-					l, err := c.CoreV1().Pods(ns).List(ctx, o)
-					if err != nil {
-						return nil, "", err
-					}
-					objs := make([]runtime.Object, len(l.Items))
-					for i := range l.Items {
-						objs[i] = &l.Items[i]
-					}
-					return objs, l.ResourceVersion, nil
-				},
-				watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-					return c.CoreV1().Pods(ns).Watch(ctx, o)
-				}})
+			typedKind(KindStatefulSet, t.selector(ComponentDriver), sets.List,
+				func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }, sets.Watch),
+			typedKind(KindPod, t.selector(ComponentDriver), pods.List,
+				func(l *corev1.PodList) []corev1.Pod { return l.Items }, pods.Watch))
 	}
+	secrets, cms, svcs := c.CoreV1().Secrets(ns), c.CoreV1().ConfigMaps(ns), c.CoreV1().Services(ns)
 	return append(kinds,
-		kindClient{kind: KindSecret, selector: t.selector(ComponentToken),
-			list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-				l, err := c.CoreV1().Secrets(ns).List(ctx, o)
-				if err != nil {
-					return nil, "", err
-				}
-				objs := make([]runtime.Object, len(l.Items))
-				for i := range l.Items {
-					objs[i] = &l.Items[i]
-				}
-				return objs, l.ResourceVersion, nil
-			},
-			watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return c.CoreV1().Secrets(ns).Watch(ctx, o)
-			}},
-		kindClient{kind: KindConfigMap, selector: t.selector(ComponentConf),
-			list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-				l, err := c.CoreV1().ConfigMaps(ns).List(ctx, o)
-				if err != nil {
-					return nil, "", err
-				}
-				objs := make([]runtime.Object, len(l.Items))
-				for i := range l.Items {
-					objs[i] = &l.Items[i]
-				}
-				return objs, l.ResourceVersion, nil
-			},
-			watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return c.CoreV1().ConfigMaps(ns).Watch(ctx, o)
-			}},
-		kindClient{kind: KindService, selector: t.selector(ComponentAMService),
-			list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-				l, err := c.CoreV1().Services(ns).List(ctx, o)
-				if err != nil {
-					return nil, "", err
-				}
-				objs := make([]runtime.Object, len(l.Items))
-				for i := range l.Items {
-					objs[i] = &l.Items[i]
-				}
-				return objs, l.ResourceVersion, nil
-			},
-			watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return c.CoreV1().Services(ns).Watch(ctx, o)
-			}})
+		typedKind(KindSecret, t.selector(ComponentToken), secrets.List,
+			func(l *corev1.SecretList) []corev1.Secret { return l.Items }, secrets.Watch),
+		typedKind(KindConfigMap, t.selector(ComponentConf), cms.List,
+			func(l *corev1.ConfigMapList) []corev1.ConfigMap { return l.Items }, cms.Watch),
+		typedKind(KindService, t.selector(ComponentAMService), svcs.List,
+			func(l *corev1.ServiceList) []corev1.Service { return l.Items }, svcs.Watch))
 }
 
 // firstLook lists every kind in parallel into s and returns each list's resourceVersion.
