@@ -12,10 +12,12 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
+	"github.com/spark-mr3/spark-mr3/cmd/helm-sparkmr3/internal/startgc"
 	"github.com/spark-mr3/spark-mr3/plugin/cli"
 )
 
 func main() {
+	startgc.Restore() // the collector was off while linked packages initialized (P3 start-up)
 	quietClientGo()
 	s := cli.NewSettings(os.Stdin, os.Stdout, os.Stderr)
 	err := cli.NewRootCommand(s).Execute()
