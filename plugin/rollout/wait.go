@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -19,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 )
 
 // Options tunes Wait.
@@ -43,10 +46,13 @@ type Event struct {
 }
 
 // Wait returns once the target release is ready to take a job (see Target), watching its
-// objects rather than polling. The first look costs one LIST per kind (five with drivers, three
-// without), issued in parallel; when everything is ready then, that is all. Otherwise it
-// watches each kind from the LIST's resourceVersion with a RetryWatcher (which survives API
-// server restarts) and lists again when the watch expires.
+// objects rather than polling. Against a real API server the first look is one WATCH per kind
+// (five with drivers, three without), issued in parallel, that streams the current objects
+// first (sendInitialEvents, Kubernetes' watch-list) and then keeps the same connection for
+// changes: five requests in all, whatever the number of drivers. Where the server does not
+// stream (or for in-memory fakes) it LISTs each kind instead and then watches from the list's
+// resourceVersion. Either way a watch that ends is resumed with a RetryWatcher (which survives
+// API server restarts), and an expired one is listed again.
 //
 // Errors: *NotReadyError when opts.Timeout passes, *UnknownDriverError when Target.Driver names
 // no driver of the release, ctx.Err() when ctx ends, else an API error.
@@ -64,10 +70,26 @@ func Wait(ctx context.Context, client kubernetes.Interface, t Target, opts Optio
 	}
 	kinds := kindsFor(client, t)
 	s := newSnapshot()
-	rvs, err := firstLook(ctx, kinds, s)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var rvs []string
+	var watches []watch.Interface
+	var err error
+	if streams(client) {
+		rvs, watches, err = firstLookStreaming(ctx, kinds, s)
+	} else {
+		rvs, err = firstLook(ctx, kinds, s)
+	}
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		for _, w := range watches {
+			if w != nil {
+				w.Stop()
+			}
+		}
+	}()
 	rep := &reporter{clock: clk, progress: opts.Progress, last: map[string]ResourceState{}}
 	ev, err := evaluate(t, s)
 	if err != nil {
@@ -80,11 +102,13 @@ func Wait(ctx context.Context, client kubernetes.Interface, t Target, opts Optio
 		return ev.ready, nil
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	updates := make(chan update)
 	for i, k := range kinds {
-		go follow(ctx, k, rvs[i], updates)
+		var w watch.Interface
+		if watches != nil {
+			w = watches[i]
+		}
+		go follow(ctx, k, rvs[i], w, updates)
 	}
 	for {
 		select {
@@ -264,7 +288,7 @@ var errRelist = errors.New("watch expired: list again")
 
 // follow watches one kind from rv and sends each change to out until ctx ends. When the watch
 // expires (410 Gone) it lists again and resumes from the new list.
-func follow(ctx context.Context, k kindClient, rv string, out chan<- update) {
+func follow(ctx context.Context, k kindClient, rv string, open watch.Interface, out chan<- update) {
 	send := func(u update) bool {
 		select {
 		case out <- u:
@@ -273,9 +297,28 @@ func follow(ctx context.Context, k kindClient, rv string, out chan<- update) {
 			return false
 		}
 	}
+	if open != nil {
+		// Keep the first look's connection: its changes come first, then a RetryWatcher
+		// resumes from the last resourceVersion seen if the server ends it.
+		var err error
+		if rv, err = forward(ctx, k, open, rv, send); err != nil && !errors.Is(err, errRelist) {
+			if ctx.Err() == nil {
+				send(update{err: err})
+			}
+			return
+		} else if errors.Is(err, errRelist) {
+			rv = ""
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
 	backoff := wait.Backoff{Duration: 100 * time.Millisecond, Factor: 2, Steps: 1 << 30, Cap: 5 * time.Second}
 	for {
-		err := watchFrom(ctx, k, rv, send)
+		err := errRelist
+		if rv != "" {
+			err = watchFrom(ctx, k, rv, send)
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -365,5 +408,128 @@ func (r *reporter) report(ev evaluation, initial bool) {
 func (r *reporter) done() {
 	if r.progress != nil {
 		r.progress(Event{Time: r.clock.Now(), Done: true})
+	}
+}
+
+// streams reports whether client talks to a real API server, which can stream a watch's
+// initial state; client-go's in-memory fake cannot (it has no REST client).
+func streams(client kubernetes.Interface) bool {
+	rc := client.CoreV1().RESTClient()
+	return rc != nil && !reflect.ValueOf(rc).IsNil()
+}
+
+// initialEventsTimeout bounds the wait for the "initial events end" bookmark: a server that
+// ignores sendInitialEvents never sends it, and the first look then falls back to a LIST.
+const initialEventsTimeout = 3 * time.Second
+
+// firstLookStreaming opens one watch per kind, in parallel, that streams the current objects
+// (sendInitialEvents) up to a bookmark marking their end; it fills s and returns the watches,
+// still open, with the bookmark's resourceVersion. A kind whose server refuses or does not
+// stream is LISTed instead (its watch is nil).
+func firstLookStreaming(ctx context.Context, kinds []kindClient, s *snapshot) ([]string, []watch.Interface, error) {
+	objs := make([][]runtime.Object, len(kinds))
+	rvs := make([]string, len(kinds))
+	ws := make([]watch.Interface, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			objs[i], rvs[i], ws[i] = streamInitial(ctx, k)
+			if ws[i] == nil {
+				objs[i], rvs[i], errs[i] = k.list(ctx, metav1.ListOptions{LabelSelector: k.selector})
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("list %ss with labels %s: %w", k.kind, k.selector, errs[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, w := range ws {
+			if w != nil {
+				w.Stop()
+			}
+		}
+		return nil, nil, err
+	}
+	for i, k := range kinds {
+		s.replace(k.kind, objs[i])
+	}
+	return rvs, ws, nil
+}
+
+// streamInitial opens a watch-list for k and reads its initial objects; w is nil when the
+// server refused or did not mark the end of the initial events in time.
+func streamInitial(ctx context.Context, k kindClient) (objs []runtime.Object, rv string, w watch.Interface) {
+	w, err := k.watch(ctx, metav1.ListOptions{
+		LabelSelector:        k.selector,
+		SendInitialEvents:    ptr.To(true),
+		ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan,
+		AllowWatchBookmarks:  true,
+	})
+	if err != nil {
+		return nil, "", nil
+	}
+	timer := time.NewTimer(initialEventsTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			w.Stop()
+			return nil, "", nil
+		case <-timer.C:
+			w.Stop()
+			return nil, "", nil
+		case e, ok := <-w.ResultChan():
+			if !ok || e.Type == watch.Error {
+				w.Stop()
+				return nil, "", nil
+			}
+			m, merr := meta.Accessor(e.Object)
+			if merr != nil {
+				continue
+			}
+			if e.Type == watch.Bookmark {
+				if m.GetAnnotations()[metav1.InitialEventsAnnotationKey] == "true" {
+					return objs, m.GetResourceVersion(), w
+				}
+				continue
+			}
+			objs = append(objs, e.Object)
+		}
+	}
+}
+
+// forward sends the changes of an open watch until it ends, and returns the last
+// resourceVersion seen (errRelist when the server says it expired).
+func forward(ctx context.Context, k kindClient, w watch.Interface, rv string, send func(update) bool) (string, error) {
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return rv, nil
+		case e, ok := <-w.ResultChan():
+			if !ok {
+				return rv, nil
+			}
+			if m, err := meta.Accessor(e.Object); err == nil && m.GetResourceVersion() != "" {
+				rv = m.GetResourceVersion()
+			}
+			switch e.Type {
+			case watch.Bookmark:
+			case watch.Error:
+				err := apierrors.FromObject(e.Object)
+				if apierrors.IsGone(err) || apierrors.IsResourceExpired(err) {
+					return rv, errRelist
+				}
+				return rv, fmt.Errorf("watch %ss with labels %s: %w", k.kind, k.selector, err)
+			default:
+				if !send(update{kind: k.kind, typ: e.Type, obj: e.Object}) {
+					return rv, nil
+				}
+			}
+		}
 	}
 }

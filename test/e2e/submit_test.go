@@ -347,3 +347,31 @@ func TestSubmitReadyToExecLatency(t *testing.T) {
 	// Speed targets are checked by make bench (docs/PERFORMANCE.md), never by a timed assertion.
 	t.Logf("ready→exec start over %d runs: p50 %s, max %s", len(gaps), p50, gaps[len(gaps)-1])
 }
+
+// TestSubmitWaitingCostsOneRequestPerKind: while the driver does not exist yet, submit waits on
+// one streaming watch per kind (watch-list: the initial state comes on the watch itself), so
+// the whole wait costs five requests — no LISTs next to them, no polling.
+func TestSubmitWaitingCostsOneRequestPerKind(t *testing.T) {
+	f := newSubmitFixture(t)
+	f.createShared()
+	var requests atomic.Int64
+	cfg := countingConfig(f.c.RESTConfig(t), &requests)
+	client, err := kubernetes.NewForConfig(cfg)
+	must(t, err)
+	var before int64
+	o := &driver.Options{Verb: driver.Submit, Release: f.rel, Namespace: f.ns, Driver: "spark1", Timeout: time.Minute,
+		IO:     genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard},
+		Config: cfg, Client: client,
+		Hooks: driver.Hooks{Started: func(time.Time) { before = requests.Load() }}}
+	must(t, o.Complete())
+	must(t, o.Validate())
+	done := make(chan error, 1)
+	go func() { done <- o.Run(context.Background()) }()
+	time.Sleep(300 * time.Millisecond) // submit is waiting on its watches by now
+	f.createDriver("spark1", nil)
+	must(t, <-done)
+	if before > 5 {
+		t.Fatalf("%d API requests before exec while waiting for a driver, want 5 (one streaming watch per kind)", before)
+	}
+	t.Logf("%d API requests before exec", before)
+}
