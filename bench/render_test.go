@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"github.com/spark-mr3/spark-mr3/plugin/check/render"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -13,14 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	kubefake "helm.sh/helm/v3/pkg/kube/fake"
 	helmpostrender "helm.sh/helm/v3/pkg/postrender"
-	"helm.sh/helm/v3/pkg/storage"
-	"helm.sh/helm/v3/pkg/storage/driver"
 	"sigs.k8s.io/yaml"
 
 	"github.com/spark-mr3/spark-mr3/plugin/postrender"
@@ -32,18 +29,7 @@ var renderSizes = []int{1, 10, 50, 100, 500}
 // renderInProcess renders the chart like `helm template` (client-only dry-run install, helm's
 // own SDK) with the values file, optionally post-rendered.
 func renderInProcess(t *testing.T, chrt *chart.Chart, vals map[string]any, pr helmpostrender.PostRenderer) {
-	cfg := &action.Configuration{
-		Releases:     storage.Init(driver.NewMemory()),
-		KubeClient:   &kubefake.PrintingKubeClient{Out: io.Discard},
-		Capabilities: chartutil.DefaultCapabilities,
-		Log:          func(string, ...any) {},
-	}
-	inst := action.NewInstall(cfg)
-	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
-	inst.ReleaseName, inst.Namespace = "rel", "bench"
-	inst.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
-	inst.PostRenderer = pr
-	if _, err := inst.Run(chrt, vals); err != nil {
+	if _, err := render.Chart(chrt, vals, render.ChartOptions{ReleaseName: "rel", Namespace: "bench", KubeVersion: "v1.37.2", PostRenderer: pr}); err != nil {
 		t.Fatal(err)
 	}
 }

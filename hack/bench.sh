@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(hack/tools.sh all | tail -n1)
 export SPARKMR3_TOOLS=$bin
-work=$(mktemp -d /tmp/sparkmr3-bench.XXXXXX)
+work=$(mktemp -d)
 started=""
 cleanup() {
   rm -rf "$work"

@@ -26,7 +26,7 @@ fi
 run "$bin/kubectl" get nodes
 
 step "Install the plugin into a private Helm home with 'helm plugin install' (its hook builds it from source)"
-export HELM_DATA_HOME=$(mktemp -d /tmp/sparkmr3-demo-helm.XXXXXX)
+export HELM_DATA_HOME=$(mktemp -d)
 export HELM_PLUGINS=$HELM_DATA_HOME/plugins HELM_CONFIG_HOME=$HELM_DATA_HOME/config HELM_CACHE_HOME=$HELM_DATA_HOME/cache
 run "$helm" plugin install "$root"
 run "$helm" sparkmr3 version

@@ -1,18 +1,15 @@
 package check
 
 import (
-	"io"
+	"github.com/spark-mr3/spark-mr3/plugin/check/render"
+
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	kubefake "helm.sh/helm/v3/pkg/kube/fake"
-	"helm.sh/helm/v3/pkg/storage"
-	"helm.sh/helm/v3/pkg/storage/driver"
 
 	"github.com/spark-mr3/spark-mr3/plugin/manifest"
 )
@@ -40,23 +37,11 @@ func renderChart(t testing.TB, valuesFile string) string {
 		}
 	}
 	vals["token"] = map[string]any{"clientToAMTokenKey": testToken, "applicationIdTimestamp": testTimestamp}
-	cfg := &action.Configuration{
-		Releases:     storage.Init(driver.NewMemory()),
-		KubeClient:   &kubefake.PrintingKubeClient{Out: io.Discard},
-		Capabilities: chartutil.DefaultCapabilities,
-		Log:          func(string, ...any) {},
-	}
-	inst := action.NewInstall(cfg)
-	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
-	inst.ReleaseName, inst.Namespace = "rel", "ns1"
-	// Without helm's build-time ldflags DefaultCapabilities says v1.20, below the chart's
-	// kubeVersion; pin the version the tests run against.
-	inst.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
-	rel, err := inst.Run(chrt, vals)
+	m, err := render.Chart(chrt, vals, render.ChartOptions{ReleaseName: "rel", Namespace: "ns1", KubeVersion: "v1.37.2"})
 	if err != nil {
 		t.Fatalf("render %s: %v", valuesFile, err)
 	}
-	return rel.Manifest
+	return m
 }
 
 // TestChartCIValuesPass renders the real chart for each ci/*-values.yaml and requires zero

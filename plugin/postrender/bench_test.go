@@ -1,21 +1,17 @@
 package postrender
 
 import (
+	"github.com/spark-mr3/spark-mr3/plugin/check/render"
+
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	kubefake "helm.sh/helm/v3/pkg/kube/fake"
 	helmpostrender "helm.sh/helm/v3/pkg/postrender"
-	"helm.sh/helm/v3/pkg/storage"
-	"helm.sh/helm/v3/pkg/storage/driver"
 )
 
 var driverCounts = []int{1, 10, 100, 500}
@@ -53,18 +49,7 @@ func chartInstall(b *testing.B, chrt *chart.Chart, n int, pr helmpostrender.Post
 		"drivers": drivers,
 		"token":   map[string]any{"clientToAMTokenKey": "3f1c2b9e-6f0a-4a52-9d44-2a7d0c1e5b77", "applicationIdTimestamp": "4711"},
 	}
-	cfg := &action.Configuration{
-		Releases:     storage.Init(driver.NewMemory()),
-		KubeClient:   &kubefake.PrintingKubeClient{Out: io.Discard},
-		Capabilities: chartutil.DefaultCapabilities,
-		Log:          func(string, ...any) {},
-	}
-	inst := action.NewInstall(cfg)
-	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
-	inst.ReleaseName, inst.Namespace = "rel", "ns1"
-	inst.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
-	inst.PostRenderer = pr
-	if _, err := inst.Run(chrt, vals); err != nil {
+	if _, err := render.Chart(chrt, vals, render.ChartOptions{ReleaseName: "rel", Namespace: "ns1", KubeVersion: "v1.37.2", PostRenderer: pr}); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/kube/fake"
 	"helm.sh/helm/v3/pkg/storage"
+	"helm.sh/helm/v3/pkg/postrender"
 	"helm.sh/helm/v3/pkg/storage/driver"
 )
 
@@ -26,6 +27,8 @@ type ChartOptions struct {
 	Namespace   string
 	// KubeVersion is the cluster version templates see; "" means DefaultKubeVersion.
 	KubeVersion string
+	// PostRenderer, when set, runs on the rendered manifests as in `helm template --post-renderer`.
+	PostRenderer postrender.PostRenderer
 }
 
 // Chart renders ch with vals client-side (no cluster access: lookup returns nothing) and
@@ -48,6 +51,7 @@ func Chart(ch *chart.Chart, vals map[string]any, o ChartOptions) (string, error)
 	inst := action.NewInstall(cfg)
 	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
 	inst.ReleaseName, inst.Namespace, inst.KubeVersion = o.ReleaseName, o.Namespace, parsed
+	inst.PostRenderer = o.PostRenderer
 	rel, err := inst.Run(ch, vals)
 	if err != nil {
 		return "", fmt.Errorf("render chart %s for release %s: %w", ch.Name(), o.ReleaseName, err)
