@@ -230,10 +230,8 @@ func TestShellOverPTY(t *testing.T) {
 			}
 		}
 		// The kwok exec patch (test/cluster/tools/kwok-exec.patch) reports exit codes the
-		// kubelet way only without a TTY; with one, kwok still answers with a generic error
-		// naming the status. The kubelet shape itself is covered by plugin/driver's tests.
-		kwokTTYGap := code == cli.ExitError && strings.Contains(seen.String(), "exit status 3")
-		if code != 3 && !kwokTTYGap {
+		// kubelet way with and without a TTY.
+		if code != 3 {
 			t.Fatalf("shell exit %d, want the remote 3; terminal: %q", code, seen.String())
 		}
 	case <-time.After(30 * time.Second):
