@@ -18,9 +18,12 @@ export SPARKMR3_TOOLS=$bin
 helm=$bin/helm3
 
 step "Start the local Kubernetes cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok)"
+was_running=0
+go run ./test/cluster/cmd/localcluster status --dir .cluster >/dev/null 2>&1 && was_running=1
 go run ./test/cluster/cmd/localcluster up --dir .cluster
 export KUBECONFIG=$root/.cluster/kubeconfig
-if [ "${KEEP_CLUSTER:-0}" != 1 ]; then
+# Stop the cluster at the end only if the demo started it (a `make cluster` one is left alone).
+if [ "${KEEP_CLUSTER:-0}" != 1 ] && [ "$was_running" = 0 ]; then
   trap 'printf "\n[cleanup] stopping the local cluster (KEEP_CLUSTER=1 keeps it)\n"; go run ./test/cluster/cmd/localcluster down --dir .cluster' EXIT
 fi
 run "$bin/kubectl" get nodes
