@@ -12,6 +12,7 @@ import (
 	"io"
 
 	corev1 "k8s.io/api/core/v1"
+	apihttpstream "k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes/scheme"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
@@ -37,6 +38,9 @@ type ExecOptions struct {
 	TerminalSizeQueue remotecommand.TerminalSizeQueue
 	// OnStart, when set, is called just before the stream is opened.
 	OnStart func()
+	// Preconnect, when not nil, holds a connection opened while waiting: the exec goes over it
+	// with SPDY (WebSocket when the upgrade is refused) instead of dialing now.
+	Preconnect *Preconnect
 }
 
 // ErrInterrupted is returned when ctx ended (Ctrl-C / SIGINT outside a TTY) before the driver
@@ -66,7 +70,7 @@ func Exec(ctx context.Context, cfg *rest.Config, o ExecOptions) (int, error) {
 			Stderr:    stderr != nil,
 			TTY:       o.TTY,
 		}, scheme.ParameterCodec)
-	executor, err := newExecutor(cfg, req)
+	executor, err := newExecutor(cfg, req, o.Preconnect)
 	if err != nil {
 		return -1, err
 	}
@@ -85,19 +89,44 @@ func Exec(ctx context.Context, cfg *rest.Config, o ExecOptions) (int, error) {
 
 // newExecutor is kubectl's choice: WebSocket (protocol v5, which can close stdin) first, SPDY
 // when the server refuses the WebSocket upgrade (older API servers, or a kubelet's streaming
-// server addressed directly).
-func newExecutor(cfg *rest.Config, req *rest.Request) (remotecommand.Executor, error) {
-	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
-	if err != nil {
-		return nil, fmt.Errorf("spdy executor: %w", err)
+// server addressed directly). With a Preconnect, the WebSocket exec goes over its waiting
+// connection.
+func newExecutor(cfg *rest.Config, req *rest.Request, pre *Preconnect) (remotecommand.Executor, error) {
+	spdy := &lazyExecutor{make: func() (remotecommand.Executor, error) {
+		return remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
+	}}
+	if pre != nil {
+		return remotecommand.NewFallbackExecutor(newWSExecutor(cfg, pre, req.URL().String()), spdy, upgradeRefused)
 	}
 	ws, err := remotecommand.NewWebSocketExecutor(cfg, "GET", req.URL().String())
 	if err != nil {
 		return nil, fmt.Errorf("websocket executor: %w", err)
 	}
-	return remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
-		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
-	})
+	return remotecommand.NewFallbackExecutor(ws, spdy, upgradeRefused)
+}
+
+// lazyExecutor builds the fallback executor only when it is needed: its TLS setup is not free,
+// and it sits between "Ready" and the exec.
+type lazyExecutor struct {
+	make func() (remotecommand.Executor, error)
+}
+
+func (l *lazyExecutor) Stream(o remotecommand.StreamOptions) error {
+	return l.StreamWithContext(context.Background(), o)
+}
+
+func (l *lazyExecutor) StreamWithContext(ctx context.Context, o remotecommand.StreamOptions) error {
+	e, err := l.make()
+	if err != nil {
+		return fmt.Errorf("spdy executor: %w", err)
+	}
+	return e.StreamWithContext(ctx, o)
+}
+
+// upgradeRefused: the server (or a proxy) answered the upgrade request without switching
+// protocols, so the other protocol may work.
+func upgradeRefused(err error) bool {
+	return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err) || apihttpstream.IsUpgradeFailure(err)
 }
 
 func exitCode(ctx context.Context, err error, what string) (int, error) {

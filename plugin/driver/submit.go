@@ -201,6 +201,14 @@ func (o *Options) Validate() error {
 // *rollout.UnknownDriverError for a --driver the release lacks.
 func (o *Options) Run(ctx context.Context) error {
 	printer := rollout.NewPrinter(o.IO.ErrOut, o.IsTerminal(o.IO.ErrOut))
+	var pre *Preconnect
+	if !o.Local && !o.DryRun && o.Config != nil {
+		// A connection for the exec, opened while waiting (nil: exec dials as kubectl does).
+		if pre, _ = NewPreconnect(o.Config, o.Clock, DefaultRefresh); pre != nil {
+			pre.Start(ctx)
+			defer pre.Close()
+		}
+	}
 	ready, err := rollout.Wait(ctx, o.Client, rollout.Target{
 		Namespace: o.Namespace, Release: o.Release, Driver: o.Driver, SkipDrivers: o.Local,
 	}, rollout.Options{Timeout: o.Timeout, Clock: o.Clock, Progress: printer.Event})
@@ -216,7 +224,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if o.Local {
 		return o.runLocal(ctx, ready)
 	}
-	return o.runRemote(ctx, ready)
+	return o.runRemote(ctx, ready, pre)
 }
 
 func (o *Options) started() {
@@ -225,7 +233,7 @@ func (o *Options) started() {
 	}
 }
 
-func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
+func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready, pre *Preconnect) error {
 	d, note, err := Select(ready.Drivers, o.Driver)
 	if err != nil {
 		return err
@@ -248,7 +256,7 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 	}
 	eo := ExecOptions{
 		Namespace: d.Pod.Namespace, Pod: d.Pod.Name, Container: container, Command: argv,
-		Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started,
+		Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started, Preconnect: pre,
 	}
 	if o.Stdin {
 		eo.Stdin = o.IO.In

@@ -84,6 +84,7 @@ func Wait(ctx context.Context, client kubernetes.Interface, t Target, opts Optio
 		return nil, err
 	}
 	defer func() {
+		cancel() // first: a follower that sees its watch stopped must not open a new one
 		for _, w := range watches {
 			if w != nil {
 				w.Stop()
