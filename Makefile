@@ -17,7 +17,8 @@ tools:
 	@hack/tools.sh all >/dev/null
 
 build:
-	go build -o bin/helm-sparkmr3 ./cmd/helm-sparkmr3
+	@mkdir -p bin
+	go build -o bin/ ./cmd/helm-sparkmr3 ./cmd/helm-sparkmr3-full
 
 cluster:
 	@hack/tools.sh cluster >/dev/null

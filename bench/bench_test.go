@@ -52,8 +52,10 @@ func newEnv(t *testing.T) *env {
 	}
 	e.plugin = os.Getenv("SPARKMR3_BENCH_PLUGIN")
 	if e.plugin == "" {
-		e.plugin = filepath.Join(t.TempDir(), "helm-sparkmr3")
-		build := exec.Command("go", "build", "-o", e.plugin, "github.com/spark-mr3/spark-mr3/cmd/helm-sparkmr3")
+		dir := t.TempDir()
+		e.plugin = filepath.Join(dir, "helm-sparkmr3")
+		build := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+			"github.com/spark-mr3/spark-mr3/cmd/helm-sparkmr3", "github.com/spark-mr3/spark-mr3/cmd/helm-sparkmr3-full")
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("build the plugin: %v\n%s", err, out)
 		}

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"errors"
-
 	helmpostrender "helm.sh/helm/v3/pkg/postrender"
 
-	"github.com/spark-mr3/spark-mr3/plugin/check"
 	"github.com/spark-mr3/spark-mr3/plugin/postrender"
+	"github.com/spark-mr3/spark-mr3/plugin/quickcli"
 )
 
 // newPostRenderer is the in-process post-renderer of install and upgrade: the kustomize
@@ -19,7 +17,4 @@ func newPostRenderer(kustomize string) (helmpostrender.PostRenderer, error) {
 	return pr, nil
 }
 
-func isCheckFailure(err error) bool {
-	var ce *check.Error
-	return errors.As(err, &ce)
-}
+func isCheckFailure(err error) bool { return quickcli.IsCheckFailure(err) }

@@ -4,12 +4,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/action"
@@ -18,35 +16,26 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
+
+	"github.com/spark-mr3/spark-mr3/plugin/quickcli"
 )
 
-// Exit codes of helm-sparkmr3 (documented in docs/CLI.md). A remote or local driver command's
-// own exit code is passed through unchanged by submit and shell.
+// Exit codes of helm-sparkmr3, defined in plugin/quickcli (which the entry binary links
+// without the SDKs). A driver command's own exit code is passed through by submit and shell.
 const (
-	ExitOK          = 0
-	ExitError       = 1   // a failure talking to the cluster or running an action
-	ExitUsage       = 2   // bad flags, arguments or input values
-	ExitCheckFailed = 3   // consistency rules found violations
-	ExitNotReady    = 4   // the release did not become ready before --timeout
-	ExitInterrupted = 130 // interrupted by SIGINT
+	ExitOK          = quickcli.ExitOK
+	ExitError       = quickcli.ExitError
+	ExitUsage       = quickcli.ExitUsage
+	ExitCheckFailed = quickcli.ExitCheckFailed
+	ExitNotReady    = quickcli.ExitNotReady
+	ExitInterrupted = quickcli.ExitInterrupted
 )
 
-// ExitError carries the process exit code for an error; main maps it with ExitCode.
-type ExitErr struct {
-	Code int
-	Err  error
-}
-
-func (e *ExitErr) Error() string { return e.Err.Error() }
-func (e *ExitErr) Unwrap() error { return e.Err }
+// ExitErr carries the process exit code for an error; main maps it with ExitCode.
+type ExitErr = quickcli.ExitErr
 
 // WithCode wraps err so that main exits with code.
-func WithCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &ExitErr{Code: code, Err: err}
-}
+func WithCode(code int, err error) error { return quickcli.WithCode(code, err) }
 
 // UsageError is a bad-input error (exit code 2).
 func UsageError(format string, a ...any) error {
@@ -54,20 +43,7 @@ func UsageError(format string, a ...any) error {
 }
 
 // ExitCode is the process exit code for an error returned by the root command.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var e *ExitErr
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	// cobra reports an unknown verb before any of our code runs.
-	if strings.HasPrefix(err.Error(), "unknown command ") {
-		return ExitUsage
-	}
-	return ExitError
-}
+func ExitCode(err error) int { return quickcli.ExitCode(err) }
 
 // Settings is everything a verb needs from its environment. main builds it from the process
 // (helm's HELM_* variables and flags); tests build it by hand.
@@ -91,7 +67,7 @@ func NewSettings(in io.Reader, out, errOut io.Writer) *Settings {
 		IO:         genericiooptions.IOStreams{In: in, Out: out, ErrOut: errOut},
 		Clock:      clock.RealClock{},
 		Getenv:     os.Getenv,
-		IsTerminal: isTerminal,
+		IsTerminal: quickcli.IsTerminal,
 	}
 }
 
@@ -150,26 +126,7 @@ everything, including the Pods that MR3 creates at run time.`,
 	for _, add := range verbs {
 		root.AddCommand(add(s))
 	}
-	usageErrors(root)
+	quickcli.UsageErrors(root)
 	addReleaseCompletion(s, root)
 	return root
-}
-
-// usageErrors makes cobra's own refusals (unknown flag, wrong number of arguments, unknown
-// verb) exit with ExitUsage, naming the verb's --help.
-func usageErrors(c *cobra.Command) {
-	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return UsageError("%v (see 'helm sparkmr3 %s --help')", err, cmd.Name())
-	})
-	if args := c.Args; args != nil {
-		c.Args = func(cmd *cobra.Command, a []string) error {
-			if err := args(cmd, a); err != nil {
-				return UsageError("%s: %v (usage: helm %s)", cmd.Name(), err, cmd.UseLine())
-			}
-			return nil
-		}
-	}
-	for _, sub := range c.Commands() {
-		usageErrors(sub)
-	}
 }

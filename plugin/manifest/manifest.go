@@ -9,6 +9,7 @@ package manifest
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -105,13 +106,17 @@ func (d *Document) Where() string {
 }
 
 // Decode decodes the document into a typed object (e.g. *appsv1.StatefulSet). Unknown fields
-// are ignored, as the API server would for a lenient client. It converts the values decoded
-// once by Read with the API machinery's unstructured converter, which follows encoding/json's
-// rules (json tags, no int/float/string/bool cross conversions, UnmarshalJSON for
-// Quantity-like types) without a YAML→JSON→struct round trip, the largest cost of a
-// post-render.
+// are ignored, as the API server would for a lenient client. It goes through encoding/json from
+// the values decoded once by Read. (The API machinery's unstructured converter is about twice as
+// fast per object once warm, but its first conversion of each kind builds reflection caches for
+// the whole type — ~10 ms for a StatefulSet and a Service — which a post-renderer process of a
+// small release pays on every helm render; docs/PERFORMANCE.md, P2.)
 func (d *Document) Decode(into any) error {
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.obj, into); err != nil {
+	b, err := json.Marshal(d.obj)
+	if err == nil {
+		err = json.Unmarshal(b, into)
+	}
+	if err != nil {
 		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("decode %s: %w", d.Ref(), err)}
 	}
 	return nil

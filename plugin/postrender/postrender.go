@@ -145,11 +145,20 @@ func (p *PostRenderer) kustomize(rendered []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("apply kustomize overlay %s to helm's output: %w", p.opts.KustomizeDir, err)
 	}
-	y, err := res.AsYaml()
-	if err != nil {
-		return nil, fmt.Errorf("write the overlay's output: %w", err)
+	// Each resource's own YAML node, written as is: ResMap.AsYaml goes YAML node → JSON → generic
+	// value → YAML per resource, which was a third of an overlay's time (P2).
+	var out bytes.Buffer
+	for i, r := range res.Resources() {
+		y, err := r.RNode.String()
+		if err != nil {
+			return nil, fmt.Errorf("write the overlay's output (%s): %w", r.CurId(), err)
+		}
+		if i > 0 {
+			out.WriteString("---\n")
+		}
+		out.WriteString(y)
 	}
-	return y, nil
+	return out.Bytes(), nil
 }
 
 // renderedFS serves helm's output as one read-only file on top of another file system.
