@@ -40,8 +40,8 @@ type Preconnect struct {
 	mu     sync.Mutex
 	conn   net.Conn
 	closed bool
-	stop   chan struct{}
-	done   chan struct{}
+	cancel context.CancelFunc // ends the keeping goroutine
+	done   chan struct{}      // closed when it has ended
 }
 
 // DefaultRefresh replaces the waiting connection well within the API server's 32 s
@@ -112,17 +112,16 @@ func canonicalAddr(u *url.URL) string {
 // takes it. A failure to connect is not reported here: the exec dials again and reports it.
 func (p *Preconnect) Start(ctx context.Context) {
 	p.mu.Lock()
-	if p.stop != nil || p.closed {
-		p.mu.Unlock()
+	defer p.mu.Unlock()
+	if p.cancel != nil || p.closed {
 		return
 	}
-	stop := make(chan struct{})
-	p.stop, p.done = stop, make(chan struct{})
-	p.mu.Unlock()
-	go p.keep(ctx, stop)
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.done = make(chan struct{})
+	go p.keep(ctx)
 }
 
-func (p *Preconnect) keep(ctx context.Context, stop <-chan struct{}) {
+func (p *Preconnect) keep(ctx context.Context) {
 	defer close(p.done)
 	for {
 		c, err := p.connect(ctx)
@@ -132,9 +131,6 @@ func (p *Preconnect) keep(ctx context.Context, stop <-chan struct{}) {
 		t := p.clock.NewTimer(p.refresh)
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-stop:
 			t.Stop()
 			return
 		case <-t.C():
@@ -178,14 +174,12 @@ func (p *Preconnect) connect(ctx context.Context) (net.Conn, error) {
 // Preconnect serves one exec.
 func (p *Preconnect) take() net.Conn {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	c := p.conn
 	p.conn = nil
 	p.closed = true
-	stop := p.stop
-	p.stop = nil
-	p.mu.Unlock()
-	if stop != nil {
-		close(stop)
+	if p.cancel != nil {
+		p.cancel() // also ends a dial or handshake in progress: its result would be dropped
 	}
 	return c
 }
@@ -195,7 +189,10 @@ func (p *Preconnect) Close() {
 	if c := p.take(); c != nil {
 		c.Close()
 	}
-	if p.done != nil {
-		<-p.done
+	p.mu.Lock()
+	done := p.done
+	p.mu.Unlock()
+	if done != nil {
+		<-done
 	}
 }

@@ -287,3 +287,31 @@ func TestNoPreconnectThroughAProxyOrACustomTransport(t *testing.T) {
 		}
 	}
 }
+
+func TestPreconnectCloseDoesNotWaitForAHangingHandshake(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() { // accepts, then never answers the TLS handshake
+		if c, err := l.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	p, err := NewPreconnect(&rest.Config{Host: "https://" + l.Addr().String(), TLSClientConfig: rest.TLSClientConfig{Insecure: true}}, nil, time.Hour)
+	if err != nil || p == nil {
+		t.Fatal(p, err)
+	}
+	p.Start(context.Background())
+	c := <-accepted
+	defer c.Close()
+	closed := make(chan struct{})
+	go func() { p.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for a handshake that never ends")
+	}
+}

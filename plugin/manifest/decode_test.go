@@ -2,7 +2,9 @@ package manifest
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -62,37 +64,71 @@ data: {a: yes}
 
 // TestDecodeMatchesJSONRoundTrip: Decode and Unstructured give what helm's own path
 // (sigs.k8s.io/yaml: YAML → JSON → encoding/json) gives.
+// bothWays runs f once with every document decoded through encoding/json (few of a kind)
+// and once through the unstructured converter (many of a kind).
+func bothWays(t *testing.T, in string, f func(t *testing.T, docs []*Document)) {
+	t.Helper()
+	for _, many := range []bool{false, true} {
+		t.Run(map[bool]string{false: "json", true: "converter"}[many], func(t *testing.T) {
+			docs, err := Parse([]byte(in), Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range docs {
+				d.many = many
+			}
+			f(t, docs)
+		})
+	}
+}
+
+func TestManyOfAKindUseTheConverter(t *testing.T) {
+	var b strings.Builder
+	for i := range manyOfAKind {
+		fmt.Fprintf(&b, "apiVersion: v1\nkind: Service\nmetadata: {name: s%d}\n---\n", i)
+	}
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+	docs, err := Parse([]byte(b.String()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !docs[0].many || docs[len(docs)-1].many {
+		t.Fatalf("Service ×%d many=%v, ConfigMap ×1 many=%v", manyOfAKind, docs[0].many, docs[len(docs)-1].many)
+	}
+}
+
 func TestDecodeMatchesJSONRoundTrip(t *testing.T) {
 	for _, in := range []string{tricky, helmOutput} {
-		docs, err := Parse([]byte(in), Limits{})
-		if err != nil {
-			t.Fatal(err)
+		bothWays(t, in, func(t *testing.T, docs []*Document) { decodeMatches(t, docs) })
+	}
+}
+
+func decodeMatches(t *testing.T, docs []*Document) {
+	t.Helper()
+	for _, d := range docs {
+		var typed any
+		switch d.Head.Kind {
+		case "StatefulSet":
+			typed = &appsv1.StatefulSet{}
+		case "Secret":
+			typed = &corev1.Secret{}
+		case "ConfigMap":
+			typed = &corev1.ConfigMap{}
+		case "Service":
+			typed = &corev1.Service{}
+		default:
+			typed = &corev1.ServiceAccount{}
 		}
-		for _, d := range docs {
-			var typed any
-			switch d.Head.Kind {
-			case "StatefulSet":
-				typed = &appsv1.StatefulSet{}
-			case "Secret":
-				typed = &corev1.Secret{}
-			case "ConfigMap":
-				typed = &corev1.ConfigMap{}
-			case "Service":
-				typed = &corev1.Service{}
-			default:
-				typed = &corev1.ServiceAccount{}
-			}
-			want := reflect.New(reflect.TypeOf(typed).Elem()).Interface()
-			wantErr := jsonRoundTrip(d.Raw, want)
-			err := d.Decode(typed)
-			if (err != nil) != (wantErr != nil) {
-				t.Fatalf("%s: Decode error %v, JSON round trip error %v", d.Ref(), err, wantErr)
-			}
-			if err == nil && !reflect.DeepEqual(typed, want) {
-				t.Errorf("%s: Decode = %+v\nJSON round trip = %+v", d.Ref(), typed, want)
-			}
-			checkUnstructured(t, d)
+		want := reflect.New(reflect.TypeOf(typed).Elem()).Interface()
+		wantErr := jsonRoundTrip(d.Raw, want)
+		err := d.Decode(typed)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%s: Decode error %v, JSON round trip error %v", d.Ref(), err, wantErr)
 		}
+		if err == nil && !reflect.DeepEqual(typed, want) {
+			t.Errorf("%s: Decode = %+v\nJSON round trip = %+v", d.Ref(), typed, want)
+		}
+		checkUnstructured(t, d)
 	}
 }
 
@@ -132,17 +168,16 @@ func TestDecodeRefusesWrongTypesLikeJSON(t *testing.T) {
 		"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 1.5}]}\n",
 		"apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 5}\n",
 	} {
-		docs, err := Parse([]byte(in), Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		var svc corev1.Service
 		if jsonRoundTrip([]byte(in), &svc) == nil {
 			t.Fatalf("the JSON round trip accepts %q; the case is wrong", in)
 		}
-		if err := docs[0].Decode(&svc); err == nil {
-			t.Errorf("Decode accepted %q, the JSON round trip refuses it", in)
-		}
+		bothWays(t, in, func(t *testing.T, docs []*Document) {
+			var svc corev1.Service
+			if err := docs[0].Decode(&svc); err == nil {
+				t.Errorf("Decode accepted %q, the JSON round trip refuses it", in)
+			}
+		})
 	}
 }
 

@@ -90,7 +90,12 @@ type Document struct {
 	// obj is Raw decoded once into JSON-compatible values (map[string]any, []any, string,
 	// int64, float64, bool, nil), the form Decode and Unstructured start from.
 	obj map[string]any
+	// many: the stream has at least manyOfAKind documents of this kind (see Decode).
+	many bool
 }
+
+// manyOfAKind is where the unstructured converter's one-time cost per kind pays off (Decode).
+const manyOfAKind = 32
 
 // Ref names the object for messages: "StatefulSet/spark1".
 func (d *Document) Ref() string {
@@ -106,15 +111,24 @@ func (d *Document) Where() string {
 }
 
 // Decode decodes the document into a typed object (e.g. *appsv1.StatefulSet). Unknown fields
-// are ignored, as the API server would for a lenient client. It goes through encoding/json from
-// the values decoded once by Read. (The API machinery's unstructured converter is about twice as
-// fast per object once warm, but its first conversion of each kind builds reflection caches for
-// the whole type — ~10 ms for a StatefulSet and a Service — which a post-renderer process of a
-// small release pays on every helm render; docs/PERFORMANCE.md, P2.)
+// are ignored, as the API server would for a lenient client. It starts from the values decoded
+// once by Read, in one of two ways with the same result (encoding/json's rules: json tags, no
+// int/float/string/bool cross conversions, UnmarshalJSON for Quantity-like types):
+//   - a kind with few documents in the stream goes through encoding/json;
+//   - a kind with manyOfAKind or more goes through the API machinery's unstructured converter,
+//     about twice as fast per object and with far less garbage, but whose first conversion of
+//     a kind builds reflection caches for the whole type (~5–10 ms for a StatefulSet), which a
+//     post-renderer process of a small release would pay on every helm render
+//     (docs/PERFORMANCE.md, P2).
 func (d *Document) Decode(into any) error {
-	b, err := json.Marshal(d.obj)
-	if err == nil {
-		err = json.Unmarshal(b, into)
+	var err error
+	if d.many {
+		err = runtime.DefaultUnstructuredConverter.FromUnstructured(d.obj, into)
+	} else {
+		var b []byte
+		if b, err = json.Marshal(d.obj); err == nil {
+			err = json.Unmarshal(b, into)
+		}
 	}
 	if err != nil {
 		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("decode %s: %w", d.Ref(), err)}
@@ -231,6 +245,13 @@ func Read(r io.Reader, lim Limits) ([]*Document, error) {
 	}
 	if err := parseAll(docs); err != nil {
 		return nil, err
+	}
+	perKind := map[string]int{}
+	for _, d := range docs {
+		perKind[d.Head.Kind]++
+	}
+	for _, d := range docs {
+		d.many = perKind[d.Head.Kind] >= manyOfAKind
 	}
 	return docs, nil
 }

@@ -152,6 +152,12 @@ installs nothing.`,
 			if err != nil {
 				return UsageError("%v", err)
 			}
+			if kustomize == "" && s.Getenv("GOGC") == "" {
+				// Without an overlay the live heap stays near twice the input (80 MiB peak at
+				// 500 drivers with this setting): collect less often in this short process
+				// (-15% time at 100 drivers). kustomize keeps far more alive, so not with one.
+				debug.SetGCPercent(400)
+			}
 			// One byte over the limit lets the reader report "too large" instead of truncating.
 			in, err := io.ReadAll(io.LimitReader(s.In, manifest.DefaultMaxBytes+1))
 			if err != nil {
