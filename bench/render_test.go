@@ -77,10 +77,14 @@ func benchRender(t *testing.T, e *env, r *Report) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	overlay, err := postrender.New(postrender.Options{KustomizeDir: overlayDir(t)})
+	ovDir := overlayDir(t)
+	overlay, err := postrender.New(postrender.Options{KustomizeDir: ovDir})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// kustomize's own CLI (kubectl kustomize) on the same overlay, helm's output in a file: what
+	// a user without the plugin would run; shows what kustomize itself costs.
+	kDir := overlayDir(t)
 	dir := t.TempDir()
 	in := r.Section("P2", "render (+ post-render) in process, helm SDK, ms", "")
 	cmd := r.Section("P2cli", "helm template (+ --post-renderer helm-sparkmr3 postrender) as commands, ms", "")
@@ -96,25 +100,34 @@ func benchRender(t *testing.T, e *env, r *Report) {
 		overlayRow := in.Row(fmt.Sprintf("%d drivers: helm render + post-render (overlay + rules)", n), "ms")
 		tmplRow := cmd.Row(fmt.Sprintf("%d drivers: helm template", n), "ms")
 		tmplPRRow := cmd.Row(fmt.Sprintf("%d drivers: helm template --post-renderer", n), "ms")
+		tmplOvRow := cmd.Row(fmt.Sprintf("%d drivers: helm template --post-renderer (overlay)", n), "ms")
+		kustRow := cmd.Row(fmt.Sprintf("%d drivers: helm template > file; kubectl kustomize (no rules)", n), "ms")
 		args := []string{"template", "rel", e.chart, "-n", "bench", "-f", path, "--kube-version", "v1.37.2"}
 		prArgs := append(append([]string{}, args...), "--post-renderer", e.plugin, "--post-renderer-args", "postrender")
+		ovArgs := append(append([]string{}, prArgs...), "--post-renderer-args", "--kustomize="+ovDir)
+		kustArgs := []string{"-c", fmt.Sprintf("%s %s > %s/%s && %s kustomize %s > /dev/null",
+			e.helm3, strings.Join(args, " "), kDir, postrender.RenderedFile, e.kubectl, kDir)}
 		for range runs {
 			helmRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, nil) }))
 			rulesRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, rules) }))
 			overlayRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, overlay) }))
 			tmplRow.AddDuration(timed(func() { e.run(e.helm3, args) }))
 			tmplPRRow.AddDuration(timed(func() { e.run(e.helm3, prArgs) }))
+			tmplOvRow.AddDuration(timed(func() { e.run(e.helm3, ovArgs) }))
+			kustRow.AddDuration(timed(func() { e.run("/bin/sh", kustArgs) }))
 		}
 		ratio := func(a, b *Sample) float64 { return a.Median() / b.Median() }
 		r.Check(Target{ID: "P2", What: fmt.Sprintf("%d drivers in process: (render + rules) / render", n), Got: ratio(rulesRow, helmRow), Limit: 1.25, Unit: "×"})
 		r.Check(Target{ID: "P2", What: fmt.Sprintf("%d drivers in process: (render + overlay + rules) / render", n), Got: ratio(overlayRow, helmRow), Limit: 1.25, Unit: "×"})
 		r.Check(Target{ID: "P2", What: fmt.Sprintf("%d drivers: helm template --post-renderer / helm template", n), Got: ratio(tmplPRRow, tmplRow), Limit: 1.25, Unit: "×"})
+		r.Check(Target{ID: "P2", What: fmt.Sprintf("%d drivers: helm template --post-renderer (overlay) / helm template", n), Got: ratio(tmplOvRow, tmplRow), Limit: 1.25, Unit: "×"})
 	}
 	lin := func(row string) float64 {
 		return in.Row("500 drivers: "+row, "ms").Median() / in.Row("50 drivers: "+row, "ms").Median()
 	}
 	r.Check(Target{ID: "P2", What: "linear: 500 / 50 drivers, render + rules", Got: lin("helm render + post-render (rules)"), Limit: 12, Unit: "×"})
 	r.Check(Target{ID: "P2", What: "linear: 500 / 50 drivers, render + overlay + rules", Got: lin("helm render + post-render (overlay + rules)"), Limit: 12, Unit: "×"})
+	cmd.Note = "Rows alternate run by run. The overlay rows pass `--post-renderer-args --kustomize=DIR` (one annotation on every object); the kubectl kustomize row is kustomize's own CLI on the same overlay, without our rules, for reference."
 	in.Note = "Rows alternate run by run. The in-process post-renderer is the one `helm sparkmr3 install` runs; the overlay is a kustomization adding one annotation to every object."
 }
 
