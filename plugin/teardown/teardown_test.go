@@ -420,3 +420,22 @@ func TestTeardownNotConfirmed(t *testing.T) {
 		}
 	}
 }
+
+// A user who may delete the drivers but not list ControllerRevisions or EndpointSlices still
+// gets a complete teardown (those are not waited for), not a wait until the timeout.
+func TestTeardownWithoutPermissionToListDriverLeftovers(t *testing.T) {
+	w := newWorld(t, releaseObjects("a", "1234", 2)...)
+	w.install(t, "a", "1234")
+	w.amRemovesWorkers()
+	for _, res := range []string{"controllerrevisions", "endpointslices"} {
+		w.client.PrependReactor("list", res, func(a k8stesting.Action) (bool, runtime.Object, error) {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: res}, "", errors.New("RBAC: no list"))
+		})
+	}
+	o := w.options()
+	o.Timeout = 10 * time.Second
+	if _, err := o.Run(context.Background()); err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, releaseMade...)
+}
