@@ -38,9 +38,7 @@ type ExitErr = quickcli.ExitErr
 func WithCode(code int, err error) error { return quickcli.WithCode(code, err) }
 
 // UsageError is a bad-input error (exit code 2).
-func UsageError(format string, a ...any) error {
-	return &ExitErr{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
-}
+func UsageError(format string, a ...any) error { return quickcli.UsageError(format, a...) }
 
 // ExitCode is the process exit code for an error returned by the root command.
 func ExitCode(err error) int { return quickcli.ExitCode(err) }
