@@ -36,11 +36,18 @@ const (
 	channelResize = 4
 	channelClose  = 255
 
-	wsBufferSize  = 32 * 1024
-	pingPeriod    = 5 * time.Second
-	pongDeadline  = 12*pingPeriod + time.Second // as client-go: a dozen pings may go unanswered
-	writeDeadline = pongDeadline
+	wsBufferSize = 32 * 1024
 )
+
+// heartbeat is how the stream finds a dead peer: a ping every period; the read deadline moves
+// with every pong; nothing for deadline ends the stream. A silent command (a Spark job that
+// prints nothing for minutes) is fine: the peer's pongs keep it open.
+type heartbeat struct {
+	period, deadline time.Duration
+}
+
+// defaultHeartbeat is client-go's: a dozen pings may go unanswered.
+var defaultHeartbeat = heartbeat{period: 5 * time.Second, deadline: 61 * time.Second}
 
 // wsExecutor is a remotecommand.Executor for one exec over WebSocket v5 on the Preconnect's
 // waiting connection. client-go's WebSocket executor does the same protocol but always dials its
@@ -49,10 +56,11 @@ type wsExecutor struct {
 	cfg *rest.Config
 	p   *Preconnect
 	url string
+	hb  heartbeat
 }
 
 func newWSExecutor(cfg *rest.Config, p *Preconnect, url string) *wsExecutor {
-	return &wsExecutor{cfg: cfg, p: p, url: url}
+	return &wsExecutor{cfg: cfg, p: p, url: url, hb: defaultHeartbeat}
 }
 
 // Stream is StreamWithContext without a context.
@@ -82,7 +90,7 @@ func (e *wsExecutor) StreamWithContext(ctx context.Context, o remotecommand.Stre
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	return streamV5(conn, o)
+	return streamV5(conn, o, e.hb)
 }
 
 // wsDialer is the http.RoundTripper at the end of the credential wrappers: it performs the
@@ -153,12 +161,12 @@ func refusal(err error, resp *http.Response) error {
 }
 
 // streamV5 runs the channels of one exec on an upgraded connection until the server closes it.
-func streamV5(conn *gwebsocket.Conn, o remotecommand.StreamOptions) error {
+func streamV5(conn *gwebsocket.Conn, o remotecommand.StreamOptions, hb heartbeat) error {
 	var wmu sync.Mutex
 	send := func(channel byte, p []byte) error {
 		wmu.Lock()
 		defer wmu.Unlock()
-		if err := conn.SetWriteDeadline(time.Now().Add(writeDeadline)); err != nil {
+		if err := conn.SetWriteDeadline(time.Now().Add(hb.deadline)); err != nil {
 			return err
 		}
 		w, err := conn.NextWriter(gwebsocket.BinaryMessage)
@@ -178,20 +186,19 @@ func streamV5(conn *gwebsocket.Conn, o remotecommand.StreamOptions) error {
 	done := make(chan struct{})
 	defer close(done)
 
-	// Heartbeat: the read deadline moves with every pong; a silent peer ends the stream.
-	if err := conn.SetReadDeadline(time.Now().Add(pongDeadline)); err != nil {
+	if err := conn.SetReadDeadline(time.Now().Add(hb.deadline)); err != nil {
 		return err
 	}
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongDeadline)) })
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(hb.deadline)) })
 	go func() {
-		t := time.NewTicker(pingPeriod)
+		t := time.NewTicker(hb.period)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				if conn.WriteControl(gwebsocket.PingMessage, nil, time.Now().Add(pongDeadline)) != nil {
+				if conn.WriteControl(gwebsocket.PingMessage, nil, time.Now().Add(hb.deadline)) != nil {
 					return
 				}
 			}

@@ -97,6 +97,21 @@ func serveV5(c *gwebsocket.Conn, cmd []string) {
 		send(channelStdout, []byte("out\n"))
 		send(channelStderr, []byte("err\n"))
 		status(code)
+	case len(cmd) == 2 && (cmd[0] == "silent" || cmd[0] == "deaf"):
+		// Prints nothing for N ms. "silent" keeps reading meanwhile, so pings get their pongs
+		// (as the API server answers them); "deaf" does not.
+		ms, _ := strconv.Atoi(cmd[1])
+		if cmd[0] == "silent" {
+			go func() {
+				for {
+					if _, _, err := c.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		status(0)
 	case len(cmd) == 1 && cmd[0] == "size":
 		for { // stdin's close may come first
 			_, m, err := c.ReadMessage()
@@ -313,5 +328,26 @@ func TestPreconnectCloseDoesNotWaitForAHangingHandshake(t *testing.T) {
 	case <-closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close waited for a handshake that never ends")
+	}
+}
+
+func TestHeartbeatKeepsASilentCommandAndDropsADeadPeer(t *testing.T) {
+	hb := heartbeat{period: 20 * time.Millisecond, deadline: 150 * time.Millisecond}
+	for _, tt := range []struct {
+		cmd     string
+		wantErr bool
+	}{
+		{"silent", false}, // 600 ms without output, pongs all along
+		{"deaf", true},    // no pong for longer than the deadline
+	} {
+		t.Run(tt.cmd, func(t *testing.T) {
+			s, cfg := newV5Server(t)
+			p := ready(t, s, cfg)
+			e := &wsExecutor{cfg: cfg, p: p, url: s.srv.URL + "/api/v1/namespaces/ns/pods/p/exec?command=" + tt.cmd + "&command=600&stdout=true", hb: hb}
+			err := e.StreamWithContext(context.Background(), remotecommand.StreamOptions{Stdout: io.Discard})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("got %v, want error %v", err, tt.wantErr)
+			}
+		})
 	}
 }
