@@ -90,7 +90,14 @@ func (e *wsExecutor) StreamWithContext(ctx context.Context, o remotecommand.Stre
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	return streamV5(conn, o, e.hb)
+	err = streamV5(conn, o, e.hb)
+	if ctx.Err() != nil {
+		// Interrupted, whatever the stream said last: closing the connection can make the
+		// server answer with a normal close before the read sees its own close (as client-go,
+		// the context wins).
+		return ctx.Err()
+	}
+	return err
 }
 
 // wsDialer is the http.RoundTripper at the end of the credential wrappers: it performs the

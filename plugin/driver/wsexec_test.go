@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -349,5 +350,17 @@ func TestHeartbeatKeepsASilentCommandAndDropsADeadPeer(t *testing.T) {
 				t.Fatalf("got %v, want error %v", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestPreconnectedExecInterruptedByContext(t *testing.T) {
+	s, cfg := newV5Server(t)
+	p := ready(t, s, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	code, err := Exec(ctx, cfg, ExecOptions{Namespace: "ns", Pod: "p", Container: "driver",
+		Command: []string{"silent", "3000"}, Stdout: io.Discard, Preconnect: p})
+	if !errors.Is(err, ErrInterrupted) || code != -1 {
+		t.Fatalf("want ErrInterrupted, got %d, %v", code, err)
 	}
 }
