@@ -188,7 +188,10 @@ func podState(set *appsv1.StatefulSet, pod *corev1.Pod) ResourceState {
 		return st
 	}
 	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+		// Only while unbound: a scheduler whose bind of an earlier Pod of the same name failed
+		// ("pods "x-0" not found", the StatefulSet had replaced it) can leave this condition on
+		// the new Pod, which is then bound and runs; the node name says it is scheduled.
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && pod.Spec.NodeName == "" {
 			st.Reason, st.Message = nonEmpty(c.Reason, "NotScheduled"), c.Message
 			return st
 		}

@@ -29,6 +29,13 @@ func TestPodState(t *testing.T) {
 			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable"}}
 			return p
 		}, false, "Unschedulable"},
+		{"bound and ready with a stale SchedulerError of a replaced Pod of the same name", set, func() *corev1.Pod {
+			p := driverPod("d", true)
+			p.Spec.NodeName = "kwok-node-0"
+			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+				Reason: "SchedulerError", Message: `running Bind plugin "DefaultBinder": pods "d-0" not found`})
+			return p
+		}, true, "Ready"},
 		{"image pull backoff", set, func() *corev1.Pod {
 			p := driverPod("d", false)
 			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: DriverContainer,
