@@ -9,10 +9,16 @@
 // disk: the post-renderer serves helm's output under that name from memory, on top of the
 // overlay directory, so patches, components and other files the overlay refers to are read
 // from disk as usual. A helm-output.yaml that exists on disk is shadowed.
+//
+// An overlay that only adds annotations (commonAnnotations), adds labels (labels without
+// selectors) or changes images (images) is applied by package overlay, with kustomize's result
+// and a fraction of its cost; any other overlay, or input that package declines, goes through
+// kustomize (krusty). Options.KustomizeOnly sends every overlay through kustomize.
 package postrender
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,6 +32,7 @@ import (
 
 	"github.com/spark-mr3/spark-mr3/plugin/check"
 	"github.com/spark-mr3/spark-mr3/plugin/manifest"
+	"github.com/spark-mr3/spark-mr3/plugin/overlay"
 )
 
 // RenderedFile is the name under which an overlay's kustomization.yaml refers to helm's output.
@@ -41,12 +48,17 @@ type Options struct {
 	Limits manifest.Limits
 	// Rules are the rules run; nil means all of check.Rules().
 	Rules []check.Rule
+	// KustomizeOnly applies the overlay with kustomize even when package overlay could
+	// (SPARKMR3_OVERLAY=kustomize in the commands): to compare, or to rule us out.
+	KustomizeOnly bool
 }
 
 // PostRenderer implements helm's postrender.PostRenderer.
 type PostRenderer struct {
-	opts Options
-	dir  string // cleaned absolute overlay directory, "" for none
+	opts   Options
+	dir    string          // cleaned absolute overlay directory, "" for none
+	native *overlay.Native // the overlay when package overlay applies it, else nil
+	why    string          // why kustomize applies the overlay, when it does
 }
 
 var _ helmpostrender.PostRenderer = (*PostRenderer)(nil)
@@ -66,7 +78,7 @@ func New(opts Options) (*PostRenderer, error) {
 		return nil, fmt.Errorf("--kustomize %s: not a directory; give the overlay directory that holds kustomization.yaml", opts.KustomizeDir)
 	}
 	p.dir = dir.String()
-	k, name, err := readKustomization(p.opts.FS, p.dir)
+	k, raw, name, err := readKustomization(p.opts.FS, p.dir)
 	if err != nil {
 		return nil, fmt.Errorf("--kustomize %s: %w", opts.KustomizeDir, err)
 	}
@@ -74,10 +86,29 @@ func New(opts Options) (*PostRenderer, error) {
 		return nil, fmt.Errorf("--kustomize %s: %s does not list %s under resources, so the overlay would not see helm's output; add \"resources: [%s]\" (the post-renderer serves helm's manifests under that name)",
 			opts.KustomizeDir, name, RenderedFile, RenderedFile)
 	}
+	if opts.KustomizeOnly {
+		p.why = "KustomizeOnly"
+	} else {
+		p.native, p.why = overlay.Compile(raw, RenderedFile)
+	}
 	return p, nil
 }
 
-func readKustomization(fs filesys.FileSystem, dir string) (*types.Kustomization, string, error) {
+// Engine says what applies the overlay: "" without one, "spark-mr3" (package overlay) or
+// "kustomize: REASON" (the kustomization has something package overlay does not apply).
+// Input package overlay declines at run time also goes to kustomize.
+func (p *PostRenderer) Engine() string {
+	switch {
+	case p.dir == "":
+		return ""
+	case p.native != nil:
+		return "spark-mr3"
+	default:
+		return "kustomize: " + p.why
+	}
+}
+
+func readKustomization(fs filesys.FileSystem, dir string) (*types.Kustomization, []byte, string, error) {
 	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
 		path := filepath.Join(dir, name)
 		if !fs.Exists(path) {
@@ -85,31 +116,32 @@ func readKustomization(fs filesys.FileSystem, dir string) (*types.Kustomization,
 		}
 		data, err := fs.ReadFile(path)
 		if err != nil {
-			return nil, name, fmt.Errorf("read %s: %w", name, err)
+			return nil, nil, name, fmt.Errorf("read %s: %w", name, err)
 		}
 		var k types.Kustomization
 		if err := yaml.Unmarshal(data, &k); err != nil {
-			return nil, name, fmt.Errorf("%s is not a kustomization: %w", name, err)
+			return nil, nil, name, fmt.Errorf("%s is not a kustomization: %w", name, err)
 		}
-		return &k, name, nil
+		return &k, data, name, nil
 	}
-	return nil, "", fmt.Errorf("no kustomization.yaml in the directory; create one with \"resources: [%s]\" and your patches", RenderedFile)
+	return nil, nil, "", fmt.Errorf("no kustomization.yaml in the directory; create one with \"resources: [%s]\" and your patches", RenderedFile)
 }
 
 // Run post-renders helm's output: overlay (if any), then every rule. On success it returns the
 // manifests (helm's own bytes when there is no overlay); on a violation it returns a
 // *check.Error listing every violation and no manifests.
 func (p *PostRenderer) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
-	out, err := p.Overlay(rendered.Bytes())
+	out, docs, err := p.overlay(rendered.Bytes())
 	if err != nil {
 		return nil, err
 	}
-	docs, err := manifest.Parse(out, p.opts.Limits)
-	if err != nil {
-		if p.dir != "" {
-			return nil, fmt.Errorf("read the overlay's output: %w", err)
+	if docs == nil {
+		if docs, err = manifest.Parse(out, p.opts.Limits); err != nil {
+			if p.dir != "" {
+				return nil, fmt.Errorf("read the overlay's output: %w", err)
+			}
+			return nil, fmt.Errorf("read helm's rendered manifests: %w", err)
 		}
-		return nil, fmt.Errorf("read helm's rendered manifests: %w", err)
 	}
 	rel, err := check.FromManifests(docs)
 	if err != nil {
@@ -125,10 +157,35 @@ func (p *PostRenderer) Run(rendered *bytes.Buffer) (*bytes.Buffer, error) {
 // without an overlay it returns rendered unchanged. `helm sparkmr3 check` uses it to report
 // violations instead of failing.
 func (p *PostRenderer) Overlay(rendered []byte) ([]byte, error) {
+	out, _, err := p.overlay(rendered)
+	return out, err
+}
+
+// overlay returns the overlay's output and, when package overlay applied it, the documents
+// already read (nil otherwise).
+func (p *PostRenderer) overlay(rendered []byte) ([]byte, []*manifest.Document, error) {
 	if p.dir == "" {
-		return rendered, nil
+		return rendered, nil, nil
 	}
-	return p.kustomize(rendered)
+	if p.native != nil {
+		// Input that does not read, or that package overlay declines, goes to kustomize: it
+		// applies the overlay or reports the error it has always reported.
+		if docs, err := manifest.Parse(rendered, p.opts.Limits); err == nil {
+			err := p.native.Apply(docs)
+			if err == nil {
+				var out bytes.Buffer
+				if err := manifest.Write(&out, docs); err != nil {
+					return nil, nil, err
+				}
+				return out.Bytes(), docs, nil
+			}
+			if d := (*overlay.Declined)(nil); !errors.As(err, &d) {
+				return nil, nil, fmt.Errorf("apply kustomize overlay %s to helm's output: %w", p.opts.KustomizeDir, err)
+			}
+		}
+	}
+	out, err := p.kustomize(rendered)
+	return out, nil, err
 }
 
 func (p *PostRenderer) kustomize(rendered []byte) ([]byte, error) {
