@@ -21,6 +21,7 @@ targets=(
   ./plugin/mr3conf:FuzzParseSparkDefaults
   ./plugin/mr3conf:FuzzParseHostAliases
   ./plugin/postrender:FuzzRun
+  ./plugin/postrender:FuzzNativeOverlay
 )
 # Every Fuzz function in the module must be in the list above, so none is silently skipped.
 for f in $(git grep -h -o '^func Fuzz[A-Za-z0-9_]*' -- '*_test.go' | sed 's/^func //'); do
