@@ -25,8 +25,13 @@ func build(t *testing.T, withFull bool) string {
 
 func runBin(t *testing.T, bin, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runBinEnv(t, nil, bin, stdin, args...)
+}
+
+func runBinEnv(t *testing.T, env []string, bin, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "none"))
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "none")), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -55,6 +60,33 @@ func TestEntryBinaryServesQuickVerbsAlone(t *testing.T) {
 	}
 	if code, _, errOut := runBin(t, bin, "", "postrender", "--kustomize", "/does/not/exist"); code != 2 || !strings.Contains(errOut, "--kustomize /does/not/exist: not a directory") {
 		t.Fatalf("postrender, bad overlay: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestPostrenderOverlayEngines: an annotations overlay gives the same manifests whichever
+// engine SPARKMR3_OVERLAY picks, and a wrong value is a usage error that names it.
+func TestPostrenderOverlayEngines(t *testing.T) {
+	bin := build(t, false)
+	dir := t.TempDir()
+	k := "resources: [helm-output.yaml]\ncommonAnnotations:\n  team.example.com/owner: spark\n"
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := "---\n# Source: x/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n"
+	outs := map[string]string{}
+	for _, engine := range []string{"", "auto", "kustomize"} {
+		code, out, errOut := runBinEnv(t, []string{"SPARKMR3_OVERLAY=" + engine}, bin, in, "postrender", "--kustomize", dir)
+		if code != 0 || !strings.Contains(out, "team.example.com/owner: spark") {
+			t.Fatalf("SPARKMR3_OVERLAY=%q: exit %d, stdout %q, stderr %q", engine, code, out, errOut)
+		}
+		outs[engine] = out
+	}
+	if !strings.Contains(outs[""], "# Source: x/templates/cm.yaml") || outs[""] != outs["auto"] {
+		t.Errorf("spark-mr3's overlay output:\n%s", outs[""])
+	}
+	code, _, errOut := runBinEnv(t, []string{"SPARKMR3_OVERLAY=fast"}, bin, in, "postrender", "--kustomize", dir)
+	if code != 2 || !strings.Contains(errOut, `SPARKMR3_OVERLAY="fast" in the environment: use "kustomize"`) {
+		t.Fatalf("SPARKMR3_OVERLAY=fast: exit %d, stderr %q", code, errOut)
 	}
 }
 

@@ -60,7 +60,11 @@ func runCheck(s *Settings, o *checkOptions, args []string) error {
 	if !slices.Contains(checkFormats, o.output) {
 		return UsageError("--output %q: use one of %s", o.output, strings.Join(checkFormats, ", "))
 	}
-	pr, err := postrender.New(postrender.Options{KustomizeDir: o.kustomize})
+	only, err := postrender.KustomizeOnlyFromEnv(s.Getenv)
+	if err != nil {
+		return UsageError("%v", err)
+	}
+	pr, err := postrender.New(postrender.Options{KustomizeDir: o.kustomize, KustomizeOnly: only})
 	if err != nil {
 		return UsageError("%v", err)
 	}

@@ -22,11 +22,16 @@ const testChart = "../../charts/spark-mr3"
 // brokenOverlay writes an overlay that points the first driver's Service at a wrong port.
 func brokenOverlay(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	files := map[string]string{
+	return writeDir(t, map[string]string{
 		"kustomization.yaml": "resources:\n  - helm-output.yaml\npatches:\n  - path: port.yaml\n",
 		"port.yaml":          "apiVersion: v1\nkind: Service\nmetadata:\n  name: spark1\n  namespace: sparkmr3\nspec:\n  ports:\n    - name: driver\n      port: 9850\n      protocol: TCP\n      targetPort: 9851\n",
-	}
+	})
+}
+
+// writeDir writes files into a new temporary directory and returns it.
+func writeDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
@@ -66,8 +71,10 @@ func checkGolden(t *testing.T, name, got string) {
 func TestCheckVerb(t *testing.T) {
 	values := filepath.Join(testChart, "ci", "outside-driver-values.yaml")
 	overlay := brokenOverlay(t)
+	labels := writeDir(t, map[string]string{"kustomization.yaml": "resources: [helm-output.yaml]\nlabels:\n- pairs: {team: spark}\n  includeTemplates: true\n"})
 	tests := []struct {
 		name     string
+		env      string // SPARKMR3_OVERLAY
 		args     []string
 		golden   string
 		wantCode int
@@ -78,10 +85,14 @@ func TestCheckVerb(t *testing.T) {
 		{name: "json", args: []string{"check", testChart, "-f", values, "--kustomize", overlay, "-o", "json"}, golden: "check-violations.json", wantCode: ExitCheckFailed},
 		{name: "bad output format", args: []string{"check", testChart, "-o", "yaml"}, wantCode: ExitUsage, wantErr: `--output "yaml": use one of text, json`},
 		{name: "values with a release", args: []string{"check", "spark", "-f", values}, wantCode: ExitUsage, wantErr: "spark names a deployed release; -f/--set apply only to a CHART"},
+		{name: "labels overlay (spark-mr3's engine)", args: []string{"check", testChart, "-f", values, "--kustomize", labels}},
+		{name: "labels overlay (kustomize)", env: "kustomize", args: []string{"check", testChart, "-f", values, "--kustomize", labels}},
+		{name: "bad overlay engine", env: "fastest", args: []string{"check", testChart, "--kustomize", labels}, wantCode: ExitUsage, wantErr: `SPARKMR3_OVERLAY="fastest" in the environment`},
 		{name: "overlay without helm-output.yaml", args: []string{"check", testChart, "--kustomize", t.TempDir()}, wantCode: ExitUsage, wantErr: "no kustomization.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SPARKMR3_OVERLAY", tt.env)
 			out, _, err := runVerb(t, "", tt.args...)
 			if code := ExitCode(err); code != tt.wantCode {
 				t.Fatalf("exit code %d (%v), want %d", code, err, tt.wantCode)

@@ -131,7 +131,7 @@ func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, 
 	if err != nil {
 		return UsageError("read values: %v", err)
 	}
-	pr, err := newPostRenderer(o.kustomize)
+	pr, err := newPostRenderer(s, o.kustomize)
 	if err != nil {
 		return err
 	}

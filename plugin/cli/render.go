@@ -9,8 +9,12 @@ import (
 
 // newPostRenderer is the in-process post-renderer of install and upgrade: the kustomize
 // overlay (if any), then every consistency rule.
-func newPostRenderer(kustomize string) (helmpostrender.PostRenderer, error) {
-	pr, err := postrender.New(postrender.Options{KustomizeDir: kustomize})
+func newPostRenderer(s *Settings, kustomize string) (helmpostrender.PostRenderer, error) {
+	only, err := postrender.KustomizeOnlyFromEnv(s.Getenv)
+	if err != nil {
+		return nil, UsageError("%v", err)
+	}
+	pr, err := postrender.New(postrender.Options{KustomizeDir: kustomize, KustomizeOnly: only})
 	if err != nil {
 		return nil, UsageError("--kustomize %s: %v", kustomize, err)
 	}

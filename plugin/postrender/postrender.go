@@ -53,6 +53,22 @@ type Options struct {
 	KustomizeOnly bool
 }
 
+// EnvOverlay is the environment variable the commands read to choose the overlay engine:
+// unset, "" or "auto" (package overlay when it can, kustomize otherwise) or "kustomize".
+const EnvOverlay = "SPARKMR3_OVERLAY"
+
+// KustomizeOnlyFromEnv reads EnvOverlay through getenv for Options.KustomizeOnly.
+func KustomizeOnlyFromEnv(getenv func(string) string) (bool, error) {
+	switch v := getenv(EnvOverlay); v {
+	case "", "auto":
+		return false, nil
+	case "kustomize":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s=%q in the environment: use \"kustomize\" (every overlay through kustomize) or \"auto\", or unset it", EnvOverlay, v)
+	}
+}
+
 // PostRenderer implements helm's postrender.PostRenderer.
 type PostRenderer struct {
 	opts   Options
