@@ -308,17 +308,18 @@ func sourceComment(trimmed []byte) (string, bool) {
 
 func (d *Document) parse() error {
 	var v any
-	if err := goyaml.Unmarshal(d.Raw, &v); err != nil {
-		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
+	if obj, ok := fastParse(d.Raw); ok {
+		v = obj
+	} else {
+		var err error
+		if v, err = slowParse(d.Raw); err != nil {
+			return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
+		}
 	}
-	jv, err := jsonCompatible(v)
-	if err != nil {
-		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
-	}
-	obj, ok := jv.(map[string]any)
+	obj, ok := v.(map[string]any)
 	if !ok {
 		return &DocumentError{Index: d.Index, Source: d.Source,
-			Err: fmt.Errorf("a document must be a YAML mapping (a Kubernetes object), got %s", describe(jv))}
+			Err: fmt.Errorf("a document must be a YAML mapping (a Kubernetes object), got %s", describe(v))}
 	}
 	if err := readHead(obj, &d.Head); err != nil {
 		return &DocumentError{Index: d.Index, Source: d.Source,
@@ -336,6 +337,16 @@ func (d *Document) parse() error {
 	}
 	d.obj = obj
 	return nil
+}
+
+// slowParse reads a document with go-yaml (what fastParse does not take) into JSON-compatible
+// values.
+func slowParse(raw []byte) (any, error) {
+	var v any
+	if err := goyaml.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	return jsonCompatible(v)
 }
 
 // readHead fills h from a decoded object, with encoding/json's strictness: a field that is
