@@ -2,6 +2,7 @@ package bench
 
 import (
 	"github.com/spark-mr3/spark-mr3/plugin/check/render"
+	"runtime"
 
 	"bytes"
 	"context"
@@ -121,15 +122,29 @@ func benchRender(t *testing.T, e *env, r *Report) {
 		ovArgs := append(append([]string{}, prArgs...), "--post-renderer-args", "--kustomize="+ovDir)
 		kustArgs := []string{"-c", fmt.Sprintf("%s %s > %s/%s && %s kustomize %s > /dev/null",
 			e.helm3, strings.Join(args, " "), kDir, postrender.RenderedFile, e.kubectl, kDir)}
-		for range runs {
-			helmRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, nil) }))
-			rulesRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, rules) }))
-			overlayRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, overlay) }))
-			viaKustRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, viaKustomize) }))
-			tmplRow.AddDuration(timed(func() { e.run(e.helm3, args) }))
-			tmplPRRow.AddDuration(timed(func() { e.run(e.helm3, prArgs) }))
-			tmplOvRow.AddDuration(timed(func() { e.run(e.helm3, ovArgs) }))
-			kustRow.AddDuration(timed(func() { e.run("/bin/sh", kustArgs) }))
+		// Each repetition runs every variant once, starting with a different one each time, so
+		// that no variant always follows the same one; in process, each starts on a collected
+		// heap (the collection is not timed), so none pays for the garbage of the one before.
+		inProc := []func(){
+			func() { helmRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, nil) })) },
+			func() { rulesRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, rules) })) },
+			func() { overlayRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, overlay) })) },
+			func() { viaKustRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, viaKustomize) })) },
+		}
+		cmds := []func(){
+			func() { tmplRow.AddDuration(timed(func() { e.run(e.helm3, args) })) },
+			func() { tmplPRRow.AddDuration(timed(func() { e.run(e.helm3, prArgs) })) },
+			func() { tmplOvRow.AddDuration(timed(func() { e.run(e.helm3, ovArgs) })) },
+			func() { kustRow.AddDuration(timed(func() { e.run("/bin/sh", kustArgs) })) },
+		}
+		for rep := range runs {
+			for i := range inProc {
+				runtime.GC()
+				inProc[(rep+i)%len(inProc)]()
+			}
+			for i := range cmds {
+				cmds[(rep+i)%len(cmds)]()
+			}
 		}
 		ratio := func(a, b *Sample) float64 { return a.Median() / b.Median() }
 		r.Check(Target{ID: "P2", What: fmt.Sprintf("%d drivers in process: (render + rules) / render", n), Got: ratio(rulesRow, helmRow), Limit: 1.25, Unit: "×"})
@@ -142,8 +157,8 @@ func benchRender(t *testing.T, e *env, r *Report) {
 	}
 	r.Check(Target{ID: "P2", What: "linear: 500 / 50 drivers, render + rules", Got: lin("helm render + post-render (rules)"), Limit: 12, Unit: "×"})
 	r.Check(Target{ID: "P2", What: "linear: 500 / 50 drivers, render + overlay + rules", Got: lin("helm render + post-render (overlay + rules)"), Limit: 12, Unit: "×"})
-	cmd.Note = "Rows alternate run by run. The overlay rows pass `--post-renderer-args --kustomize=DIR` (an annotation and a label on every object, the label on pod templates too, the Spark image retagged), which spark-mr3's own engine applies (package overlay); the kubectl kustomize row is kustomize's own CLI on the same overlay, without our rules, for reference."
-	in.Note = "Rows alternate run by run. The in-process post-renderer is the one `helm sparkmr3 install` runs; the overlay (an annotation and a label on every object, the label on pod templates too, the Spark image retagged) is applied by spark-mr3's own engine (package overlay), and through kustomize in the \"via kustomize\" rows (SPARKMR3_OVERLAY=kustomize: what an overlay with patches costs), for reference."
+	cmd.Note = "Rows alternate run by run (each repetition starts with another variant). The overlay rows pass `--post-renderer-args --kustomize=DIR` (an annotation and a label on every object, the label on pod templates too, the Spark image retagged), which spark-mr3's own engine applies (package overlay); the kubectl kustomize row is kustomize's own CLI on the same overlay, without our rules, for reference."
+	in.Note = "Rows alternate run by run (each repetition starts with another variant; each in-process run starts on a collected heap). The in-process post-renderer is the one `helm sparkmr3 install` runs; the overlay (an annotation and a label on every object, the label on pod templates too, the Spark image retagged) is applied by spark-mr3's own engine (package overlay), and through kustomize in the \"via kustomize\" rows (SPARKMR3_OVERLAY=kustomize: what an overlay with patches costs), for reference."
 }
 
 // helmTemplate renders the chart with n drivers through helm 3, as a post-renderer gets it.
