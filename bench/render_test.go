@@ -35,6 +35,12 @@ func renderInProcess(t *testing.T, chrt *chart.Chart, vals map[string]any, pr he
 	}
 }
 
+// noopPostRenderer returns helm's manifests unchanged: what helm itself spends on having a
+// post-renderer (joining, handing over, splitting and sorting the result again).
+type noopPostRenderer struct{}
+
+func (noopPostRenderer) Run(in *bytes.Buffer) (*bytes.Buffer, error) { return in, nil }
+
 func readValues(t *testing.T, path string) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -105,11 +111,16 @@ func benchRender(t *testing.T, e *env, r *Report) {
 	for _, n := range renderSizes {
 		path := valuesFile(t, dir, n, "", "")
 		vals := readValues(t, path)
+		// Small renders take 20–50 ms and move by ±30% run to run: more repetitions there.
 		runs := 15
-		if n >= 100 {
+		switch {
+		case n <= 10:
+			runs = 31
+		case n >= 100:
 			runs = 7
 		}
 		helmRow := in.Row(fmt.Sprintf("%d drivers: helm render", n), "ms")
+		noopRow := in.Row(fmt.Sprintf("%d drivers: helm render + a post-renderer that does nothing (helm's part, reference)", n), "ms")
 		rulesRow := in.Row(fmt.Sprintf("%d drivers: helm render + post-render (rules)", n), "ms")
 		overlayRow := in.Row(fmt.Sprintf("%d drivers: helm render + post-render (overlay + rules)", n), "ms")
 		viaKustRow := in.Row(fmt.Sprintf("%d drivers: helm render + post-render (overlay via kustomize + rules)", n), "ms")
@@ -127,6 +138,7 @@ func benchRender(t *testing.T, e *env, r *Report) {
 		// heap (the collection is not timed), so none pays for the garbage of the one before.
 		inProc := []func(){
 			func() { helmRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, nil) })) },
+			func() { noopRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, noopPostRenderer{}) })) },
 			func() { rulesRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, rules) })) },
 			func() { overlayRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, overlay) })) },
 			func() { viaKustRow.AddDuration(timed(func() { renderInProcess(t, chrt, vals, viaKustomize) })) },
