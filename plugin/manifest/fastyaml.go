@@ -434,7 +434,7 @@ func flowSequence(s string) (l []any, after string, ok bool) {
 				return nil, "", false
 			}
 			plain := strings.TrimRight(s[i:i+j], " ")
-			if plain == "" || strings.ContainsAny(plain, ":#[]{}\"'") || plainValue(plain) != plain {
+			if !flowPlainOK(plain) {
 				return nil, "", false
 			}
 			if v, ok = resolvePlain(plain); !ok {
@@ -464,6 +464,22 @@ func flowSequence(s string) (l []any, after string, ok bool) {
 			return nil, "", false
 		}
 	}
+}
+
+// flowPlainOK: a plain scalar inside a flow sequence made only of letters, digits and "-_./",
+// not starting with "-" or ".": flow context has more indicators than block context.
+func flowPlainOK(s string) bool {
+	if s == "" || s[0] == '-' || s[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // literal reads a literal block scalar ("|", "|-", "|+") whose parent is at column n.
