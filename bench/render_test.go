@@ -1,9 +1,6 @@
 package bench
 
 import (
-	"github.com/spark-mr3/spark-mr3/plugin/check/render"
-	"runtime"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -11,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	helmpostrender "helm.sh/helm/v3/pkg/postrender"
 	"sigs.k8s.io/yaml"
 
+	"github.com/spark-mr3/spark-mr3/plugin/check/render"
 	"github.com/spark-mr3/spark-mr3/plugin/postrender"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
 )
