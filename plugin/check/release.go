@@ -7,7 +7,10 @@ package check
 import (
 	"fmt"
 	"io"
+	goruntime "runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -128,32 +131,31 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 	var (
 		confs   []*corev1.ConfigMap
 		confDoc []*manifest.Document
-		sets    []*manifest.Document
 		tokens  []*Secret
 	)
-	for _, d := range docs {
-		if d.Head.APIVersion != "v1" && d.Head.APIVersion != "apps/v1" {
-			continue
+	objs, errs := decodeKinds(docs)
+	// Errors in the order a one-by-one reading would meet them: every kind but StatefulSets
+	// in document order, then StatefulSets.
+	for i, d := range docs {
+		if errs[i] != nil && d.Head.Kind != "StatefulSet" {
+			return nil, errs[i]
 		}
-		switch d.Head.Kind {
-		case "ConfigMap":
-			var cm corev1.ConfigMap
-			if err := d.Decode(&cm); err != nil {
-				return nil, err
+	}
+	for i, d := range docs {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		switch o := objs[i].(type) {
+		case *corev1.ConfigMap:
+			if _, ok := o.Data[FileMR3Site]; ok {
+				confs, confDoc = append(confs, o), append(confDoc, d)
 			}
-			if _, ok := cm.Data[FileMR3Site]; ok {
-				confs, confDoc = append(confs, &cm), append(confDoc, d)
-			}
-		case "Secret":
-			var s corev1.Secret
-			if err := d.Decode(&s); err != nil {
-				return nil, err
-			}
-			sec := &Secret{Object: objectOf(d), Data: map[string]string{}, Labels: s.Labels}
-			for k, v := range s.Data {
+		case *corev1.Secret:
+			sec := &Secret{Object: objectOf(d), Data: map[string]string{}, Labels: o.Labels}
+			for k, v := range o.Data {
 				sec.Data[k] = string(v)
 			}
-			for k, v := range s.StringData {
+			for k, v := range o.StringData {
 				sec.Data[k] = v
 			}
 			if _, ok := sec.Data[EnvTokenKey]; ok {
@@ -162,20 +164,10 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 			if _, ok := sec.Data[FileEnvSh]; ok && r.Env == nil {
 				r.Env = sec
 			}
-		case "Service":
-			s := &Service{Ref: objectOf(d), Service: &corev1.Service{}}
-			if err := d.Decode(s.Service); err != nil {
-				return nil, err
-			}
-			r.Services = append(r.Services, s)
-		case "StatefulSet":
-			sets = append(sets, d)
-		case "PersistentVolumeClaim":
-			var pvc corev1.PersistentVolumeClaim
-			if err := d.Decode(&pvc); err != nil {
-				return nil, err
-			}
-			r.PVCs = append(r.PVCs, &pvc)
+		case *corev1.Service:
+			r.Services = append(r.Services, &Service{Ref: objectOf(d), Service: o})
+		case *corev1.PersistentVolumeClaim:
+			r.PVCs = append(r.PVCs, o)
 		}
 	}
 
@@ -208,29 +200,73 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 		}
 	}
 
-	for _, d := range sets {
-		var sts appsv1.StatefulSet
-		if err := d.Decode(&sts); err != nil {
-			return nil, err
-		}
-		if !isDriver(&sts) {
+	services := make(map[string]*Service, len(r.Services))
+	for _, s := range r.Services {
+		services[s.Name] = s // of two with one name, the later, as before
+	}
+	for i, d := range docs {
+		sts, ok := objs[i].(*appsv1.StatefulSet)
+		if !ok || !isDriver(sts) {
 			continue
 		}
-		drv := &Driver{Object: objectOf(d), StatefulSet: &sts}
+		drv := &Driver{Object: objectOf(d), StatefulSet: sts}
 		cs := sts.Spec.Template.Spec.Containers
 		if i := slices.IndexFunc(cs, func(c corev1.Container) bool { return c.Name == DriverContainer }); i >= 0 {
 			drv.Container = &cs[i]
 		} else if len(cs) > 0 {
 			drv.Container = &cs[0]
 		}
-		for _, s := range r.Services {
-			if s.Name == sts.Name {
-				drv.Service = s
-			}
-		}
+		drv.Service = services[sts.Name]
 		r.Drivers = append(r.Drivers, drv)
 	}
 	return r, nil
+}
+
+// decodeKinds decodes the documents of the kinds a Release holds (apiVersion v1 or apps/v1
+// ConfigMaps, Secrets, Services, StatefulSets, PersistentVolumeClaims) into their Go types, on
+// all CPUs: on a big release, decoding is most of the rules' time (docs/PERFORMANCE.md, P2).
+// Other documents get nil.
+func decodeKinds(docs []*manifest.Document) ([]any, []error) {
+	objs := make([]any, len(docs))
+	errs := make([]error, len(docs))
+	var todo []int
+	for i, d := range docs {
+		if d.Head.APIVersion != "v1" && d.Head.APIVersion != "apps/v1" {
+			continue
+		}
+		switch d.Head.Kind {
+		case "ConfigMap":
+			objs[i] = &corev1.ConfigMap{}
+		case "Secret":
+			objs[i] = &corev1.Secret{}
+		case "Service":
+			objs[i] = &corev1.Service{}
+		case "StatefulSet":
+			objs[i] = &appsv1.StatefulSet{}
+		case "PersistentVolumeClaim":
+			objs[i] = &corev1.PersistentVolumeClaim{}
+		default:
+			continue
+		}
+		todo = append(todo, i)
+	}
+	workers := min(goruntime.GOMAXPROCS(0), len(todo)/8+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(todo) {
+					return
+				}
+				i := todo[k]
+				errs[i] = docs[i].Decode(objs[i])
+			}
+		})
+	}
+	wg.Wait()
+	return objs, errs
 }
 
 // isDriver: the chart labels drivers; an overlay may have dropped the component label, so a
