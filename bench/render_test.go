@@ -110,8 +110,14 @@ func benchRender(t *testing.T, e *env, r *Report) {
 	for _, n := range renderSizes {
 		path := valuesFile(t, dir, n, "", "")
 		vals := readValues(t, path)
+		// Repetitions: medians of commands move by ±20% run to run on this machine (docs).
 		runs := 15
-		if n >= 100 {
+		switch n {
+		case 50:
+			runs = 25
+		case 100:
+			runs = 15
+		case 500:
 			runs = 7
 		}
 		helmRow := in.Row(fmt.Sprintf("%d drivers: helm render", n), "ms")
