@@ -7,10 +7,7 @@ package check
 import (
 	"fmt"
 	"io"
-	goruntime "runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -250,22 +247,10 @@ func decodeKinds(docs []*manifest.Document) ([]any, []error) {
 		}
 		todo = append(todo, i)
 	}
-	workers := min(goruntime.GOMAXPROCS(0), len(todo)/8+1)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= len(todo) {
-					return
-				}
-				i := todo[k]
-				errs[i] = docs[i].Decode(objs[i])
-			}
-		})
-	}
-	wg.Wait()
+	manifest.Parallel(len(todo), func(k int) {
+		i := todo[k]
+		errs[i] = docs[i].Decode(objs[i])
+	})
 	return objs, errs
 }
 

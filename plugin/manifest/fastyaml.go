@@ -294,12 +294,8 @@ func plainKeyOK(k string) bool {
 	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/') {
 		return false
 	}
-	for i := 1; i < len(k); i++ {
-		switch c := k[i]; {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/':
-		default:
-			return false
-		}
+	if !keyChars(k) {
+		return false
 	}
 	_, special := yaml11Words[k]
 	return !special
@@ -469,9 +465,12 @@ func flowSequence(s string) (l []any, after string, ok bool) {
 // flowPlainOK: a plain scalar inside a flow sequence made only of letters, digits and "-_./",
 // not starting with "-" or ".": flow context has more indicators than block context.
 func flowPlainOK(s string) bool {
-	if s == "" || s[0] == '-' || s[0] == '.' {
-		return false
-	}
+	return s != "" && s[0] != '-' && s[0] != '.' && keyChars(s)
+}
+
+// keyChars reports whether s is made only of letters, digits and "-_./", the characters of
+// Kubernetes names and label keys.
+func keyChars(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/':

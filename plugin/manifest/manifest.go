@@ -259,28 +259,34 @@ func Read(r io.Reader, lim Limits) ([]*Document, error) {
 // parseAll parses documents on all CPUs: YAML decoding is most of a post-render's time and
 // documents are independent. The error reported is the one of the first bad document.
 func parseAll(docs []*Document) error {
-	workers := min(goruntime.GOMAXPROCS(0), len(docs)/8+1)
 	errs := make([]error, len(docs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(docs) {
-					return
-				}
-				errs[i] = docs[i].parse()
-			}
-		})
-	}
-	wg.Wait()
+	Parallel(len(docs), func(i int) { errs[i] = docs[i].parse() })
 	for _, err := range errs {
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Parallel calls f(0) … f(n-1) on all CPUs (one goroutine for a handful of items) and returns
+// when every call has. Calls must not depend on each other.
+func Parallel(n int, f func(i int)) {
+	workers := min(goruntime.GOMAXPROCS(0), n/8+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func docTooLarge(index int, source string, lim Limits) error {

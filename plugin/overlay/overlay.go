@@ -152,18 +152,16 @@ func compileLabels(e any) (labelSet, string) {
 			if v != false {
 				return labelSet{}, "labels with includeSelectors"
 			}
-		case "includeTemplates":
+		case "includeTemplates", "includeVolumeClaimTemplates":
 			b, ok := v.(bool)
 			if !ok {
-				return labelSet{}, "labels includeTemplates that is not a boolean"
+				return labelSet{}, fmt.Sprintf("labels %v that is not a boolean", k)
 			}
-			templates = b
-		case "includeVolumeClaimTemplates":
-			b, ok := v.(bool)
-			if !ok {
-				return labelSet{}, "labels includeVolumeClaimTemplates that is not a boolean"
+			if k == "includeTemplates" {
+				templates = b
+			} else {
+				claims = b
 			}
-			claims = b
 		default:
 			return labelSet{}, fmt.Sprintf("labels field %v", k)
 		}
