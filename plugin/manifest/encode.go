@@ -96,13 +96,13 @@ func (e *encoder) mapping(m map[string]any, n int, inline bool) error {
 			e.indent(n)
 		}
 		at := len(e.b)
-		if err := e.str(k, false); err != nil {
+		if err := e.str(k); err != nil {
 			return fmt.Errorf("key %.40q: %w", k, err)
 		}
 		if len(e.b)-at > maxSimpleKey {
 			// YAML limits implicit keys to 1024 characters; longer ones take the explicit form.
 			e.b = append(e.b[:at], "? "...)
-			_ = e.str(k, false)
+			_ = e.str(k)
 			e.b = append(e.b, '\n')
 			e.indent(n)
 		}
@@ -193,7 +193,7 @@ func (e *encoder) scalar(v any, n int) error {
 			e.literal(t, n)
 			return nil
 		}
-		if err := e.str(t, true); err != nil {
+		if err := e.str(t); err != nil {
 			return err
 		}
 	default:
@@ -204,7 +204,7 @@ func (e *encoder) scalar(v any, n int) error {
 }
 
 // str writes s plain when that is safe, double-quoted otherwise.
-func (e *encoder) str(s string, value bool) error {
+func (e *encoder) str(s string) error {
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("string is not valid UTF-8")
 	}

@@ -14,6 +14,7 @@
 package overlay
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -319,11 +320,6 @@ func (n *Native) Apply(docs []*manifest.Document) error {
 	return nil
 }
 
-// Empty reports whether the overlay changes nothing (a kustomization with only its resources).
-func (n *Native) Empty() bool {
-	return len(n.labels) == 0 && len(n.annotations) == 0 && len(n.images) == 0
-}
-
 // declineInput finds what kustomize treats specially in its input: two objects with one id
 // (kustomize refuses them) and kustomize's own bookkeeping annotations (it removes them).
 func declineInput(docs []*manifest.Document) string {
@@ -412,7 +408,7 @@ func (fs fieldSpec) matches(group, version, kind string) bool {
 		(fs.version == "" || fs.version == version)
 }
 
-var errShape = fmt.Errorf("a field on the path is neither a mapping nor a list")
+var errShape = errors.New("a field on the path is neither a mapping nor a list")
 
 // setEntries is kustomize's field-spec filter with creation: mappings are created (or a null
 // replaced) along the path, a "name[]" segment is only followed when it exists, a list

@@ -110,6 +110,9 @@ func New(opts Options) (*PostRenderer, error) {
 	return p, nil
 }
 
+// UsesKustomize reports whether the overlay goes to kustomize (see Engine).
+func (p *PostRenderer) UsesKustomize() bool { return p.dir != "" && p.native == nil }
+
 // Engine says what applies the overlay: "" without one, "spark-mr3" (package overlay) or
 // "kustomize: REASON" (the kustomization has something package overlay does not apply).
 // Input package overlay declines at run time also goes to kustomize.
