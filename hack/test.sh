@@ -9,17 +9,22 @@ what=${1:-all}
 start=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
-step "tools (built once, then cached by version)"
-bin=$(hack/tools.sh all | tail -n1)
-export SPARKMR3_TOOLS=$bin
-cache=$(dirname "$bin")
-# ct runs `helm` and `kubectl` from PATH: give it the pinned ones.
-mkdir -p "$cache/path"
-ln -sfn "$bin/helm3" "$cache/path/helm"
-ln -sfn "$bin/kubectl" "$cache/path/kubectl"
-export PATH="$cache/path:$PATH"
+# Each stage builds only the tools it runs (built once, then cached by version): unit needs
+# none, lint needs helm and ct, e2e needs everything.
+tools() {
+  step "tools: $* (built once, then cached by version)"
+  bin=$(hack/tools.sh "$@" | tail -n1)
+  export SPARKMR3_TOOLS=$bin
+  cache=$(dirname "$bin")
+  # ct runs `helm` and `kubectl` from PATH: give it the pinned ones.
+  mkdir -p "$cache/path"
+  ln -sfn "$bin/helm3" "$cache/path/helm"
+  ln -sfn "$bin/kubectl" "$cache/path/kubectl"
+  export PATH="$cache/path:$PATH"
+}
 
 lint() {
+  tools helm ct yamllint
   step "gofmt"
   bad=$(gofmt -l $(git ls-files '*.go' | grep -v '^test/cluster/tools/') 2>&1 || true)
   if [ -n "$bad" ]; then echo "gofmt would change these files (run gofmt -w):"; echo "$bad"; exit 1; fi
@@ -43,6 +48,7 @@ unit() {
 }
 
 e2e() {
+  tools all
   if [ -z "${SPARKMR3_KUBECONFIG:-}" ]; then
     step "local cluster"
     go run ./test/cluster/cmd/localcluster up --dir .cluster-test
