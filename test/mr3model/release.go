@@ -121,11 +121,18 @@ func (m *Manifest) Drivers() []string {
 	return out
 }
 
-// Stage stages driver d of the rendered release.
+// Stage stages driver d of the rendered release, to be run directly (Driver.Exec): the Pod's
+// command annotations are pointed at the staged scripts, since no exec reads them.
 func (m *Manifest) Stage(root Root, d string) (*Driver, error) {
 	p, ok := m.Pods[d]
 	if !ok {
 		return nil, fmt.Errorf("the manifest has no driver %q (drivers: %v)", d, m.Drivers())
 	}
-	return Stage(root, d, p.DeepCopy(), m.Objects)
+	p = p.DeepCopy()
+	if p.Annotations == nil {
+		p.Annotations = map[string]string{}
+	}
+	p.Annotations["sparkmr3.io/submit-command"] = root.SubmitCommand(d)
+	p.Annotations["sparkmr3.io/shell-command"] = root.ShellCommand(d)
+	return Stage(root, d, p, m.Objects)
 }
