@@ -443,3 +443,43 @@ func TestSplitOptionString(t *testing.T) {
 		}
 	}
 }
+
+// TestModelOutsideNode: on a node outside Kubernetes the caller's environment and working
+// directory apply (no Pod env), env.sh still overrides the caller, and the MR3 client's
+// staging dir stays inside the staged folder.
+func TestModelOutsideNode(t *testing.T) {
+	root := t.TempDir()
+	d, err := StageNode(filepath.Join(root, "node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(filepath.Join(d.Base(), "env.sh"), []byte(contractEnvSh), 0o600))
+	must(os.MkdirAll(filepath.Join(d.Base(), "conf"), 0o755))
+	must(os.WriteFile(filepath.Join(d.Base(), "conf", "mr3-site.xml"), []byte(siteXML), 0o644))
+	cwd := t.TempDir()
+	must(os.WriteFile(filepath.Join(cwd, "z.jar"), nil, 0o644))
+	res, r := run(t, d, RunOptions{Pipefail: true, Dir: cwd, Env: []string{"PATH=" + os.Getenv("PATH"), "DRIVER_NAME=gold0",
+		"SPARK_DRIVER_CORES=3", "SPARK_DRIVER_MEMORY_MB=2048", "SPARK_MR3_NAMESPACE=caller", "MR3_APPLICATION_ID_TIMESTAMP=99"}}, "*.jar")
+	if res.Exit != 0 {
+		t.Fatalf("exit %d\n%s", res.Exit, res.Output)
+	}
+	s := r.Submit()
+	if v, _ := s.ConfValue("spark.driver.cores"); v != "3" {
+		t.Errorf("cores %q", v)
+	}
+	if v, _ := s.DValue("mr3.k8s.namespace"); v != "ns1" {
+		t.Errorf("namespace %q: env.sh must override the caller's", v)
+	}
+	if !slices.Equal(s.Rest, []string{"z.jar"}) || r.Cwd != cwd {
+		t.Errorf("rest %q cwd %q, want the glob expanded in %s", s.Rest, r.Cwd, cwd)
+	}
+	if _, err := os.Stat(d.Host("/opt/mr3-run/work-dir/.mr3/application_99_0000")); err != nil {
+		t.Errorf("staging dir: %v", err)
+	}
+}

@@ -151,6 +151,37 @@ func Stage(root Root, driver string, pod *corev1.Pod, objs Objects) (*Driver, er
 	return d, nil
 }
 
+// StageNode lays out a node outside Kubernetes for `submit --local`: the model's scripts in
+// BASE_DIR = root/opt/mr3-run (Driver.Base), without env.sh and conf/ (`helm sparkmr3 env
+// --write-dir BASE_DIR` writes those). The caller's environment and working directory apply;
+// every path is writable, and absolute paths the MR3 client writes (mr3.am.staging-dir) are
+// kept under root.
+func StageNode(root string) (*Driver, error) {
+	d := &Driver{Name: "outside", Root: root}
+	if err := os.RemoveAll(root); err != nil {
+		return nil, err
+	}
+	for _, dir := range imageDirs {
+		if err := os.MkdirAll(d.Host(dir), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	// MR3's files on the node: the scripts, but no conf (env --write-dir writes it).
+	if err := os.Remove(d.Host(RemoteBase + "/conf")); err != nil {
+		return nil, err
+	}
+	if err := copyImage(d, "image", RemoteBase); err != nil {
+		return nil, err
+	}
+	if err := copyFile(d.Host(RemoteBase+"/spark/bin/spark-submit"), d.Host(RemoteBase+"/spark/bin/spark-shell"), 0o755); err != nil {
+		return nil, err
+	}
+	return d, os.WriteFile(d.modelFile("pod-mounts"), []byte("root "+root+"\nrw /\n"), 0o600)
+}
+
+// Base is the host path of MR3's BASE_DIR (/opt/mr3-run) in the staged Pod or node.
+func (d *Driver) Base() string { return d.Host(RemoteBase) }
+
 func driverContainer(pod *corev1.Pod) *corev1.Container {
 	for i := range pod.Spec.Containers {
 		if pod.Spec.Containers[i].Name == "driver" {

@@ -6,8 +6,10 @@
 #   pod-workdir  the container's workingDir (where an exec starts)
 #   pod-mounts   `root HOSTDIR` (the host folder that stands for the Pod's /), then one line
 #                `rw|ro PATH` per mount point, `/` included (ro when readOnlyRootFilesystem)
-# Without pod-mounts (a driver outside Kubernetes, `submit --local`) every function below is
-# a plain pass-through: the node's own environment and filesystem apply.
+# A node outside Kubernetes (StageNode, for `submit --local`) has pod-mounts with `rw /` only
+# and no pod-env or pod-workdir: the caller's environment and working directory apply, and the
+# node's absolute paths (mr3.am.staging-dir) stay inside the staged folder. Without pod-mounts
+# every function below is a plain pass-through.
 
 MR3MODEL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MR3MODEL_ROOT=
@@ -19,7 +21,7 @@ fi
 # only the Pod's environment (the exec'd process inherits the container's, not the caller's),
 # started in the container's working directory (globs in the arguments expand there).
 mr3model_enter_pod() {
-  [ -n "$MR3MODEL_ROOT" ] || return 0
+  [ -f "$MR3MODEL_DIR/pod-env" ] || return 0
   local keep=$PATH name
   for name in $(compgen -e); do unset "$name" 2>/dev/null; done
   export PATH=$keep
