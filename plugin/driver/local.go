@@ -17,34 +17,87 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
+// Bash runs every driver command: MR3's scripts pipe spark-submit into tee without pipefail,
+// so only `bash -o pipefail SCRIPT` makes the script's status spark-submit's (the script's EXIT
+// trap does not change it). The script's shebang is not read; MR3's scripts are bash scripts.
+const Bash = "/bin/bash"
+
+// BashCommand is the argv that runs a driver script with pipefail.
+func BashCommand(script string, args []string) []string {
+	return append([]string{Bash, "-o", "pipefail", script}, args...)
+}
+
+// DefaultGrace is how long an interrupted local driver gets between SIGTERM and SIGKILL.
+const DefaultGrace = 10 * time.Second
+
 // LocalOptions is a driver command to run on this machine.
 type LocalOptions struct {
+	// Script is the driver script, an absolute path; it runs as `bash -o pipefail Script Args…`.
 	Script string
 	Args   []string
-	// Env is the command's whole environment (os.Environ() plus the token variables).
+	// Env is the command's whole environment (os.Environ() plus the outside driver's variables).
 	Env    []string
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// OwnGroup starts the script in its own process group, and an interrupt signals the whole
+	// group: MR3's `spark-submit … | tee` would otherwise leave the JVM running. Off when the
+	// script reads the terminal (a background group reading it would be stopped by SIGTTIN);
+	// then Ctrl-C reaches every process of the terminal's group anyway.
+	OwnGroup bool
+	// Grace is the time between SIGTERM and SIGKILL (DefaultGrace when 0).
+	Grace time.Duration
 	// OnStart, when set, is called just before the process starts.
 	OnStart func()
 }
 
 // RunLocal runs the script and returns its exit code (128+N when killed by signal N). When ctx
-// ends, the script gets SIGTERM (a JVM runs its shutdown hooks for it, and unlike SIGINT it is
-// not ignored by processes started in the background), then SIGKILL 10 s later, and RunLocal
-// returns ErrInterrupted. On a terminal, Ctrl-C reaches the script directly.
+// ends, the script (its whole process group with OwnGroup) gets SIGTERM — a JVM runs its
+// shutdown hooks for it, and unlike SIGINT it is not ignored by processes started in the
+// background — then SIGKILL after Grace, and RunLocal returns ErrInterrupted once the group
+// is gone.
 func RunLocal(ctx context.Context, o LocalOptions) (int, error) {
-	cmd := exec.CommandContext(ctx, o.Script, o.Args...)
+	grace := o.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	argv := BashCommand(o.Script, o.Args)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = o.Env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 10 * time.Second
+	// A child that keeps the output pipes open must not hold RunLocal after the script ended.
+	cmd.WaitDelay = grace
+	if o.OwnGroup {
+		setOwnGroup(cmd)
+	}
 	if o.OnStart != nil {
 		o.OnStart()
 	}
-	err := cmd.Run()
-	if ctx.Err() != nil {
+	if err := cmd.Start(); err != nil {
+		return -1, fmt.Errorf("run %s: %w", strings.Join(argv[:4], " "), err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		p := cmd.Process
+		signalDriver(p, o.OwnGroup, syscall.SIGTERM)
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		deadline := timer.C
+		select {
+		case <-done:
+		case <-timer.C:
+			signalDriver(p, o.OwnGroup, syscall.SIGKILL)
+			deadline = time.After(grace)
+			<-done
+		}
+		// The script may be gone while the JVM of its pipeline is still stopping.
+		if o.OwnGroup && !waitGroupGone(p.Pid, deadline) {
+			signalDriver(p, true, syscall.SIGKILL)
+		}
 		return -1, ErrInterrupted
 	}
 	if err == nil {
@@ -56,6 +109,9 @@ func RunLocal(ctx context.Context, o LocalOptions) (int, error) {
 			return 128 + int(ws.Signal()), nil
 		}
 		return ee.ExitCode(), nil
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		return 0, nil
 	}
 	return -1, fmt.Errorf("run %s: %w", o.Script, err)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -83,8 +84,14 @@ type Options struct {
 	// Script is the local driver script (--local); default from SPARKMR3_SUBMIT_SCRIPT or
 	// SPARKMR3_SHELL_SCRIPT.
 	Script string
-	// DriverHost is spark.driver.host for --local; default os.Hostname().
+	// DriverHost is spark.driver.host for --local; default os.Hostname(). It is also the local
+	// driver's DRIVER_NAME (MR3's script builds spark.ui.proxyBase from it).
 	DriverHost string
+	// DriverCores and DriverMemoryMB are SPARK_DRIVER_CORES and SPARK_DRIVER_MEMORY_MB for
+	// --local, as given on the command line (positive integers); empty: those of the
+	// release's first driver, else outside.DefaultDriverCores / DefaultDriverMemoryMB.
+	DriverCores    string
+	DriverMemoryMB string
 	// DryRun prints the command and environment (token masked) instead of running it.
 	DryRun bool
 	// Debug prints the same description to ErrOut before running.
@@ -101,7 +108,8 @@ type Options struct {
 	Client kubernetes.Interface
 	Hooks  Hooks
 
-	tty bool
+	tty          bool
+	cores, memMB int
 }
 
 // Complete fills defaults from the environment.
@@ -133,6 +141,15 @@ func (o *Options) Complete() error {
 			env = EnvShellScript
 		}
 		o.Script = o.Getenv(env)
+	}
+	if o.Local && o.Script != "" {
+		// Resolved once: the path checked is the path run (bash would look a bare name up
+		// in PATH), and BASE_DIR is found from it.
+		abs, err := filepath.Abs(o.Script)
+		if err != nil {
+			return fmt.Errorf("driver script %s: %w", o.Script, err)
+		}
+		o.Script = abs
 	}
 	if o.Local && o.DriverHost == "" {
 		h, err := o.Hostname()
@@ -167,6 +184,9 @@ func (o *Options) Validate() error {
 	if o.Timeout < 0 {
 		return fmt.Errorf("--timeout %s: must not be negative", o.Timeout)
 	}
+	if err := CheckArgs(o.Args); err != nil {
+		return err
+	}
 	if o.Local {
 		if o.Driver != "" {
 			return errors.New("--driver picks a driver Pod and --local runs the driver on this machine: use one of them")
@@ -179,16 +199,23 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("--local needs the driver script: pass --script or set %s", env)
 		}
 		if !o.DryRun {
-			fi, err := os.Stat(o.Script)
-			if err != nil {
-				return fmt.Errorf("driver script: %w", err)
-			}
-			if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
-				return fmt.Errorf("driver script %s is not an executable file", o.Script)
+			if err := checkScript(o.Script); err != nil {
+				return err
 			}
 		}
-	} else if o.Script != "" || o.DriverHost != "" {
-		return errors.New("--script and --driver-host only apply with --local")
+		var err error
+		if o.DriverCores != "" {
+			if o.cores, err = outside.ParseDriverSize("--driver-cores", o.DriverCores); err != nil {
+				return err
+			}
+		}
+		if o.DriverMemoryMB != "" {
+			if o.memMB, err = outside.ParseDriverSize("--driver-memory-mb", o.DriverMemoryMB); err != nil {
+				return err
+			}
+		}
+	} else if o.Script != "" || o.DriverHost != "" || o.DriverCores != "" || o.DriverMemoryMB != "" {
+		return errors.New("--script, --driver-host, --driver-cores and --driver-memory-mb only apply with --local (a driver Pod has its own)")
 	}
 	if o.Client == nil || o.Config == nil {
 		return errors.New("no cluster configuration")
@@ -209,6 +236,17 @@ func (o *Options) Run(ctx context.Context) error {
 			defer pre.Close()
 		}
 	}
+	var base *outside.BaseDir
+	if o.Local {
+		// Before waiting: a node without the release's env.sh and conf/ fails at once.
+		if err := checkScript(o.Script); err == nil || !o.DryRun {
+			b, err := outside.ReadBaseDir(BaseDirOf(o.Script), o.Release, o.Namespace)
+			if err != nil {
+				return err
+			}
+			base = b
+		}
+	}
 	ready, err := rollout.Wait(ctx, o.Client, rollout.Target{
 		Namespace: o.Namespace, Release: o.Release, Driver: o.Driver, SkipDrivers: o.Local,
 	}, rollout.Options{Timeout: o.Timeout, Clock: o.Clock, Progress: printer.Event})
@@ -222,7 +260,7 @@ func (o *Options) Run(ctx context.Context) error {
 		o.Hooks.Ready(ready)
 	}
 	if o.Local {
-		return o.runLocal(ctx, ready)
+		return o.runLocal(ctx, ready, base)
 	}
 	return o.runRemote(ctx, ready, pre)
 }
@@ -241,9 +279,14 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready, pre *Prec
 	if note != "" {
 		fmt.Fprintln(o.IO.ErrOut, note)
 	}
-	argv := append([]string{command(d, o.Verb)}, o.Args...)
+	argv := BashCommand(command(d, o.Verb), o.Args)
 	container := driverContainer(d.Pod)
 	where := fmt.Sprintf("in pod %s/%s container %s", d.Pod.Namespace, d.Pod.Name, container)
+	if mode := MasterMode(o.Args); mode != "kubernetes" {
+		if w := localAMMemoryWarning(d.Pod, container, ready.Conf, mode); w != "" {
+			fmt.Fprintf(o.IO.ErrOut, "warning: %s\n", w)
+		}
+	}
 	if o.DryRun || o.Debug {
 		w := o.IO.Out
 		if !o.DryRun {
@@ -295,20 +338,25 @@ func driverContainer(pod *corev1.Pod) string {
 type LocalCommand struct {
 	Script string
 	Args   []string
-	// Env holds the variables added to this process's environment: the token and timestamp.
+	// Env holds the variables added to this process's environment: the token and timestamp,
+	// DRIVER_NAME, SPARK_DRIVER_CORES and SPARK_DRIVER_MEMORY_MB.
 	Env []string
 	// Warnings are problems the user should fix but that do not stop the run.
 	Warnings []string
 }
 
 // BuildLocal makes the outside driver's command from the ready release: the token variables
-// from the token Secret, spark.driver.host (checked against mr3.k8s.host.aliases), a free
-// spark.driver.port, and the AM Service's address, each unless args already set it.
-func BuildLocal(ready *rollout.Ready, script, driverHost string, args []string, freePort func() (int, error)) (*LocalCommand, error) {
+// from the token Secret, the driver's name, cores and memory, spark.driver.host (checked
+// against mr3.k8s.host.aliases), a free spark.driver.port, and the AM Service's address, each
+// unless args already set it.
+func BuildLocal(ready *rollout.Ready, script, driverHost string, drv outside.Driver, args []string, freePort func() (int, error)) (*LocalCommand, error) {
 	lc := &LocalCommand{Script: script}
 	token := string(ready.TokenSecret.Data[rollout.TokenKey])
 	ts := string(ready.TokenSecret.Data[rollout.TimestampKey])
 	lc.Env = []string{rollout.TokenKey + "=" + token, rollout.TimestampKey + "=" + ts}
+	for _, v := range drv.Vars() {
+		lc.Env = append(lc.Env, v.Name+"="+v.Value)
+	}
 
 	var extra []string
 	if !confGiven(args, driverHostConf) {
@@ -355,9 +403,10 @@ func BuildLocal(ready *rollout.Ready, script, driverHost string, args []string, 
 	return lc, nil
 }
 
-// Describe shows the command for --dry-run and --debug, with the token masked.
+// Describe shows the command for --dry-run and --debug, with the token masked: the command
+// line is the one run.
 func (lc *LocalCommand) Describe(w io.Writer) {
-	fmt.Fprintln(w, "# on this machine, with these variables added to the environment:")
+	fmt.Fprintf(w, "# on this machine (BASE_DIR %s), with these variables added to the environment:\n", BaseDirOf(lc.Script))
 	for _, kv := range lc.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		v = shellQuote(v)
@@ -366,31 +415,97 @@ func (lc *LocalCommand) Describe(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%s=%s\n", k, v)
 	}
-	fmt.Fprintln(w, shellJoin(append([]string{lc.Script}, lc.Args...)))
+	fmt.Fprintln(w, shellJoin(BashCommand(lc.Script, lc.Args)))
 }
 
-func (o *Options) runLocal(ctx context.Context, ready *rollout.Ready) error {
-	lc, err := BuildLocal(ready, o.Script, o.DriverHost, o.Args, FreePort)
+// BaseDirOf is MR3's BASE_DIR for a driver script: its scripts compute
+// `readlink -f "$(cd "$(dirname "$0")" && pwd)/.."`, the real parent of the folder the
+// script was called from (a symlinked script file itself is not followed).
+func BaseDirOf(script string) string {
+	dir := filepath.Dir(script)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return filepath.Dir(dir)
+}
+
+// checkScript accepts a regular file this user can read: bash runs it, so no execute bit
+// is needed.
+func checkScript(script string) error {
+	fi, err := os.Stat(script)
+	if err != nil {
+		return fmt.Errorf("driver script: %w; give the path of MR3's run-spark-submit.sh (or run-spark-shell.sh) in its spark/ folder", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("driver script %s is not a regular file", script)
+	}
+	f, err := os.Open(script)
+	if err != nil {
+		return fmt.Errorf("driver script: %w", err)
+	}
+	return f.Close()
+}
+
+func (o *Options) runLocal(ctx context.Context, ready *rollout.Ready, base *outside.BaseDir) error {
+	drv := outside.Driver{Name: o.DriverHost, Cores: o.cores, MemoryMB: o.memMB}
+	if drv.Cores == 0 || drv.MemoryMB == 0 {
+		cores, mem, from, err := outside.DriverDefaults(ctx, o.Client, o.Namespace, o.Release)
+		if err != nil {
+			return err
+		}
+		if drv.Cores == 0 {
+			drv.Cores = cores
+		}
+		if drv.MemoryMB == 0 {
+			drv.MemoryMB = mem
+		}
+		if o.Debug {
+			fmt.Fprintf(o.IO.ErrOut, "# driver cores/memory default: %s\n", from)
+		}
+	}
+	lc, err := BuildLocal(ready, o.Script, o.DriverHost, drv, o.Args, FreePort)
 	if err != nil {
 		return err
+	}
+	env := withEnv(o.Environ(), lc.Env)
+	if base != nil {
+		warnings, err := o.checkBaseDir(ctx, ready, base, env)
+		if err != nil {
+			return err
+		}
+		lc.Warnings = append(lc.Warnings, warnings...)
+	}
+	ts := string(ready.TokenSecret.Data[rollout.TimestampKey])
+	if w := outside.FirstAMWarning(ctx, o.Client, o.Namespace, o.Release, ts); w != "" {
+		lc.Warnings = append(lc.Warnings, w)
 	}
 	for _, w := range lc.Warnings {
 		fmt.Fprintf(o.IO.ErrOut, "warning: %s\n", w)
 	}
 	if o.DryRun {
 		lc.Describe(o.IO.Out)
+		if base == nil {
+			fmt.Fprintf(o.IO.Out, "# not checked: %s and its conf/ (the script does not exist)\n", BaseDirOf(o.Script))
+		} else if dir := base.StagingDir(); dir != "" {
+			if _, err := os.Stat(dir); err != nil {
+				fmt.Fprintf(o.IO.Out, "# would create %s %s\n", outside.StagingDirKey, dir)
+			}
+		}
 		return nil
+	}
+	if _, err := base.EnsureStagingDir(); err != nil {
+		return &outside.Refusal{Message: err.Error()}
 	}
 	if o.Debug {
 		lc.Describe(o.IO.ErrOut)
 	}
-	env := withEnv(o.Environ(), lc.Env)
 	var stdin io.Reader
 	if o.Stdin {
 		stdin = o.IO.In
 	}
 	code, err := RunLocal(ctx, LocalOptions{Script: lc.Script, Args: lc.Args, Env: env,
-		Stdin: stdin, Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started})
+		Stdin: stdin, Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started,
+		OwnGroup: stdin == nil || !o.IsTerminal(stdin)})
 	if err != nil {
 		return err
 	}
@@ -398,6 +513,31 @@ func (o *Options) runLocal(ctx context.Context, ready *rollout.Ready) error {
 		return &CommandExitError{Code: code, Where: lc.Script}
 	}
 	return nil
+}
+
+// checkBaseDir refuses a BASE_DIR whose env.sh disagrees with the release (see
+// outside.BaseDir.Check) and returns the warnings.
+func (o *Options) checkBaseDir(ctx context.Context, ready *rollout.Ready, base *outside.BaseDir, env []string) ([]string, error) {
+	files, err := outside.ReadReleaseFiles(ctx, o.Client, o.Namespace, o.Release, ready.Conf)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := files.OutsideSite(); err != nil {
+		return nil, err
+	}
+	environ := make(map[string]string, len(env))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		environ[k] = v
+	}
+	ms, warnings, err := base.Check(files, environ)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) > 0 {
+		return nil, outside.MismatchError(files, base.Dir, ms)
+	}
+	return warnings, nil
 }
 
 // withEnv returns base with vars set, replacing earlier values of the same names.
