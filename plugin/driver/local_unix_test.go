@@ -59,4 +59,3 @@ bash -c 'echo $$ > "$1/jvm"; trap "sleep 0.3; exit 143" TERM; while :; do sleep 
 		t.Fatalf("the pipeline's process %d still runs after the interrupt (kill -0: %v)", pid, err)
 	}
 }
-

@@ -582,7 +582,9 @@ func TestValidate(t *testing.T) {
 		{"cores text", func(o *Options) { o.Local, o.Script, o.DriverCores = true, notExecutable, "two" }, `--driver-cores "two"`},
 		{"memory with unit", func(o *Options) { o.Local, o.Script, o.DriverMemoryMB = true, notExecutable, "4g" }, `--driver-memory-mb "4g": must be a positive integer, e.g. 4096 (MiB)`},
 		{"memory negative", func(o *Options) { o.Local, o.Script, o.DriverMemoryMB = true, notExecutable, "-1" }, `--driver-memory-mb "-1"`},
-		{"sizes given", func(o *Options) { o.Local, o.Script, o.DriverCores, o.DriverMemoryMB = true, notExecutable, "2", "4096" }, ""},
+		{"sizes given", func(o *Options) {
+			o.Local, o.Script, o.DriverCores, o.DriverMemoryMB = true, notExecutable, "2", "4096"
+		}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
