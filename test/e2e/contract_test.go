@@ -6,12 +6,15 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +26,8 @@ import (
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 	"github.com/spark-mr3/spark-mr3/test/mr3model"
@@ -357,4 +362,235 @@ func countConf(args []string) int {
 		}
 	}
 	return n
+}
+
+// TestContractJobStatusIsSubmitsStatus: a job that succeeds is exit 0 with MR3's client having
+// made its application folder; a job whose spark-submit exits 3 is `submit` exit 3, in a driver
+// Pod and with --local, although MR3's script pipes spark-submit into tee without pipefail.
+func TestContractJobStatusIsSubmitsStatus(t *testing.T) {
+	m := newModelRelease(t, []string{"spark1"})
+	out, errOut, code := m.runCLI(nil, "submit", m.rel, "--timeout", "60s", "--", "--class", "org.example.Main", "app.jar")
+	r := m.lastRun("spark1")
+	if code != 0 || r.Exit != 0 {
+		t.Fatalf("a good job: submit exit %d, spark-submit exit %d\nstdout:\n%s\nstderr:\n%s", code, r.Exit, scriptErrors(out), errOut)
+	}
+	if _, err := os.Stat(m.drivers["spark1"].Host(r.Staging)); r.Staging == "" || err != nil {
+		t.Errorf("MR3's client made no application folder in mr3.am.staging-dir (%q): %v", r.Staging, err)
+	}
+
+	out, errOut, code = m.runCLI(nil, "submit", m.rel, "--timeout", "60s", "--", "--class", "org.example.Main", "app.jar", "mr3model-exit=3")
+	if r := m.lastRun("spark1"); code != 3 || r.Exit != 3 {
+		t.Fatalf("a failing job (spark-submit exits 3): submit exit %d, spark-submit %d, want 3 for both\nstdout:\n%s\nstderr:\n%s", code, r.Exit, scriptErrors(out), errOut)
+	}
+
+	// The same with --local: the model on an outside node, BASE_DIR written by env --write-dir.
+	node := stageOutsideNode(t, m)
+	out, errOut, code = m.runCLI(nil, "submit", m.rel, "--local", "--script", node.SubmitScript(), "--driver-host", "10.1.90.9",
+		"--", "--class", "org.example.Main", "app.jar", "mr3model-exit=3")
+	r, err := node.LastRun()
+	if err != nil {
+		t.Fatalf("%v\nsubmit --local exit %d\nstdout:\n%s\nstderr:\n%s", err, code, out, errOut)
+	}
+	if code != 3 || r.Exit != 3 {
+		t.Fatalf("--local, a failing job: submit exit %d, spark-submit %d, want 3\nstdout:\n%s\nstderr:\n%s", code, r.Exit, scriptErrors(out), errOut)
+	}
+}
+
+// stageOutsideNode lays out an outside node for release m and writes its BASE_DIR with
+// `env --write-dir`.
+func stageOutsideNode(t *testing.T, m *modelRelease) *mr3model.Driver {
+	t.Helper()
+	node, err := mr3model.StageNode(filepath.Join(t.TempDir(), "node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := m.runCLI(nil, "env", m.rel, "--write-dir", node.Base()); code != 0 {
+		t.Fatalf("env --write-dir: exit %d\n%s", code, errOut)
+	} else if strings.Contains(errOut, submitToken) {
+		t.Fatalf("env printed the token on stderr:\n%s%s", out, errOut)
+	}
+	return node
+}
+
+// TestContractRefusedArgumentsRunNothing: every argument MR3's script would not pass on
+// intact is refused with exit 2 before anything runs — no exec, no script, no result folder
+// (TestContractModelSplitsWhatSubmitRefuses shows what the script would do with each).
+func TestContractRefusedArgumentsRunNothing(t *testing.T) {
+	m := newModelRelease(t, []string{"spark1"})
+	d := m.drivers["spark1"]
+	results := func() int {
+		entries, _ := os.ReadDir(d.Host(mr3model.RemoteBase + "/spark/spark-submit-result"))
+		return len(entries)
+	}
+	before, runsBefore := results(), m.runs("spark1")
+	node := stageOutsideNode(t, m)
+	for _, tc := range []struct {
+		name string
+		args []string
+		bad  string
+	}{
+		{"space", []string{"app.jar", "hdfs://gold0:8020/in put"}, "hdfs://gold0:8020/in put"},
+		{"tab", []string{"--conf", "spark.app.name=a\tb", "app.jar"}, "spark.app.name=a\tb"},
+		{"glob", []string{"--jars", "/opt/jars/*.jar", "app.jar"}, "/opt/jars/*.jar"},
+		{"question mark", []string{"app.jar", "file?.txt"}, "file?.txt"},
+		{"bracket", []string{"app.jar", "part[0]"}, "part[0]"},
+		{"empty", []string{"app.jar", "", "x"}, ""},
+		{"master", []string{"--master", "local[2]", "app.jar"}, "--master"},
+		{"java options list", []string{"--driver-java-options", "-Da=1 -Db=2", "app.jar"}, "-Da=1 -Db=2"},
+		{"double dash", []string{"app.jar", "--", "x"}, "--"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, local := range []bool{false, true} {
+				args := []string{"submit", m.rel, "--timeout", "60s"}
+				if local {
+					args = append(args, "--local", "--script", node.SubmitScript(), "--driver-host", "10.1.90.9")
+				}
+				out, errOut, code := m.runCLI(nil, append(append(args, "--"), tc.args...)...)
+				if code != 2 || !strings.Contains(errOut, strconv.Quote(tc.bad)) {
+					t.Errorf("local=%v: exit %d (want 2) and an error naming %s\nstdout:\n%s\nstderr:\n%s", local, code, strconv.Quote(tc.bad), out, errOut)
+				}
+			}
+		})
+	}
+	if got := m.runs("spark1"); got != runsBefore {
+		t.Errorf("spark-submit ran %d time(s) for refused arguments", got-runsBefore)
+	}
+	if got := results(); got != before {
+		t.Errorf("the driver script started (%d result folders made) for refused arguments", got-before)
+	}
+	if runs, _ := node.Runs(); len(runs) != 0 {
+		t.Errorf("the outside driver's spark-submit ran %d time(s) for refused arguments", len(runs))
+	}
+}
+
+// TestContractOutsideDriverGetsReleaseSettings: a driver outside Kubernetes, through
+// `env --write-dir` and `submit --local`, runs MR3's script with the release's namespace and
+// object names, the token and timestamp of the release, the cores and memory asked for, and
+// -D options that agree with its conf/mr3-site.xml (the outside copy).
+func TestContractOutsideDriverGetsReleaseSettings(t *testing.T) {
+	m := newModelRelease(t, []string{"spark1"},
+		"--set", "outsideDrivers.enabled=true", "--set", "outsideDrivers.apiServerUrl=https://10.1.90.9:6443",
+		"--set", "mr3.amService.externalIPs[0]=192.0.2.10",
+		"--set", "hostAliases[0].ip=10.1.90.9", "--set", "hostAliases[0].hostnames[0]=gold0", "--set", "outsideDrivers.hosts[0]=gold0")
+	// MR3 recommends a driver inside Kubernetes to start the DAGAppMaster first.
+	if _, errOut, code := m.runCLI(nil, "submit", m.rel, "--timeout", "60s", "--", "app.jar"); code != 0 {
+		t.Fatalf("inside driver first: exit %d\n%s", code, errOut)
+	}
+	node := stageOutsideNode(t, m)
+	out, errOut, code := m.runCLI(nil, "submit", m.rel, "--local", "--script", node.SubmitScript(), "--driver-host", "gold0",
+		"--driver-cores", "3", "--driver-memory-mb", "2048", "--", "--class", "org.example.Main", "app.jar")
+	r, err := node.LastRun()
+	if err != nil {
+		t.Fatalf("%v\nsubmit --local: exit %d\nstdout:\n%s\nstderr:\n%s", err, code, out, errOut)
+	}
+	if code != 0 || r.Exit != 0 {
+		t.Fatalf("submit --local: exit %d (spark-submit %d)\nstdout:\n%s\nstderr:\n%s", code, r.Exit, scriptErrors(out), errOut)
+	}
+	if strings.Contains(out+errOut, submitToken) {
+		t.Fatal("submit --local printed the token")
+	}
+	s := r.Submit()
+	for k, v := range map[string]string{
+		"spark.driver.cores": "3", "spark.driver.memory": "2048m", "spark.driver.host": "gold0",
+		"spark.mr3.k8s.am.service.host": "192.0.2.10",
+	} {
+		if got, _ := s.ConfValue(k); got != v {
+			t.Errorf("--conf %s=%q, want %q", k, got, v)
+		}
+	}
+	rel := m.rel
+	for k, v := range map[string]string{
+		"mr3.k8s.namespace": m.ns, "mr3.k8s.conf.dir.configmap": rel + "-conf",
+		"mr3.k8s.pod.master.serviceaccount": rel + "-master", "mr3.k8s.pod.worker.serviceaccount": rel + "-worker",
+		"mr3.k8s.keytab.secret": rel + "-keytab", "mr3.k8s.worker.secret": rel + "-worker",
+	} {
+		if got, _ := s.DValue(k); got != v {
+			t.Errorf("-D%s=%q, want the release's %q", k, got, v)
+		}
+	}
+	tok, err := m.cs.CoreV1().Secrets(m.ns).Get(context.Background(), rel+"-token", metav1.GetOptions{})
+	must(t, err)
+	sum := sha256.Sum256(tok.Data["CLIENT_TO_AM_TOKEN_KEY"])
+	if got := r.Env["CLIENT_TO_AM_TOKEN_KEY"]; got != "sha256:"+hex.EncodeToString(sum[:]) {
+		t.Errorf("the outside driver's CLIENT_TO_AM_TOKEN_KEY is not the release's (%q)", got)
+	}
+	if got := r.Env["MR3_APPLICATION_ID_TIMESTAMP"]; got != string(tok.Data["MR3_APPLICATION_ID_TIMESTAMP"]) {
+		t.Errorf("MR3_APPLICATION_ID_TIMESTAMP=%q, want the release's %q", got, tok.Data["MR3_APPLICATION_ID_TIMESTAMP"])
+	}
+	site, err := os.ReadFile(filepath.Join(node.Base(), "conf", "mr3-site.xml"))
+	must(t, err)
+	mr3Site, err := mr3conf.ParseSite("mr3-site.xml", site)
+	must(t, err)
+	for _, msg := range optionDisagreements(s, "the node's conf/mr3-site.xml", mr3Site, nil) {
+		t.Error(msg)
+	}
+	if r.Staging == "" {
+		t.Error("MR3's client made no application folder")
+	}
+}
+
+// TestContractReadOnlyRootFailsTheJob: the default install runs a job; a driver whose root
+// filesystem is read-only and that has no writable volume at mr3.am.staging-dir fails the job
+// in the Pod where MR3's image fails, and submit exits non-zero. The plugin refuses to install
+// that shape (an overlay removing the staging dir's mount).
+func TestContractReadOnlyRootFailsTheJob(t *testing.T) {
+	m := newModelRelease(t, []string{"spark1"})
+	if out, errOut, code := m.runCLI(nil, "submit", m.rel, "--timeout", "60s", "--", "app.jar"); code != 0 {
+		t.Fatalf("the default install cannot run a job: exit %d\nstdout:\n%s\nstderr:\n%s", code, scriptErrors(out), errOut)
+	}
+	staging := m.lastRun("spark1").Staging
+	staging = staging[:strings.Index(staging+"/.mr3", "/.mr3")]
+	if staging == "" {
+		staging = "/opt/mr3-run/work-dir"
+	}
+	unmount := fmt.Sprintf(`{"spec":{"template":{"spec":{"containers":[{"name":"driver",
+		"securityContext":{"readOnlyRootFilesystem":true},
+		"volumeMounts":[{"mountPath":%q,"$patch":"delete"}]}]}}}}`, staging)
+
+	// The plugin's check sees it through an overlay.
+	overlay := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(`resources: [helm-output.yaml]
+patches:
+- target: {kind: StatefulSet, name: spark9}
+  patch: |-
+    apiVersion: apps/v1
+    kind: StatefulSet
+    metadata: {name: spark9}
+    spec:
+      template:
+        spec:
+          containers:
+          - name: driver
+            securityContext: {readOnlyRootFilesystem: true}
+            volumeMounts:
+            - mountPath: `+staging+`
+              $patch: delete
+`), 0o600))
+	out, errOut, code := m.runCLI(nil, append([]string{"install", "ro", "--kustomize", overlay, "--timeout", "60s"}, m.root.SetValues("spark9")...)...)
+	if code == 0 {
+		m.runCLI(nil, "teardown", "ro", "--yes")
+	}
+	if code != 3 || !strings.Contains(out+errOut, staging) {
+		t.Errorf("install with a read-only root and no writable %s: exit %d, want 3 and a violation naming it\nstdout:\n%s\nstderr:\n%s", staging, code, out, errOut)
+	}
+
+	// The same shape on the cluster (the StatefulSet patched behind the plugin's back).
+	_, err := m.cs.AppsV1().StatefulSets(m.ns).Patch(context.Background(), "spark1", types.StrategicMergePatchType, []byte(unmount), metav1.PatchOptions{})
+	must(t, err)
+	m.untilPod("spark1-0", func(p *corev1.Pod) bool {
+		for _, vm := range p.Spec.Containers[0].VolumeMounts {
+			if vm.MountPath == staging {
+				return false
+			}
+		}
+		return p.DeletionTimestamp == nil && chartPodReady(p)
+	})
+	ds, err := mr3model.StageRelease(context.Background(), m.cs, m.ns, m.rel, m.root)
+	must(t, err)
+	out, errOut, code = m.runCLI(nil, "submit", m.rel, "--timeout", "60s", "--", "app.jar")
+	r, err := ds["spark1"].LastRun()
+	must(t, err)
+	if code == 0 || r.Exit == 0 || !strings.Contains(out, "Read-only file system") || !strings.Contains(out, staging+"/.mr3/application_") {
+		t.Fatalf("submit exit %d (spark-submit %d), want the job to fail on the read-only %s\nstdout:\n%s\nstderr:\n%s", code, r.Exit, staging, scriptErrors(out), errOut)
+	}
 }

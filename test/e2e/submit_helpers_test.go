@@ -25,9 +25,60 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/cli"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
+	"github.com/spark-mr3/spark-mr3/test/mr3model"
 )
 
 const submitToken = "e2e-token-7c1d0f55-do-not-print"
+
+// modelRelease is a release installed through the plugin with the chart as it is, whose
+// driver commands are MR3's scripts as test/mr3model runs them: each driver Pod is staged on
+// this machine (its mounts, resolved env and writable paths) right after the install, so that
+// a job through kwok meets what it would meet in MR3's image.
+type modelRelease struct {
+	*submitFixture
+	root    mr3model.Root
+	drivers map[string]*mr3model.Driver
+}
+
+// newModelRelease installs release "rel" with the given drivers (values: more install args,
+// e.g. --set k=v) and stages its driver Pods. The release is torn down at the end.
+func newModelRelease(t *testing.T, drivers []string, values ...string) *modelRelease {
+	t.Helper()
+	f := newSubmitFixture(t)
+	m := &modelRelease{submitFixture: f, root: mr3model.Root(t.TempDir())}
+	args := append([]string{"install", f.rel, "--timeout", "120s"}, m.root.SetValues(drivers...)...)
+	t.Cleanup(func() { f.runCLI(nil, "teardown", f.rel, "--yes", "--worker-timeout", "5s") })
+	out, errOut, code := f.runCLI(nil, append(args, values...)...)
+	if code != 0 {
+		t.Fatalf("install: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	ds, err := mr3model.StageRelease(context.Background(), f.cs, f.ns, f.rel, m.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.drivers = ds
+	return m
+}
+
+// lastRun is the newest run of the model's spark-submit in driver d.
+func (m *modelRelease) lastRun(d string) *mr3model.Run {
+	m.t.Helper()
+	r, err := m.drivers[d].LastRun()
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return r
+}
+
+// runs counts the model's spark-submit runs in driver d.
+func (m *modelRelease) runs(d string) int {
+	m.t.Helper()
+	rs, err := m.drivers[d].Runs()
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return len(rs)
+}
 
 // submitStandIn is a driver command that records what it got: its arguments one per line,
 // its stdin (when DIR/read-stdin exists), and its start time; it exits with the code in
