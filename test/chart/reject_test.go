@@ -93,9 +93,55 @@ func TestRejectsBadValues(t *testing.T) {
 			"create": true, "source": map[string]any{"hostPath": map[string]any{"path": "/x"}}}}}, []string{"workDir.persistentVolume.source.hostPath", "allowHostPath"}},
 		{"local dir not absolute", map[string]any{"localDirs": map[string]any{"paths": []any{"data"}}}, []string{"localDirs", "paths"}},
 		{"env.sh variable name", map[string]any{"envSh": map[string]any{"vars": map[string]any{"AWS-KEY": "x"}}}, []string{"envSh", "vars"}},
+		// Values that reach a shell (env.sh, MR3's scripts use them unquoted) or break a file.
+		{"command substitution in mr3.podUser", map[string]any{"mr3": map[string]any{"podUser": "spark$(id>/tmp/x)"}}, []string{"/mr3/podUser"}},
+		{"composite mr3.podUser", map[string]any{"mr3": map[string]any{"podUser": "spark@RED"}}, []string{"/mr3/podUser"}},
+		{"newline in localDirs.paths", map[string]any{"localDirs": map[string]any{"paths": []any{"/data1\nspark.shuffle.service.port=1"}}}, []string{"/localDirs/paths/0"}},
+		{"space in localDirs.paths", map[string]any{"localDirs": map[string]any{"paths": []any{"/data 1"}}}, []string{"/localDirs/paths/0"}},
+		{"shell characters in workDir.mountPath", map[string]any{"workDir": map[string]any{"mountPath": "/work;touch /tmp/x"}}, []string{"/workDir/mountPath"}},
+		{"relative workDir.mountPath", map[string]any{"workDir": map[string]any{"mountPath": "work-dir"}}, []string{"/workDir/mountPath"}},
+		{"work dir inside the local dirs", map[string]any{"workDir": map[string]any{"mountPath": "/opt/mr3-run/work-local-dir"}}, []string{"workDir.mountPath", "localDirs.paths"}},
+		{"comma in mr3.masterEmptyDirs", map[string]any{"mr3": map[string]any{"masterEmptyDirs": []any{"/a,/b"}}}, []string{"/mr3/masterEmptyDirs/0"}},
+		{"relative mr3.masterCommand", map[string]any{"mr3": map[string]any{"masterCommand": "run-master.sh"}}, []string{"/mr3/masterCommand"}},
+		{"blank in mr3.workerSysctls", map[string]any{"mr3": map[string]any{"workerSysctls": "net.core.somaxconn=1 x"}}, []string{"/mr3/workerSysctls"}},
+		{"shell characters in image.repository", map[string]any{"image": map[string]any{"repository": "repo;id"}}, []string{"/image/repository"}},
+		{"command substitution in image.tag", map[string]any{"image": map[string]any{"tag": "$(id)"}}, []string{"/image/tag"}},
+		{"space in a driver image", map[string]any{"drivers": []any{map[string]any{"name": "a", "image": map[string]any{"repository": "a b"}}}}, []string{"/drivers/0/image/repository"}},
+		{"driver name starting with a digit", drivers(driver("name", "1spark")), []string{"/drivers/0/name"}},
+		{"relative submit command", drivers(driver("command", map[string]any{"submit": "run.sh"})), []string{"/drivers/0/command/submit"}},
+		{"newline in writableDirs", map[string]any{"driverDefaults": map[string]any{"writableDirs": []any{"/tmp\n/x"}}}, []string{"/driverDefaults/writableDirs/0"}},
+		{"ServiceAccount name with shell characters", map[string]any{"serviceAccount": map[string]any{"master": map[string]any{"create": false, "name": "sa$(id)"}}}, []string{"/serviceAccount/master/name"}},
+		{"existing claim upper case", map[string]any{"workDir": map[string]any{"enabled": true, "existingClaim": "Work"}}, []string{"/workDir/existingClaim"}},
+		{"storage class with a space", map[string]any{"localDirs": map[string]any{"storageClassName": "fast ssd"}}, []string{"/localDirs/storageClassName"}},
+		{"image pull secret with a comma", map[string]any{"imagePullSecrets": []any{map[string]any{"name": "a,b"}}}, []string{"/imagePullSecrets/0/name"}},
+		{"env.sh var value with a newline", map[string]any{"envSh": map[string]any{"vars": map[string]any{"A": "x\nB=y"}}}, []string{"/envSh/vars/A"}},
+		{"env.sh var that env.sh sets itself", map[string]any{"envSh": map[string]any{"vars": map[string]any{"SPARK_MR3_NAMESPACE": "other"}}}, []string{"envSh.vars.SPARK_MR3_NAMESPACE", "set the chart value"}},
+		{"env.sh var the driver Pod sets", map[string]any{"envSh": map[string]any{"vars": map[string]any{"DRIVER_NAME": "x"}}}, []string{"envSh.vars.DRIVER_NAME"}},
+		{"two metastore URIs", map[string]any{"hiveSite": map[string]any{"metastoreUris": "thrift://a:9083,thrift://b:9083"}}, []string{"hiveSite.metastoreUris", "exactly one", "overrides hive-site.xml"}},
+		{"metastore URI without a port", map[string]any{"hiveSite": map[string]any{"metastoreUris": "thrift://metastore"}}, []string{"hiveSite.metastoreUris", "thrift://host:port"}},
+		{"metastore URI with a space", map[string]any{"hiveSite": map[string]any{"metastoreUris": "thrift://a :9083"}}, []string{"/hiveSite/metastoreUris"}},
+		{"warehouse dir with a space", map[string]any{"hiveSite": map[string]any{"warehouseDir": "s3a://b/w h"}}, []string{"/hiveSite/warehouseDir"}},
+		{"warehouse dir as a hive-site extra", map[string]any{"hiveSite": map[string]any{"extraProperties": map[string]any{"hive.metastore.warehouse.dir": "/w"}}}, []string{"hiveSite.extraProperties.hive.metastore.warehouse.dir", "hiveSite.warehouseDir"}},
+		{"proxy base with a trailing slash", map[string]any{"spark": map[string]any{"uiProxyBase": "http://gw:8080/"}}, []string{"/spark/uiProxyBase"}},
+		{"proxy base with a glob", map[string]any{"spark": map[string]any{"uiProxyBase": "/ui/*"}}, []string{"/spark/uiProxyBase"}},
+		{"keytab outside the key dir", map[string]any{"kerberos": map[string]any{"keytab": "/etc/spark.keytab"}}, []string{"/kerberos/keytab"}},
+		{"keytab not in keytabFiles", map[string]any{"kerberos": map[string]any{"keytab": "/opt/mr3-run/key/spark.keytab"}}, []string{"kerberos.keytab", "keytabFiles.spark.keytab"}},
+		{"keytab mount file not in keytabFiles", map[string]any{"kerberos": map[string]any{"keytabMountFile": "mr3.keytab"}}, []string{"kerberos.keytabMountFile", "keytabFiles"}},
+		{"principal with a space", map[string]any{"kerberos": map[string]any{"principal": "spark @RED"}}, []string{"/kerberos/principal"}},
+		{"truststore not in keytabFiles", map[string]any{"ssl": map[string]any{"truststore": "ca.jks"}}, []string{"ssl.truststore", "keytabFiles"}},
+		{"truststore as a path", map[string]any{"ssl": map[string]any{"truststore": "/opt/mr3-run/key/ca.jks"}}, []string{"/ssl/truststore"}},
+		{"keytab file name with a colon", map[string]any{"keytabFiles": map[string]any{"a: b": "AAAA"}}, []string{"keytabFiles.a: b"}},
+		{"defaultFS with a space", map[string]any{"coreSite": map[string]any{"defaultFS": "hdfs://nn :8020"}}, []string{"/coreSite/defaultFS"}},
+		{"API server URL with a newline", map[string]any{"outsideDrivers": map[string]any{"apiServerUrl": "https://k:6443\nx"}}, []string{"/outsideDrivers/apiServerUrl"}},
+		{"AM service host with shell characters", map[string]any{"outsideDrivers": map[string]any{"amServiceHost": "a;b"}}, []string{"/outsideDrivers/amServiceHost"}},
+		{"token checksum with a space", map[string]any{"token": map[string]any{"checksum": "a b"}}, []string{"/token/checksum"}},
+		{"mr3.master.mode as an extra property", map[string]any{"mr3": map[string]any{"extraProperties": map[string]any{"mr3.master.mode": "local-thread"}}}, []string{"mr3.extraProperties.mr3.master.mode", "-Dmr3.master.mode"}},
+		{"worker claim mounts while the work dir is on", map[string]any{"workDir": map[string]any{"enabled": true, "existingClaim": "w"},
+			"mr3": map[string]any{"extraProperties": map[string]any{"mr3.k8s.worker.persistentvolumeclaim.mounts": "w=/x"}}}, []string{"mr3.extraProperties.mr3.k8s.worker.persistentvolumeclaim.mounts", "always empty"}},
+		{"a key mr3-setup.sh sets as an extra property", map[string]any{"mr3": map[string]any{"extraProperties": map[string]any{"mr3.k8s.java.io.tmpdir": "/x"}}}, []string{"mr3.extraProperties.mr3.k8s.java.io.tmpdir"}},
 	}
-	if len(cases) < 15 {
-		t.Fatalf("want at least 15 cases, have %d", len(cases))
+	if len(cases) < 80 {
+		t.Fatalf("want at least 80 cases, have %d", len(cases))
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,6 +184,19 @@ func TestAcceptsGoodEdgeValues(t *testing.T) {
 			"mr3":            map[string]any{"dagRecovery": true},
 			"workDir":        map[string]any{"enabled": true, "existingClaim": "workdir-pvc"}}},
 		{"persistentVolumeClaim local dirs", map[string]any{"localDirs": map[string]any{"type": "persistentVolumeClaim", "storageClassName": "fast"}}},
+		{"one metastore, warehouse, proxy base", map[string]any{
+			"hiveSite": map[string]any{"enabled": true, "metastoreUris": "thrift://metastore.hive.svc.cluster.local:9083", "warehouseDir": "s3a://bucket/warehouse"},
+			"spark":    map[string]any{"uiProxyBase": "https://gw.example.com:8443/spark-ui"}}},
+		{"metastore without hive-site.xml", map[string]any{"hiveSite": map[string]any{"metastoreUris": "thrift://10.1.90.20:9083"}}},
+		{"Kerberos and a truststore", map[string]any{
+			"keytabFiles": map[string]any{"spark.keytab": "AAAA", "ca.jks": "AAAA"},
+			"kerberos":    map[string]any{"keytab": "/opt/mr3-run/key/spark.keytab", "principal": "spark/host@EXAMPLE.COM", "user": "spark", "keytabMountFile": "spark.keytab"},
+			"ssl":         map[string]any{"truststore": "ca.jks"}}},
+		{"image from a registry with a port", map[string]any{"image": map[string]any{"repository": "registry.example.com:5000/team/spark3", "tag": "3.5.2-mr3_1"}}},
+		{"read-only root filesystem", map[string]any{"containerSecurityContext": map[string]any{"readOnlyRootFilesystem": true}}},
+		{"user name with digits and dash", map[string]any{"mr3": map[string]any{"podUser": "spark-user1"}}},
+		{"env.sh var with shell syntax (single-quoted)", map[string]any{"envSh": map[string]any{"vars": map[string]any{"PASSWORD": "p$(x)'`y`"}}}},
+		{"proxy base as a path", map[string]any{"spark": map[string]any{"uiProxyBase": "/proxy"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

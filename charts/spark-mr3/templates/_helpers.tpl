@@ -57,12 +57,46 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* Fixed paths inside the image (MR3's layout under /opt/mr3-run). */}}
+{{/* Fixed paths inside the image (MR3's layout under /opt/mr3-run, kubernetes/spark/Dockerfile). */}}
+{{- define "spark-mr3.baseDir" -}}/opt/mr3-run{{- end -}}
+{{- define "spark-mr3.remoteWorkDir" -}}/opt/mr3-run/spark{{- end -}}
 {{- define "spark-mr3.confDir" -}}/opt/mr3-run/conf{{- end -}}
 {{- define "spark-mr3.keyDir" -}}/opt/mr3-run/key{{- end -}}
 {{- define "spark-mr3.envShPath" -}}/opt/mr3-run/env.sh{{- end -}}
 {{- define "spark-mr3.submitResultDir" -}}/opt/mr3-run/spark/spark-submit-result{{- end -}}
 {{- define "spark-mr3.shellResultDir" -}}/opt/mr3-run/spark/spark-shell-result{{- end -}}
+{{- /* The image's own work-local-dir (chowned to uid 1000); MR3's sample keeps DAGAppMaster scratch there. */ -}}
+{{- define "spark-mr3.workLocalDir" -}}/opt/mr3-run/work-local-dir{{- end -}}
+{{- /* mr3.cluster.additional.classpath exactly as mr3-setup.sh builds it from REMOTE_BASE_DIR. */ -}}
+{{- define "spark-mr3.additionalClasspath" -}}/opt/mr3-run/mr3/mr3lib/mr3-spark-assembly.jar:/opt/mr3-run/spark/jars/*{{- end -}}
+
+{{/* Driver ports: SPARK_DRIVER_PORT / SPARK_UI_PORT in env.sh, the driver Service and containerPorts. */}}
+{{- define "spark-mr3.driverPort" -}}9850{{- end -}}
+{{- define "spark-mr3.uiPort" -}}4040{{- end -}}
+
+{{/* Where a truststore would be: /opt/mr3-run/key/<ssl.truststore>, else a path that never
+exists, so spark-setup.sh's unquoted `[ -f $SPARK_SSL_TRUSTSTORE ]` is false (an empty variable
+makes it true and adds an empty -Djavax.net.ssl.trustStore=). */}}
+{{- define "spark-mr3.truststorePath" -}}
+{{- if .Values.ssl.truststore -}}
+{{- printf "%s/%s" (include "spark-mr3.keyDir" .) .Values.ssl.truststore -}}
+{{- else -}}
+{{- printf "%s/.no-truststore" (include "spark-mr3.keyDir" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* hiveSite.metastoreUris as {"host","port"} ("" each when unset); validated in spark-mr3.validate. */}}
+{{- define "spark-mr3.metastore" -}}
+{{- $u := toString (default "" .Values.hiveSite.metastoreUris) -}}
+{{- $hp := trimPrefix "thrift://" $u -}}
+{{- $host := "" -}}{{- $port := "" -}}
+{{- if $u -}}
+{{- $i := regexFind `:[0-9]+$` $hp -}}
+{{- $host = trimSuffix $i $hp -}}
+{{- $port = trimPrefix ":" $i -}}
+{{- end -}}
+{{- toJson (dict "host" $host "port" $port) -}}
+{{- end -}}
 
 {{/*
 A value as text for a config file. Values from YAML files arrive as float64, which Go prints
@@ -93,6 +127,16 @@ as 1.048576e+06: print integral numbers as integers.
   </property>
 {{- end }}
 </configuration>
+{{- end -}}
+
+{{/* A key or value escaped for a Java properties file (spark-defaults.conf): Properties.load
+reads a backslash as an escape, ':' and '=' in a key as its end, and drops a value's leading blanks. */}}
+{{- define "spark-mr3.propKey" -}}
+{{- . | replace "\\" "\\\\" | replace ":" "\\:" | replace "=" "\\=" | replace " " "\\ " -}}
+{{- end -}}
+{{- define "spark-mr3.propValue" -}}
+{{- $s := . | replace "\\" "\\\\" -}}
+{{- if or (hasPrefix " " $s) (hasPrefix "\t" $s) -}}\{{ end -}}{{ $s }}
 {{- end -}}
 
 {{/* Single-quote a string for sh. */}}
@@ -175,36 +219,127 @@ which merges per field.
 {{- end -}}
 
 {{/*
-Properties of mr3-site.xml. Call with (dict "ctx" $ "outside" bool). Keys in $derived come
-from typed values and must agree with other objects; mr3.extraProperties may not set them.
+Properties of mr3-site.xml. Call with (dict "ctx" $ "outside" bool).
+- $defaults: MR3's sample mr3-site.xml (kubernetes/spark/conf, the baseline; differences are
+  listed with their reasons in test/chart/testdata/mr3-sample-differences.tsv); mr3.extraProperties
+  may override them.
+- $derived: from typed values, so they agree with other objects, or set on the command line by
+  MR3's mr3-setup.sh from env.sh (the same helpers render env.sh, so the -D options equal these
+  values); mr3.extraProperties may not set them.
+- mr3.master.mode and, with a work-dir claim, mr3.k8s.worker.persistentvolumeclaim.mounts live
+  only on the command line (the script picks the mode per run and sets the worker mounts empty).
 */}}
 {{- define "spark-mr3.mr3SiteProps" -}}
 {{- $ := .ctx -}}
 {{- $v := $.Values -}}
-{{- $fullname := include "spark-mr3.fullname" $ -}}
+{{- $log4j := printf "-Dlog4j.configurationFile=%s/log4j2.properties" (include "spark-mr3.confDir" $) -}}
+{{- $trust := "" -}}
+{{- if $v.ssl.truststore -}}
+{{- $trust = printf " -Djavax.net.ssl.trustStore=%s -Djavax.net.ssl.trustStoreType=%s" (include "spark-mr3.truststorePath" $) $v.ssl.truststoreType -}}
+{{- end -}}
 {{- $defaults := dict
   "mr3.runtime" "spark"
   "mr3.cluster.use.hadoop-libs" "false"
+  "mr3.lib.uris" ""
+  "mr3.aux.uris" ""
+  "mr3.am.launch.cmd-opts" (printf "-XX:+UseG1GC -XX:+ResizeTLAB -XX:+UseNUMA -server -Djava.net.preferIPv4Stack=true %s%s" $log4j $trust)
+  "mr3.am.acls.enabled" "false"
+  "mr3.am.generate.dag.graph.viz" "false"
+  "mr3.container.kill.policy" "container.kill.wait.workervertex"
+  "mr3.am.max.num.concurrent.dags" "32"
+  "mr3.dag.queue.scheme" "common"
+  "mr3.dag.priority.scheme" "fifo"
+  "mr3.taskattempt.queue.scheme" "opt"
+  "mr3.vertex.priority.scheme" "roots"
+  "mr3.am.task.max.failed.attempts" "3"
+  "mr3.am.task.retry.on.fatal.error" "false"
+  "mr3.am.client.thread-count" "64"
+  "mr3.async.logging" "false"
+  "mr3.am.permit.custom.user.class" "false"
+  "mr3.dag.delete.local.dir" "false"
+  "mr3.am.resourcescheduler.max.requests.per.taskscheduler" "1000"
+  "mr3.container.launch.cmd-opts" (printf "-XX:+AlwaysPreTouch -Xss512k -XX:+UseG1GC -XX:+ResizeTLAB -XX:+UseNUMA -XX:InitiatingHeapOccupancyPercent=40 -XX:G1ReservePercent=20 -XX:MaxGCPauseMillis=200 -XX:MetaspaceSize=1024m -server -Djava.net.preferIPv4Stack=true -XX:NewRatio=8 %s%s" $log4j $trust)
+  "mr3.container.reuse" "true"
+  "mr3.container.combine.taskattempts" "true"
+  "mr3.container.mix.taskattempts" "true"
+  "mr3.container.scheduler.scheme" "fair"
+  "mr3.container.stop.cross.dag.reuse" "false"
+  "mr3.container.idle.timeout.ms" "3600000"
+  "mr3.heartbeat.task.timeout.ms" "120000"
+  "mr3.heartbeat.container.timeout.ms" "120000"
+  "mr3.am.node-blacklisting.enabled" "false"
+  "mr3.container.termination.checker.timeout.ms" "300000"
+  "mr3.container.close.filesystem.ugi" "false"
   "mr3.am.worker.mode" "kubernetes"
   "mr3.container.resourcescheduler.type" "kubernetes"
-  "mr3.am.launch.cmd-opts" "-XX:+UseG1GC -server -Djava.net.preferIPv4Stack=true -Dlog4j.configurationFile=/opt/mr3-run/conf/log4j2.properties"
-  "mr3.container.launch.cmd-opts" "-XX:+UseG1GC -server -Djava.net.preferIPv4Stack=true -Dlog4j.configurationFile=/opt/mr3-run/conf/log4j2.properties"
-  "mr3.am.task.retry.on.fatal.error" "false"
-  "mr3.async.logging" "false"
-  "mr3.container.close.filesystem.ugi" "false"
-  "mr3.am.staging.dir.check.ownership.permission" "false"
-  "mr3.k8s.pod.creation.timeout.ms" "300000"
+  "mr3.am.launch.env" "LD_LIBRARY_PATH=/opt/mr3-run/lib,HADOOP_CREDSTORE_PASSWORD,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_REGION"
+  "mr3.container.launch.env" "LD_LIBRARY_PATH=/opt/mr3-run/lib,HADOOP_CREDSTORE_PASSWORD,AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY,AWS_REGION"
+  "mr3.am.delete.local.working-dir" "false"
+  "mr3.token.renewal.pass.credentials.via.memory" "true"
+  "mr3.am.token.renewal.paths" ""
+  "mr3.k8s.worker.total.max.memory.gb" "1048576"
+  "mr3.k8s.worker.total.max.cpu.cores" "1048576"
+  "mr3.k8s.pod.cpu.cores.max.multiplier" "1.0d"
+  "mr3.k8s.pod.memory.max.multiplier" "1.0d"
+  "mr3.k8s.nodes.polling.interval.ms" "60000"
+  "mr3.k8s.pods.polling.interval.ms" "15000"
   "mr3.container.command.num.waits.in.reserved" "360"
+  "mr3.k8s.pod.creation.timeout.ms" "300000"
+  "mr3.k8s.pod.master.node.selector" ""
+  "mr3.k8s.pod.master.toleration.specs" ""
+  "mr3.k8s.master.pod.affinity.match.label" ""
+  "mr3.k8s.pod.worker.node.selector" ""
+  "mr3.k8s.pod.worker.toleration.specs" ""
+  "mr3.k8s.pod.master.hostpaths" ""
+  "mr3.k8s.pod.worker.additional.hostpaths" ""
+  "mr3.k8s.master.local.dir.persistentvolumes" ""
+  "mr3.k8s.readiness.probe.initial.delay.secs" "15"
+  "mr3.k8s.readiness.probe.period.secs" "15"
+  "mr3.k8s.liveness.probe.initial.delay.secs" "30"
+  "mr3.k8s.liveness.probe.period.secs" "30"
+  "mr3.app.history.logging.enabled" "false"
+  "mr3.dag.history.logging.enabled" "false"
+  "mr3.task.history.logging.enabled" "false"
+  "mr3.container.task.failure.num.sleeps" "0"
+  "mr3.enable.auto.scaling" "false"
+  "mr3.memory.usage.check.scheme" "average"
+  "mr3.auto.scale.out.threshold.percent" "80"
+  "mr3.auto.scale.in.threshold.percent" "50"
+  "mr3.memory.usage.check.window.length.secs" "600"
+  "mr3.check.memory.usage.event.interval.secs" "10"
+  "mr3.auto.scale.out.grace.period.secs" "300"
+  "mr3.auto.scale.in.delay.after.scale.out.secs" "300"
+  "mr3.auto.scale.in.grace.period.secs" "90"
+  "mr3.auto.scale.in.wait.dag.finished" "true"
+  "mr3.auto.scale.out.num.initial.containers" "4"
+  "mr3.auto.scale.out.num.increment.containers" "1"
+  "mr3.auto.scale.in.num.decrement.hosts" "1"
+  "mr3.auto.scale.in.min.hosts" "1"
+  "mr3.am.staging.dir.check.ownership.permission" "false"
+  "mr3.am.task.concurrent.run.threshold.percent" "100"
+  "mr3.k8s.pod.worker.init.container.command" ""
+  "mr3.k8s.pod.worker.init.container.image" "busybox"
+  "mr3.prometheus.enable.metrics" "false"
+  "mr3.prometheus.enable.jvm.metrics" "false"
+  "mr3.prometheus.worker.enable.metrics" "false"
+  "mr3.prometheus.worker.enable.jvm.metrics" "true"
+  "mr3.prometheus.worker.httpserver.port" "9890"
+  "dfs.namenode.delegation.token.renew-interval" "86400000"
 -}}
 {{- $pullSecrets := list -}}
 {{- range $v.imagePullSecrets -}}{{- $pullSecrets = append $pullSecrets .name -}}{{- end -}}
 {{- $image := include "spark-mr3.image" $ -}}
 {{- $localDirs := join "," $v.localDirs.paths -}}
+{{- $amLocal := include "spark-mr3.workLocalDir" $ -}}
+{{- with $v.mr3.masterEmptyDirs -}}{{- $amLocal = first . -}}{{- end -}}
+{{- $remoteWork := include "spark-mr3.remoteWorkDir" $ -}}
 {{- $derived := dict
   "mr3.am.staging-dir" $v.workDir.mountPath
   "mr3.dag.recovery.enabled" (ternary "true" "false" (eq (toString $v.mr3.dagRecovery) "true"))
   "mr3.am.resource.memory.mb" (include "spark-mr3.str" $v.mr3.amMemoryMb)
   "mr3.am.resource.cpu.cores" (include "spark-mr3.str" $v.mr3.amCpuCores)
+  "mr3.am.local.working-dir" (printf "%s/am-local-working-dir" $amLocal)
+  "mr3.am.local.log-dir" (printf "%s/am-local-log-dir" $amLocal)
   "mr3.k8s.master.command" $v.mr3.masterCommand
   "mr3.k8s.worker.command" $v.mr3.workerCommand
   "mr3.k8s.host.aliases" (include "spark-mr3.hostAliasesConf" $)
@@ -214,6 +349,8 @@ from typed values and must agree with other objects; mr3.extraProperties may not
   "mr3.k8s.pod.master.emptydirs" (join "," $v.mr3.masterEmptyDirs)
   "mr3.k8s.pod.worker.emptydirs" (ternary $localDirs "" (eq $v.localDirs.type "emptyDir"))
   "mr3.k8s.pod.worker.hostpaths" (ternary $localDirs "" (eq $v.localDirs.type "hostPath"))
+  "mr3.k8s.local.dir.persistentvolume.storageclass" $v.localDirs.storageClassName
+  "mr3.k8s.local.dir.persistentvolume.storage" (include "spark-mr3.str" $v.localDirs.size)
   "mr3.k8s.pod.worker.security.context.sysctls" $v.mr3.workerSysctls
   "mr3.k8s.pod.image.pull.policy" $v.image.pullPolicy
   "mr3.k8s.pod.image.pull.secrets" (join "," $pullSecrets)
@@ -224,23 +361,27 @@ from typed values and must agree with other objects; mr3.extraProperties may not
   "mr3.k8s.pod.worker.image" $image
   "mr3.k8s.pod.master.user" $v.mr3.podUser
   "mr3.k8s.pod.worker.user" $v.mr3.podUser
+  "mr3.k8s.master.working.dir" $remoteWork
+  "mr3.k8s.worker.working.dir" $remoteWork
+  "mr3.k8s.java.io.tmpdir" (printf "%s/tmp" $remoteWork)
   "mr3.k8s.conf.dir.configmap" (include "spark-mr3.confName" $)
   "mr3.k8s.conf.dir.mount.dir" (include "spark-mr3.confDir" $)
   "mr3.k8s.keytab.secret" (include "spark-mr3.keytabName" $)
-  "mr3.k8s.keytab.mount.dir" (include "spark-mr3.keyDir" $)
-  "mr3.k8s.mount.keytab.secret" "true"
   "mr3.k8s.worker.secret" (include "spark-mr3.workerSecretName" $)
+  "mr3.k8s.mount.keytab.secret" "true"
   "mr3.k8s.mount.worker.secret" "true"
+  "mr3.k8s.keytab.mount.dir" (include "spark-mr3.keyDir" $)
+  "mr3.k8s.keytab.mount.file" (toString (default "" $v.kerberos.keytabMountFile))
+  "mr3.cluster.additional.classpath" (include "spark-mr3.additionalClasspath" $)
 -}}
 {{- if eq $v.localDirs.type "persistentVolumeClaim" -}}
 {{- $_ := set $derived "mr3.k8s.worker.local.dir.persistentvolumes" $localDirs -}}
-{{- $_ := set $derived "mr3.k8s.local.dir.persistentvolume.storageclass" $v.localDirs.storageClassName -}}
-{{- $_ := set $derived "mr3.k8s.local.dir.persistentvolume.storage" $v.localDirs.size -}}
 {{- end -}}
 {{- $claim := include "spark-mr3.workDirClaim" $ -}}
+{{- $scriptOnly := list "mr3.master.mode" -}}
 {{- if $claim -}}
 {{- $_ := set $derived "mr3.k8s.master.persistentvolumeclaim.mounts" (printf "%s=%s" $claim $v.workDir.mountPath) -}}
-{{- $_ := set $derived "mr3.k8s.worker.persistentvolumeclaim.mounts" (printf "%s=%s" $claim $v.workDir.mountPath) -}}
+{{- $scriptOnly = append $scriptOnly "mr3.k8s.worker.persistentvolumeclaim.mounts" -}}
 {{- end -}}
 {{- if .outside -}}
 {{- $addr := include "spark-mr3.amServiceAddress" $ | fromJson -}}
@@ -251,9 +392,12 @@ from typed values and must agree with other objects; mr3.extraProperties may not
 {{- $_ := set $derived "mr3.k8s.am.service.port" $addr.port -}}
 {{- end -}}
 {{- /* Keys that only the outside flavor may carry are refused in extras too. */ -}}
-{{- $refused := concat (keys $derived) (list "mr3.k8s.api.server.url" "mr3.k8s.client.config.file" "mr3.k8s.service.account.use.token.ca.cert.path" "mr3.k8s.am.service.host" "mr3.k8s.am.service.port") -}}
+{{- $refused := concat (keys $derived) (list "mr3.k8s.worker.local.dir.persistentvolumes" "mr3.k8s.master.persistentvolumeclaim.mounts" "mr3.k8s.api.server.url" "mr3.k8s.client.config.file" "mr3.k8s.service.account.use.token.ca.cert.path" "mr3.k8s.am.service.host" "mr3.k8s.am.service.port") -}}
 {{- $props := $defaults -}}
 {{- range $k, $val := $v.mr3.extraProperties -}}
+{{- if has $k $scriptOnly -}}
+{{- fail (printf "mr3.extraProperties.%s: MR3's mr3-setup.sh sets this key on the command line (-D%s=…), which overrides mr3-site.xml, so a value here would never be used; remove it (mr3.master.mode comes from submit's --kubernetes/--localthread/--localprocess; the worker claim mounts are always empty while workDir.enabled=true)" $k $k) -}}
+{{- end -}}
 {{- if has $k $refused -}}
 {{- fail (printf "mr3.extraProperties.%s: the chart derives this mr3-site.xml key from typed values (see the chart README); set those instead" $k) -}}
 {{- end -}}
@@ -278,12 +422,19 @@ from typed values and must agree with other objects; mr3.extraProperties may not
 {{- define "spark-mr3.sparkDefaultsProps" -}}
 {{- $v := .Values -}}
 {{- $external := eq $v.shuffle.mode "external" -}}
+{{- /* MR3's sample spark-defaults.conf (the baseline; see mr3SiteProps). */ -}}
 {{- $defaults := dict
+  "spark.sql.legacy.createHiveTableByDefault" "false"
+  "spark.sql.sources.default" "orc"
+  "spark.hadoop.fs.s3a.bucket.all.committer.magic.enabled" "true"
+  "spark.hadoop.fs.s3a.directory.marker.retention" "keep"
   "spark.shuffle.io.serverThreads" "1"
   "spark.shuffle.io.clientThreads" "1"
   "spark.shuffle.io.numConnectionsPerPeer" "1"
   "spark.mr3.client.connect.timeout.ms" "30000"
   "spark.mr3.dag.status.checker.period.ms" "1000"
+  "spark.hadoop.ipc.maximum.data.length" "1073741824"
+  "spark.files.useFetchCache" "false"
 -}}
 {{- $derived := dict
   "spark.shuffle.service.enabled" (ternary "true" "false" $external)
@@ -334,15 +485,17 @@ from typed values and must agree with other objects; mr3.extraProperties may not
 {{- toJson (merge $derived $props) -}}
 {{- end -}}
 
-{{/* Properties of hive-site.xml. */}}
+{{/*
+Properties of hive-site.xml. hive.metastore.uris and hive.metastore.warehouse.dir come from the
+values that also give env.sh's SPARK_METASTORE_* (spark-setup.sh passes both as -D options,
+which override this file), so the two always agree.
+*/}}
 {{- define "spark-mr3.hiveSiteProps" -}}
 {{- $h := .Values.hiveSite -}}
 {{- $props := dict -}}
 {{- if $h.metastoreUris -}}{{- $_ := set $props "hive.metastore.uris" $h.metastoreUris -}}{{- end -}}
+{{- if $h.warehouseDir -}}{{- $_ := set $props "hive.metastore.warehouse.dir" $h.warehouseDir -}}{{- end -}}
 {{- range $k, $val := $h.extraProperties -}}
-{{- if eq $k "hive.metastore.uris" -}}
-{{- fail "hiveSite.extraProperties.hive.metastore.uris: set hiveSite.metastoreUris instead" -}}
-{{- end -}}
 {{- $_ := set $props $k (include "spark-mr3.str" $val) -}}
 {{- end -}}
 {{- toJson $props -}}

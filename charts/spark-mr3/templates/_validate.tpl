@@ -129,9 +129,64 @@ wrong and the fix. Included once, from configmap.yaml (always rendered).
 {{- end -}}
 
 {{- /* env.sh variable names and master label keys (schema propertyNames errors point at the wrong path). */ -}}
+{{- $reserved := include "spark-mr3.envShReserved" . | fromJsonArray -}}
 {{- range $k, $_ := $v.envSh.vars -}}
 {{- if not (regexMatch `^[A-Za-z_][A-Za-z0-9_]*$` $k) -}}
 {{- fail (printf "envSh.vars.%s: not a shell variable name (letters, digits, _; not starting with a digit)" $k) -}}
+{{- end -}}
+{{- if has $k $reserved -}}
+{{- fail (printf "envSh.vars.%s: env.sh sets %s itself (from values, so MR3's -D options agree with mr3-site.xml) or the driver Pod does; remove it from envSh.vars and set the chart value it comes from (docs/DESIGN.md \"env.sh\")" $k $k) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* hive-site.xml keys that come from env.sh (refused even while hive-site.xml is off: the -D options always apply). */ -}}
+{{- if hasKey $v.hiveSite.extraProperties "hive.metastore.uris" -}}
+{{- fail "hiveSite.extraProperties.hive.metastore.uris: set hiveSite.metastoreUris instead (MR3's spark-setup.sh passes it as -Dhive.metastore.uris from env.sh, overriding hive-site.xml)" -}}
+{{- end -}}
+{{- if hasKey $v.hiveSite.extraProperties "hive.metastore.warehouse.dir" -}}
+{{- fail "hiveSite.extraProperties.hive.metastore.warehouse.dir: set hiveSite.warehouseDir instead (MR3's spark-setup.sh always passes -Dhive.metastore.warehouse.dir from env.sh, overriding hive-site.xml)" -}}
+{{- end -}}
+
+{{- /* Metastore: ONE thrift://host:port (spark-setup.sh's -Dhive.metastore.uris takes one host and port). */ -}}
+{{- with $v.hiveSite.metastoreUris -}}
+{{- if contains "," . -}}
+{{- fail (printf "hiveSite.metastoreUris: %q lists several metastores, but MR3's spark-setup.sh always passes exactly one, -Dhive.metastore.uris=thrift://$SPARK_METASTORE_HOST:$SPARK_METASTORE_PORT from env.sh, and that overrides hive-site.xml; give one thrift://host:port (e.g. a Service in front of the metastores)" .) -}}
+{{- end -}}
+{{- if not (regexMatch `^thrift://[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}$` .) -}}
+{{- fail (printf "hiveSite.metastoreUris: %q is not one thrift://host:port (e.g. thrift://metastore.hive.svc.cluster.local:9083); MR3's spark-setup.sh builds -Dhive.metastore.uris from its host and port" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* Secret file names (keys of the keytab and worker Secrets). */ -}}
+{{- range $what, $files := dict "keytabFiles" $v.keytabFiles "workerFiles" $v.workerFiles -}}
+{{- range $k, $_ := $files -}}
+{{- if not (regexMatch `^[-._a-zA-Z0-9]{1,253}$` $k) -}}
+{{- fail (printf "%s.%s: not a file name for a Secret key; use letters, digits, '.', '_' and '-' only" $what $k) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* Files that must be in the keytab Secret (mounted at /opt/mr3-run/key). */ -}}
+{{- $keyFiles := keys (default dict $v.keytabFiles) -}}
+{{- $keyDir := include "spark-mr3.keyDir" . -}}
+{{- with $v.kerberos.keytab -}}
+{{- if not (has (trimPrefix (printf "%s/" $keyDir) .) $keyFiles) -}}
+{{- fail (printf "kerberos.keytab: %q is not a file of the keytab Secret; add it as keytabFiles.%s (base64) or fix the path (%s/<a key of keytabFiles>)" . (base .) $keyDir) -}}
+{{- end -}}
+{{- end -}}
+{{- range $what, $file := dict "kerberos.keytabMountFile" $v.kerberos.keytabMountFile "ssl.truststore" $v.ssl.truststore -}}
+{{- if and $file (not (has $file $keyFiles)) -}}
+{{- fail (printf "%s: %q is not a key of keytabFiles, the files mounted at %s; add keytabFiles.%s (base64 content) or leave %s empty" $what $file $keyDir $file $what) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* Mount paths of drivers must be distinct. */ -}}
+{{- if has $v.workDir.mountPath $v.localDirs.paths -}}
+{{- fail (printf "workDir.mountPath: %s is also in localDirs.paths; the staging dir (mr3.am.staging-dir) and the local dirs need different paths" $v.workDir.mountPath) -}}
+{{- end -}}
+{{- range $p := list (include "spark-mr3.submitResultDir" .) (include "spark-mr3.shellResultDir" .) -}}
+{{- if or (eq $p $v.workDir.mountPath) (has $p $v.localDirs.paths) -}}
+{{- fail (printf "%s is a result dir of MR3's driver scripts; use another path in workDir.mountPath and localDirs.paths" $p) -}}
 {{- end -}}
 {{- end -}}
 {{- range $k, $_ := $v.mr3.masterLabels -}}
