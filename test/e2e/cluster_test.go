@@ -235,6 +235,9 @@ func execIn(t *testing.T, cfg *rest.Config, cs kubernetes.Interface, ns, pod str
 	return out.String() + errOut.String(), err
 }
 
+// TestClusterExecRunsCommandWithStdinAndExitCode tests kwok's exec itself (arguments, stdin to
+// EOF, exit codes: test/cluster/tools/kwok-exec.patch), so its command is a minimal script, not
+// the model of MR3's driver scripts.
 func TestClusterExecRunsCommandWithStdinAndExitCode(t *testing.T) {
 	c := cluster.Shared(t)
 	cs := c.Client(t)

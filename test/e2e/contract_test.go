@@ -368,7 +368,7 @@ func countConf(args []string) int {
 // made its application folder; a job whose spark-submit exits 3 is `submit` exit 3, in a driver
 // Pod and with --local, although MR3's script pipes spark-submit into tee without pipefail.
 func TestContractJobStatusIsSubmitsStatus(t *testing.T) {
-	m := newModelRelease(t, []string{"spark1"})
+	m := newModelRelease(t, []string{"spark1"}, outsideValues...)
 	out, errOut, code := m.runCLI(nil, "submit", m.rel, "--timeout", "60s", "--", "--class", "org.example.Main", "app.jar")
 	r := m.lastRun("spark1")
 	if code != 0 || r.Exit != 0 {
@@ -385,7 +385,7 @@ func TestContractJobStatusIsSubmitsStatus(t *testing.T) {
 
 	// The same with --local: the model on an outside node, BASE_DIR written by env --write-dir.
 	node := stageOutsideNode(t, m)
-	out, errOut, code = m.runCLI(nil, "submit", m.rel, "--local", "--script", node.SubmitScript(), "--driver-host", "10.1.90.9",
+	out, errOut, code = m.runCLI(nil, "submit", m.rel, "--local", "--script", node.SubmitScript(), "--driver-host", "gold0",
 		"--", "--class", "org.example.Main", "app.jar", "mr3model-exit=3")
 	r, err := node.LastRun()
 	if err != nil {
@@ -416,7 +416,7 @@ func stageOutsideNode(t *testing.T, m *modelRelease) *mr3model.Driver {
 // intact is refused with exit 2 before anything runs — no exec, no script, no result folder
 // (TestContractModelSplitsWhatSubmitRefuses shows what the script would do with each).
 func TestContractRefusedArgumentsRunNothing(t *testing.T) {
-	m := newModelRelease(t, []string{"spark1"})
+	m := newModelRelease(t, []string{"spark1"}, outsideValues...)
 	d := m.drivers["spark1"]
 	results := func() int {
 		entries, _ := os.ReadDir(d.Host(mr3model.RemoteBase + "/spark/spark-submit-result"))
@@ -443,7 +443,7 @@ func TestContractRefusedArgumentsRunNothing(t *testing.T) {
 			for _, local := range []bool{false, true} {
 				args := []string{"submit", m.rel, "--timeout", "60s"}
 				if local {
-					args = append(args, "--local", "--script", node.SubmitScript(), "--driver-host", "10.1.90.9")
+					args = append(args, "--local", "--script", node.SubmitScript(), "--driver-host", "gold0")
 				}
 				out, errOut, code := m.runCLI(nil, append(append(args, "--"), tc.args...)...)
 				if code != 2 || !strings.Contains(errOut, strconv.Quote(tc.bad)) {
@@ -461,6 +461,16 @@ func TestContractRefusedArgumentsRunNothing(t *testing.T) {
 	if runs, _ := node.Runs(); len(runs) != 0 {
 		t.Errorf("the outside driver's spark-submit ran %d time(s) for refused arguments", len(runs))
 	}
+	// Words with quotes and shell characters are one word each: they arrive intact.
+	intact := []string{"--conf", `spark.app.name=my"q"app`, "app.jar", "it's", "a|b>c", "$HOME;x", "`id`"}
+	out, errOut, code := m.runCLI(nil, append([]string{"submit", m.rel, "--timeout", "60s", "--"}, intact...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, scriptErrors(out), errOut)
+	}
+	s := m.lastRun("spark1").Submit()
+	if v, _ := s.ConfValue("spark.app.name"); v != `my"q"app` || !slices.Equal(s.Rest, intact[2:]) {
+		t.Fatalf("sent %q; spark-submit got spark.app.name=%q and %q", intact, v, s.Rest)
+	}
 }
 
 // TestContractOutsideDriverGetsReleaseSettings: a driver outside Kubernetes, through
@@ -468,10 +478,7 @@ func TestContractRefusedArgumentsRunNothing(t *testing.T) {
 // object names, the token and timestamp of the release, the cores and memory asked for, and
 // -D options that agree with its conf/mr3-site.xml (the outside copy).
 func TestContractOutsideDriverGetsReleaseSettings(t *testing.T) {
-	m := newModelRelease(t, []string{"spark1"},
-		"--set", "outsideDrivers.enabled=true", "--set", "outsideDrivers.apiServerUrl=https://10.1.90.9:6443",
-		"--set", "mr3.amService.externalIPs[0]=192.0.2.10",
-		"--set", "hostAliases[0].ip=10.1.90.9", "--set", "hostAliases[0].hostnames[0]=gold0", "--set", "outsideDrivers.hosts[0]=gold0")
+	m := newModelRelease(t, []string{"spark1"}, outsideValues...)
 	// MR3 recommends a driver inside Kubernetes to start the DAGAppMaster first.
 	if _, errOut, code := m.runCLI(nil, "submit", m.rel, "--timeout", "60s", "--", "app.jar"); code != 0 {
 		t.Fatalf("inside driver first: exit %d\n%s", code, errOut)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
+	"github.com/spark-mr3/spark-mr3/test/mr3model"
 )
 
 // repoRoot is the source tree `helm plugin install` builds from.
@@ -121,14 +122,34 @@ func TestPluginLifecycle(t *testing.T) {
 
 			// If the test fails half-way, still remove the cluster-scoped objects.
 			t.Cleanup(func() { h.run(t, "", "sparkmr3", "teardown", "lc", "--yes", "-n", ns) })
-			out := run("sparkmr3", "install", "lc", "--set", "drivers[0].name=spark1", "--set", "drivers[1].name=spark2",
-				"--set", "hostAliases[0].ip=10.1.90.9", "--set", "hostAliases[0].hostnames[0]=gold0", "--timeout", "90s")
+			// The drivers' commands are MR3's scripts as test/mr3model runs them (staged below).
+			root := mr3model.Root(t.TempDir())
+			out := run(append(append([]string{"sparkmr3", "install", "lc"}, root.SetValues("spark1", "spark2")...),
+				"--set", "hostAliases[0].ip=10.1.90.9", "--set", "hostAliases[0].hostnames[0]=gold0", "--timeout", "90s")...)
 			if !strings.Contains(out, "TOKEN: generated") || !strings.Contains(out, "DRIVERS: spark1, spark2") || !strings.Contains(out, "READY") {
 				t.Fatalf("install output:\n%s", out)
 			}
 			tok, found, err := token.FindForRelease(context.Background(), cs, ns, "lc")
 			if err != nil || !found {
 				t.Fatalf("token Secret after install: found=%v err=%v", found, err)
+			}
+
+			// A job on driver spark2: MR3's script builds its command line from the release.
+			drivers, err := mr3model.StageRelease(context.Background(), cs, ns, "lc", root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run("sparkmr3", "submit", "lc", "--driver", "spark2", "--timeout", "60s", "--", "--class", "org.example.Main", "app.jar")
+			job, err := drivers["spark2"].LastRun()
+			if err != nil {
+				t.Fatal(err)
+			}
+			js := job.Submit()
+			if v, _ := js.DValue("mr3.k8s.namespace"); v != ns || job.Exit != 0 {
+				t.Errorf("the job's -Dmr3.k8s.namespace=%q (want %s), spark-submit exit %d", v, ns, job.Exit)
+			}
+			if v, _ := js.ConfValue("spark.driver.host"); v != "spark2."+ns+".svc.cluster.local" {
+				t.Errorf("the job's spark.driver.host=%q", v)
 			}
 
 			for i, extra := range [][]string{

@@ -194,15 +194,25 @@ func TestFaultSIGINT(t *testing.T) {
 		}
 	})
 	t.Run("during local driver", func(t *testing.T) {
-		os.Remove(pidFile)
-		code, out := sigintRun(t, p, func(string) bool { _, err := os.Stat(pidFile); return err == nil },
-			"submit", f.rel, "-n", f.ns, "--local", "--script", f.script, "--driver-host", "gold0")
+		// --local runs MR3's script from a BASE_DIR that agrees with a release, so this case
+		// uses a chart release and MR3's script (modelled) on a staged outside node, whose
+		// spark-submit sleeps.
+		m := newModelRelease(t, []string{"spark1"}, outsideValues...)
+		node := stageOutsideNode(t, m)
+		started := func(string) bool { runs, _ := node.Runs(); return len(runs) > 0 }
+		code, out := sigintRun(t, newPluginProc(t, m.c.Kubeconfig()), started,
+			"submit", m.rel, "-n", m.ns, "--local", "--script", node.SubmitScript(), "--driver-host", "gold0", "--", "app.jar", "mr3model-sleep=30")
 		if code != 130 {
 			t.Fatalf("exit %d, want 130\n%s", code, out)
 		}
-		if pid := pidOf(); !gone(pid) {
+		r, err := node.LastRun()
+		must(t, err)
+		// The run's folder is <start>-<pid of the fake spark-submit>.
+		pid, err := strconv.Atoi(filepath.Base(r.Dir)[strings.LastIndex(filepath.Base(r.Dir), "-")+1:])
+		must(t, err)
+		if !gone(pid) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("the local driver script (pid %d) outlived the interrupted submit", pid)
+			t.Fatalf("spark-submit of the local driver (pid %d) outlived the interrupted submit", pid)
 		}
 	})
 	t.Run("during install --atomic", func(t *testing.T) {

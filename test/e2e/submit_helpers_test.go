@@ -40,6 +40,14 @@ type modelRelease struct {
 	drivers map[string]*mr3model.Driver
 }
 
+// outsideValues make a release serve drivers outside Kubernetes on gold0 (10.1.90.9), with the
+// AM Service on 192.0.2.10.
+var outsideValues = []string{
+	"--set", "outsideDrivers.enabled=true", "--set", "outsideDrivers.apiServerUrl=https://10.1.90.9:6443",
+	"--set", "mr3.amService.externalIPs[0]=192.0.2.10", "--set", "outsideDrivers.hosts[0]=gold0",
+	"--set", "hostAliases[0].ip=10.1.90.9", "--set", "hostAliases[0].hostnames[0]=gold0",
+}
+
 // newModelRelease installs release "rel" with the given drivers (values: more install args,
 // e.g. --set k=v) and stages its driver Pods. The release is torn down at the end.
 func newModelRelease(t *testing.T, drivers []string, values ...string) *modelRelease {

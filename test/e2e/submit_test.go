@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"slices"
@@ -22,19 +24,22 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/cli"
 	"github.com/spark-mr3/spark-mr3/plugin/driver"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
+	"github.com/spark-mr3/spark-mr3/test/mr3model"
 )
 
-// sparkArgs are Spark options whose values have spaces, quotes and shell characters: each
-// must reach the driver command as one argument, unchanged.
+// sparkArgs are Spark arguments with quotes and shell characters that MR3's scripts pass on
+// intact (no whitespace, no glob characters, none empty: submit refuses those, see
+// TestContractRefusedArgumentsRunNothing): each must reach the driver command unchanged.
 var sparkArgs = []string{
-	"--driver-java-options", "-Dx=1 -Dy='two words'",
-	"--jars", "/opt/a b.jar,/opt/c.jar",
-	"--driver-class-path", "/opt/cp/*",
-	"--conf", `spark.app.name=my "quoted" app`,
-	"--conf", "spark.executor.extraJavaOptions=-XX:+UseG1GC $NOT_EXPANDED",
-	"--class", "org.example.Main", "app.jar", "arg with spaces", "",
+	"--driver-java-options", "-Dx='quoted'",
+	"--jars", "/opt/a.jar,/opt/c.jar",
+	"--conf", `spark.app.name=my"quoted"app`,
+	"--conf", "spark.executor.extraJavaOptions=-XX:+UseG1GC;$NOT_EXPANDED&&`not-run`",
+	"--class", "org.example.Main", "app.jar", "it's", "a|b>c",
 }
 
+// This test and the next are about waiting and the exec transport (arguments, stdin, exit
+// code through kwok), so the driver command is the recording stand-in, not the MR3 model.
 func TestSubmitWaitsForLateDriverAndPassesArgs(t *testing.T) {
 	f := newSubmitFixture(t)
 	type result struct {
@@ -239,42 +244,53 @@ func TestShellOverPTY(t *testing.T) {
 	}
 }
 
+// TestSubmitLocalGetsTokenEnvAndDriverConfs: an outside driver (MR3's script, modelled, on a
+// staged node whose BASE_DIR env --write-dir wrote) gets the release's token pair in its
+// environment and, after the script's own --conf list, the confs submit adds:
+// spark.driver.host, a free spark.driver.port and the AM Service's address, then the user's.
 func TestSubmitLocalGetsTokenEnvAndDriverConfs(t *testing.T) {
-	f := newSubmitFixture(t)
-	f.createShared()
-	out, errOut, code := f.runCLI(nil, "submit", f.rel, "--local", "--script", f.script, "--driver-host", "gold0", "--", "--conf", "x=a b")
+	m := newModelRelease(t, []string{"spark1"}, outsideValues...)
+	node := stageOutsideNode(t, m)
+	out, errOut, code := m.runCLI(nil, "submit", m.rel, "--local", "--script", node.SubmitScript(), "--driver-host", "gold0", "--", "--conf", "x=ab", "app.jar")
 	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, errOut)
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, scriptErrors(out), errOut)
 	}
-	if strings.Contains(out+errOut, submitToken) {
+	tok, err := m.cs.CoreV1().Secrets(m.ns).Get(context.Background(), m.rel+"-token", metav1.GetOptions{})
+	must(t, err)
+	if strings.Contains(out+errOut, string(tok.Data[rollout.TokenKey])) {
 		t.Fatal("the token was printed")
 	}
-	env := lines(f.record("env"))
-	if !slices.Contains(env, rollout.TokenKey+"="+submitToken) || !slices.Contains(env, rollout.TimestampKey+"=4711") {
-		t.Fatalf("local driver env lacks the token variables:\n%s", strings.Join(env, "\n"))
+	r, err := node.LastRun()
+	must(t, err)
+	sum := sha256.Sum256(tok.Data[rollout.TokenKey])
+	if r.Env[rollout.TokenKey] != "sha256:"+hex.EncodeToString(sum[:]) || r.Env[rollout.TimestampKey] != string(tok.Data[rollout.TimestampKey]) {
+		t.Fatalf("the local driver's token variables are not the release's: %q %q", r.Env[rollout.TokenKey], r.Env[rollout.TimestampKey])
 	}
-	args := lines(f.record("args"))
+	s := r.Submit()
+	const scriptConfs = 12 // MR3's script's own --conf list comes first
+	if len(s.Conf) < scriptConfs {
+		t.Fatalf("--conf list %q", s.Conf)
+	}
+	added := s.Conf[scriptConfs:]
 	var port string
-	for i, a := range args {
-		if i > 0 && args[i-1] == "--conf" && strings.HasPrefix(a, "spark.driver.port=") {
-			port = strings.TrimPrefix(a, "spark.driver.port=")
-		}
+	if len(added) > 1 && added[1].Key == "spark.driver.port" {
+		port = added[1].Value
 	}
 	if p, err := strconv.Atoi(port); err != nil || p <= 0 {
-		t.Fatalf("no spark.driver.port in %q", args)
+		t.Fatalf("no spark.driver.port after the script's --conf list: %q", added)
 	}
-	want := []string{"--conf", "spark.driver.host=gold0", "--conf", "spark.driver.port=" + port,
-		"--conf", "spark.mr3.k8s.am.service.host=192.0.2.10", "--conf", "spark.mr3.k8s.am.service.port=9862", "--conf", "x=a b"}
-	if !slices.Equal(args, want) {
-		t.Fatalf("args %q\nwant %q", args, want)
+	want := []mr3model.KV{{Key: "spark.driver.host", Value: "gold0"}, {Key: "spark.driver.port", Value: port},
+		{Key: "spark.mr3.k8s.am.service.host", Value: "192.0.2.10"}, {Key: "spark.mr3.k8s.am.service.port", Value: "9862"}, {Key: "x", Value: "ab"}}
+	if !slices.Equal(added, want) || !slices.Equal(s.Rest, []string{"app.jar"}) {
+		t.Fatalf("after the script's --conf list: %q then %q\nwant %q then [app.jar]", added, s.Rest, want)
 	}
-	if errOut != "" {
-		t.Errorf("gold0 is in the host aliases: no warning expected, got %q", errOut)
+	if strings.Contains(errOut, "mr3.k8s.host.aliases") {
+		t.Errorf("gold0 is in the host aliases: no warning about it expected, got %q", errOut)
 	}
 
-	// A host missing from mr3.k8s.host.aliases gets a warning; the exit code is the script's.
-	write(t, f.dir+"/exitcode", "5\n", 0o644)
-	_, errOut, code = f.runCLI(nil, "submit", f.rel, "--local", "--script", f.script, "--driver-host", "silver9")
+	// A host missing from mr3.k8s.host.aliases gets a warning; the exit code is the job's.
+	must(t, node.SetExitCode(5))
+	_, errOut, code = m.runCLI(nil, "submit", m.rel, "--local", "--script", node.SubmitScript(), "--driver-host", "silver9", "--", "app.jar")
 	if code != 5 || !strings.Contains(errOut, "warning: host silver9 is not in mr3.k8s.host.aliases") || !strings.Contains(errOut, "UnknownHostException") {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
@@ -284,13 +300,13 @@ func TestSubmitDryRunMasksToken(t *testing.T) {
 	f := newSubmitFixture(t)
 	f.createShared()
 	f.createDriver("spark1", nil)
-	out, errOut, code := f.runCLI(nil, "submit", f.rel, "--dry-run", "--local", "--script", "/opt/x/run-spark-submit.sh", "--driver-host", "gold0", "--", "--conf", "a=b c")
+	out, errOut, code := f.runCLI(nil, "submit", f.rel, "--dry-run", "--local", "--script", "/opt/x/run-spark-submit.sh", "--driver-host", "gold0", "--", "--conf", "a=b")
 	if code != 0 || strings.Contains(out+errOut, submitToken) || !strings.Contains(out, "CLIENT_TO_AM_TOKEN_KEY=********") ||
-		!strings.Contains(out, "MR3_APPLICATION_ID_TIMESTAMP=4711") || !strings.Contains(out, "--conf 'a=b c'") {
+		!strings.Contains(out, "MR3_APPLICATION_ID_TIMESTAMP=4711") || !strings.Contains(out, "--conf a=b") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	out, errOut, code = f.runCLI(nil, "submit", f.rel, "--dry-run", "--timeout", "60s", "--", "--conf", "a=b c")
-	if code != 0 || !strings.Contains(out, f.script+" --conf 'a=b c'") || !strings.Contains(out, "pod "+f.ns+"/spark1-0 container driver") {
+	out, errOut, code = f.runCLI(nil, "submit", f.rel, "--dry-run", "--timeout", "60s", "--", "--conf", "a=b")
+	if code != 0 || !strings.Contains(out, "/bin/bash -o pipefail "+f.script+" --conf a=b") || !strings.Contains(out, "pod "+f.ns+"/spark1-0 container driver") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if _, err := os.Stat(f.dir + "/start"); err == nil {
