@@ -4,15 +4,17 @@ import (
 	"encoding/base64"
 	"strings"
 
+	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"sigs.k8s.io/yaml"
 )
 
-// HintsFromManifest reads the fullname, timestamp and master labels from a release's rendered
-// manifest (the Helm release record). Teardown uses it when the release's Secret is already
-// gone, e.g. after an interrupted uninstall, so that MR3's objects can still be found.
+// HintsFromManifest reads the fullname, timestamp, master labels and the release's own objects
+// from a release's rendered manifest (the Helm release record). Teardown uses it when the
+// release's Secret is already gone, e.g. after an interrupted uninstall, so that MR3's objects
+// can still be found.
 func HintsFromManifest(namespace, release, manifest string) Query {
-	q := Query{Namespace: namespace, Release: release}
+	q := Query{Namespace: namespace, Release: release, Refs: Refs{}}
 	type object struct {
 		Kind     string `json:"kind"`
 		Metadata struct {
@@ -27,6 +29,10 @@ func HintsFromManifest(namespace, release, manifest string) Query {
 		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
 			continue
 		}
+		switch obj.Kind {
+		case KindConfigMap, KindSecret, KindServiceAccount, KindClaim:
+			q.Refs.Add(obj.Kind, obj.Metadata.Name)
+		}
 		comp := obj.Metadata.Labels[LabelComponent]
 		switch {
 		case obj.Kind == "Secret" && (comp == ComponentToken || strings.HasSuffix(obj.Metadata.Name, "-token")):
@@ -39,11 +45,40 @@ func HintsFromManifest(namespace, release, manifest string) Query {
 				q.Fullname = strings.TrimSuffix(obj.Metadata.Name, "-token")
 			}
 		case obj.Kind == "ConfigMap" && comp == ComponentConf:
-			if v, ok := SiteProperty(obj.Data["mr3-site.xml"], KeyMasterLabels); ok {
-				if l := ParseLabels(v); len(l) > 0 {
-					q.MasterLabels = l
-				}
+			site := []byte(obj.Data[SiteFile])
+			if l := MasterLabels(site); len(l) > 0 {
+				q.MasterLabels = l
 			}
+			q.Refs.Merge(SiteRefs(site))
+		}
+	}
+	return q
+}
+
+// HintsFromHistory reads the hints of the newest revision, plus the timestamps and objects of
+// every older one Helm kept: after a token change (--rotate-token, pinned values, helm
+// rollback) the DAGAppMaster of an older timestamp is still the release's.
+func HintsFromHistory(namespace, name string, revisions []*release.Release) Query {
+	q := Query{Namespace: namespace, Release: name, Refs: Refs{}}
+	var last *release.Release
+	for _, r := range revisions {
+		if r != nil && (last == nil || r.Version > last.Version) {
+			last = r
+		}
+	}
+	if last != nil {
+		q = HintsFromManifest(namespace, name, last.Manifest)
+	}
+	seen := map[string]bool{q.Timestamp: true}
+	for _, r := range revisions {
+		if r == nil || r == last {
+			continue
+		}
+		h := HintsFromManifest(namespace, name, r.Manifest)
+		q.Refs.Merge(h.Refs)
+		if !seen[h.Timestamp] {
+			seen[h.Timestamp] = true
+			q.PastTimestamps = append(q.PastTimestamps, h.Timestamp)
 		}
 	}
 	return q

@@ -1,27 +1,35 @@
 // Package mr3runtime finds the objects that MR3 creates at run time for one spark-mr3 release:
 // the DAGAppMaster Deployment and its Pod, the ContainerWorker Pods, and the ConfigMaps and
 // Services that the MR3 client and the DAGAppMaster make. None of them is part of the Helm
-// release, so `helm uninstall` leaves them behind; status and teardown both use this package so
-// that they agree on what belongs to a release.
+// release, so `helm uninstall` leaves them behind; status, teardown and install (which must not
+// hand out a timestamp that is in use) all ask this package, so that they agree on what
+// belongs to a release. This is the only place that attributes run-time objects.
 //
-// Attribution rules (see docs/DESIGN.md, "What MR3 makes at run time"), with <ts> the release's
-// MR3_APPLICATION_ID_TIMESTAMP and F its fullname:
-//   - AM Deployment: named mr3master-spark-<ts>-0 or mr3master-<ts>-0.
-//   - AM Pod: mr3-pod-role=master-role, carries the release's master labels, is not a driver Pod
-//     (no app.kubernetes.io/component=driver) and is named after one of the AM Deployments
-//     above (Deployment Pods are named <deployment>-<hash>-<suffix>).
-//   - ContainerWorker Pod (mr3-pod-role=container-role, bare Pods named mr3executor-<hex>-<n>,
-//     or mr3worker-… for Hive): ours when an ownerReference points at our AM Pod or Deployment;
-//     else when its spec references one of the release's objects (ServiceAccount F-worker,
-//     ConfigMap F-conf, Secrets F-env/F-keytab/F-worker/F-token); else when <ts> appears in a
-//     label or environment value; else, only when no other MR3 application is visible in the
-//     namespace (no other token Secret, no AM Deployment with another timestamp). Otherwise it
-//     is reported in Objects.Unattributed and left alone.
-//   - Service service-master-<ts>-0: by name.
+// A release's run-time objects are known first by what they USE, because that survives every
+// change of the token or timestamp (--rotate-token, pinned values, helm rollback, an --atomic
+// rollback): MR3 runs the DAGAppMaster with the release's master ServiceAccount and mounts the
+// release's conf ConfigMap (mr3.k8s.conf.dir.configmap), keytab and worker Secrets into it and
+// into every ContainerWorker, which runs as the worker ServiceAccount. The release's own
+// objects ("Refs") come from its manifests (every revision Helm kept), its live labelled
+// objects, and the names docs/DESIGN.md gives them. Rules, in order, with <ts> a timestamp:
+//   - AM Deployment mr3master-spark-<ts>-0 or mr3master-<ts>-0: the release's when its Pod
+//     template uses one of the release's objects; another release's when it uses one of
+//     theirs; else the release's when <ts> is its current timestamp or one it held in an
+//     earlier revision (and no other release holds it now).
+//   - AM Pod: mr3-pod-role=master-role, not a driver (no app.kubernetes.io/component=driver),
+//     named after one of the release's AM Deployments (<deployment>-<hash>-<suffix>) or using
+//     the release's objects.
+//   - ContainerWorker Pod (mr3-pod-role=container-role, bare Pods mr3executor-<hex>-<n>, or
+//     mr3worker-… for Hive): by an ownerReference to one of the release's AM Pods or
+//     Deployments; else by using the release's objects (refused when it uses another
+//     release's); else by one of the release's timestamps in a label or environment value;
+//     else, only when no other MR3 application is visible in the namespace.
+//   - Service service-master-<ts>-0: by name, for each of the release's timestamps.
 //   - ConfigMaps mr3conf-configmap-master, mr3conf-configmap-worker and Service service-worker:
-//     MR3 gives them the same names for every application in a namespace, so they are ours only
-//     when an ownerReference points at our AM, or when no other MR3 application is visible in
-//     the namespace.
+//     MR3 gives them the same names for every application in a namespace, so they are the
+//     release's only when an ownerReference points at its AM, a label names one of its
+//     timestamps, or no other MR3 application is visible in the namespace. The release's own
+//     older DAGAppMasters do not count as "other applications".
 //
 // Limitation: MR3's labels on workers and the shared-name objects are not documented; with
 // several MR3 applications in one namespace and none of the ties above present, such objects
@@ -30,7 +38,6 @@ package mr3runtime
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"regexp"
 	"sort"
@@ -38,13 +45,17 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
 // Label keys and values from MR3 and from docs/DESIGN.md.
 const (
+	LabelName      = "app.kubernetes.io/name"
 	LabelInstance  = "app.kubernetes.io/instance"
 	LabelComponent = "app.kubernetes.io/component"
 	LabelPartOf    = "app.kubernetes.io/part-of"
@@ -52,10 +63,14 @@ const (
 	RoleMaster     = "master-role"
 	RoleContainer  = "container-role"
 
+	// ChartName is the value of app.kubernetes.io/name on every object of the chart.
+	ChartName = "spark-mr3"
+
 	ComponentDriver    = "driver"
 	ComponentToken     = "token"
 	ComponentConf      = "conf"
 	ComponentAMService = "am-service"
+	ComponentWorkdir   = "workdir"
 
 	// KeyTimestamp is the token Secret's key for MR3_APPLICATION_ID_TIMESTAMP.
 	KeyTimestamp = "MR3_APPLICATION_ID_TIMESTAMP"
@@ -65,19 +80,45 @@ const (
 	ConfigMapMaster = "mr3conf-configmap-master"
 	ConfigMapWorker = "mr3conf-configmap-worker"
 	ServiceWorker   = "service-worker"
+	// ClientAMConfig is the ConfigMap in which MR3's own setup (and Hive on MR3's chart) keep
+	// the token and timestamp of an MR3 application that is not a spark-mr3 release.
+	ClientAMConfig = "client-am-config"
 )
+
+// SiteFile is the key of mr3-site.xml in the conf ConfigMap.
+const SiteFile = "mr3-site.xml"
+
+// mr3-site.xml keys that name objects of the release MR3 mounts into its Pods. The
+// ServiceAccount keys (mr3.k8s.pod.master/worker.serviceaccount) are left out: they may name
+// an existing account, even "default", that other workloads use too; the release's own
+// accounts come from its manifests and labels.
+var siteRefKeys = map[string]string{
+	"mr3.k8s.conf.dir.configmap": KindConfigMap,
+	"mr3.k8s.keytab.secret":      KindSecret,
+	"mr3.k8s.worker.secret":      KindSecret,
+}
 
 // DefaultMasterLabels is MR3's default for mr3.k8s.master.pod.additional.labels.
 var DefaultMasterLabels = map[string]string{"sparkmr3_app": "mr3"}
 
 var (
 	amDeploymentName = regexp.MustCompile(`^mr3master-(?:spark-)?([0-9]+)-0$`)
+	amPodName        = regexp.MustCompile(`^mr3master-(?:spark-)?([0-9]+)-0-`)
 	workerPodName    = regexp.MustCompile(`^mr3(?:executor|worker)-[0-9a-f]+-[0-9]+$`)
 )
 
 // AMDeploymentNames are the names MR3 gives the DAGAppMaster Deployment for timestamp ts.
 func AMDeploymentNames(ts string) []string {
 	return []string{"mr3master-spark-" + ts + "-0", "mr3master-" + ts + "-0"}
+}
+
+// AMDeploymentTimestamp returns the timestamp in an AM Deployment's name, "" if name is not
+// one.
+func AMDeploymentTimestamp(name string) string {
+	if m := amDeploymentName.FindStringSubmatch(name); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // AMServiceName is the name of the Service the MR3 client makes for timestamp ts.
@@ -97,8 +138,20 @@ type Query struct {
 	Fullname string
 	// Timestamp is MR3_APPLICATION_ID_TIMESTAMP when known from elsewhere.
 	Timestamp string
+	// PastTimestamps are timestamps the release held in earlier revisions (Helm history).
+	PastTimestamps []string
 	// MasterLabels are the DAGAppMaster Pod's extra labels when known from elsewhere.
 	MasterLabels map[string]string
+	// Refs are the release's own objects when known from elsewhere (its manifests).
+	Refs Refs
+}
+
+// Holder is one MR3 application's claim on a timestamp.
+type Holder struct {
+	Timestamp string
+	// Holder says who holds it, for messages: `release "b" (Secret b-token)`,
+	// `Deployment mr3master-spark-123-0`, `ConfigMap client-am-config`.
+	Holder string
 }
 
 // Unattributed is an MR3-looking object that Find saw but could not tie to the release.
@@ -111,17 +164,25 @@ type Objects struct {
 	Namespace string
 	Release   string
 	Fullname  string
-	// Timestamp is the release's MR3_APPLICATION_ID_TIMESTAMP, "" when it could not be found.
+	// Timestamp is the release's current MR3_APPLICATION_ID_TIMESTAMP, "" when it could not
+	// be found.
 	Timestamp string
 	// TimestampSource says where Timestamp came from, for messages.
 	TimestampSource string
-	MasterLabels    map[string]string
-	// MasterLabelsSource says where MasterLabels came from; "" means MR3's default was assumed
-	// (then AM Pods are matched by name alone).
+	// Timestamps are every timestamp whose MR3 objects are the release's: Timestamp, those of
+	// earlier tokens whose DAGAppMaster is still there, and Query.PastTimestamps that no other
+	// application holds. Sorted.
+	Timestamps   []string
+	MasterLabels map[string]string
+	// MasterLabelsSource says where MasterLabels came from; "" means MR3's default was assumed.
 	MasterLabelsSource string
 	// TokenSecret is the name of the release's token Secret, "" when it does not exist.
 	TokenSecret string
-	// OtherTimestamps are the timestamps of other MR3 applications visible in the namespace.
+	// Refs are the release's own objects that tie MR3's Pods to it.
+	Refs Refs
+	// Others are the timestamps of other MR3 applications visible in the namespace, sorted.
+	Others []Holder
+	// OtherTimestamps are the timestamps of Others.
 	OtherTimestamps []string
 
 	AMDeployments []appsv1.Deployment
@@ -130,13 +191,25 @@ type Objects struct {
 	ConfigMaps    []corev1.ConfigMap
 	Services      []corev1.Service
 	Unattributed  []Unattributed
-	// Notes explain attributions made by the weaker rules.
+	// Notes explain attributions made by the weaker rules, and DAGAppMasters of old tokens.
 	Notes []string
 }
 
 // Empty reports whether no MR3 run-time object of the release was found.
 func (o *Objects) Empty() bool {
 	return len(o.AMDeployments)+len(o.AMPods)+len(o.WorkerPods)+len(o.ConfigMaps)+len(o.Services) == 0
+}
+
+// Stale lists the release's AM Deployments of a timestamp other than the current one: the
+// DAGAppMasters of an earlier token, which drivers holding the current one no longer reach.
+func (o *Objects) Stale() []string {
+	var out []string
+	for _, d := range o.AMDeployments {
+		if ts := AMDeploymentTimestamp(d.Name); ts != "" && ts != o.Timestamp {
+			out = append(out, d.Name)
+		}
+	}
+	return out
 }
 
 // Names lists every found object as kind/name, for messages and plans.
@@ -191,11 +264,13 @@ type finder struct {
 	configMaps  []corev1.ConfigMap
 	services    []corev1.Service
 	// otherTokens are the timestamps held by other releases' token Secrets (and MR3's own
-	// client-am-config ConfigMaps).
-	otherTokens map[string]bool
+	// client-am-config ConfigMaps), with their holders.
+	otherTokens map[string]string
+	// otherRefs are other spark-mr3 releases' objects (Refs keys) with the release's name.
+	otherRefs map[string]string
 }
 
-// identity finds F, the timestamp and the master labels from the release's own objects.
+// identity finds F, the timestamp, the release's own objects and the master labels.
 func (f *finder) identity(ctx context.Context) error {
 	ns, rel := f.q.Namespace, f.q.Release
 	o := f.o
@@ -208,11 +283,16 @@ func (f *finder) identity(ctx context.Context) error {
 	if o.MasterLabels != nil {
 		o.MasterLabelsSource = "the release record"
 	}
-	f.otherTokens = map[string]bool{}
+	o.Refs = Refs{}
+	o.Refs.Merge(f.q.Refs)
+	f.otherTokens = map[string]string{}
+	f.otherRefs = map[string]string{}
 
-	secrets, err := f.client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
+	// Token Secrets only (by the chart's labels): other applications' Secrets are not read.
+	secrets, err := f.client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{
+		LabelSelector: labels.SelectorFromSet(labels.Set{LabelName: ChartName, LabelComponent: ComponentToken}).String()})
 	if err != nil {
-		return fmt.Errorf("list Secrets in namespace %q: %w", ns, err)
+		return fmt.Errorf("list token Secrets in namespace %q: %w", ns, err)
 	}
 	var token *corev1.Secret
 	for i := range secrets.Items {
@@ -221,15 +301,29 @@ func (f *finder) identity(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		mine := s.Labels[LabelInstance] == rel && s.Labels[LabelComponent] == ComponentToken
-		if !mine && s.Labels[LabelInstance] == "" && (s.Name == rel+"-token" || (o.Fullname != "" && s.Name == o.Fullname+"-token")) {
-			mine = true
-		}
-		if mine && token == nil {
+		if s.Labels[LabelInstance] == rel && token == nil {
 			token = s
 			continue
 		}
-		f.otherTokens[strings.TrimSpace(string(ts))] = true
+		other := s.Labels[LabelInstance]
+		f.otherTokens[strings.TrimSpace(string(ts))] = fmt.Sprintf("release %q (Secret %s)", other, s.Name)
+		if other != "" {
+			DefaultRefs(strings.TrimSuffix(s.Name, "-token")).each(func(k string) { f.otherRefs[k] = other })
+		}
+	}
+	if token == nil {
+		// A token Secret that lost its labels (e.g. to an overlay): by its name.
+		for _, n := range uniq(rel, o.Fullname) {
+			s, err := f.client.CoreV1().Secrets(ns).Get(ctx, n+"-token", metav1.GetOptions{})
+			if err == nil && s.Labels[LabelInstance] == "" {
+				if _, ok := s.Data[KeyTimestamp]; ok {
+					token = s
+					break
+				}
+			} else if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+				return fmt.Errorf("read Secret %s/%s: %w", ns, n+"-token", err)
+			}
+		}
 	}
 	cms, err := f.client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -238,8 +332,8 @@ func (f *finder) identity(ctx context.Context) error {
 	f.configMaps = cms.Items
 	for _, cm := range cms.Items {
 		// MR3's manual setup and Hive on MR3's chart keep the timestamp in client-am-config.
-		if ts, ok := cm.Data["timestamp"]; ok && cm.Name == "client-am-config" {
-			f.otherTokens[strings.TrimSpace(ts)] = true
+		if ts, ok := cm.Data["timestamp"]; ok && cm.Name == ClientAMConfig {
+			f.otherTokens[strings.TrimSpace(ts)] = "ConfigMap " + ClientAMConfig
 		}
 	}
 
@@ -260,12 +354,72 @@ func (f *finder) identity(ctx context.Context) error {
 		o.Fullname = rel
 	}
 	delete(f.otherTokens, o.Timestamp)
+	if err := f.liveRefs(ctx); err != nil {
+		return err
+	}
 
 	if o.MasterLabels == nil {
 		o.MasterLabels, o.MasterLabelsSource = f.masterLabelsFromCluster(ctx)
 	}
 	if o.MasterLabels == nil {
 		o.MasterLabels = DefaultMasterLabels
+	}
+	return nil
+}
+
+// liveRefs adds the release's labelled ConfigMaps, Secrets, ServiceAccounts and claims (and
+// what its mr3-site.xml names) to Refs, and other spark-mr3 releases' to otherRefs.
+func (f *finder) liveRefs(ctx context.Context) error {
+	ns, rel, o := f.q.Namespace, f.q.Release, f.o
+	o.Refs.Merge(DefaultRefs(o.Fullname))
+	mineOrOther := func(kind string, m metav1.ObjectMeta) {
+		inst := m.Labels[LabelInstance]
+		switch {
+		case inst == "" || m.Labels[LabelName] != ChartName:
+		case inst == rel:
+			o.Refs.Add(kind, m.Name)
+		default:
+			f.otherRefs[refKey(kind, m.Name)] = inst
+		}
+	}
+	for _, cm := range f.configMaps {
+		mineOrOther(KindConfigMap, cm.ObjectMeta)
+		if cm.Labels[LabelInstance] == rel && cm.Labels[LabelComponent] == ComponentConf || cm.Name == o.Fullname+"-conf" {
+			o.Refs.Merge(SiteRefs([]byte(cm.Data[SiteFile])))
+		}
+	}
+	sel := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{LabelName: ChartName}).String()}
+	sas, err := f.client.CoreV1().ServiceAccounts(ns).List(ctx, sel)
+	if err != nil && !apierrors.IsForbidden(err) {
+		return fmt.Errorf("list ServiceAccounts in namespace %q: %w", ns, err)
+	}
+	if err == nil {
+		for _, x := range sas.Items {
+			mineOrOther(KindServiceAccount, x.ObjectMeta)
+		}
+	}
+	pvcs, err := f.client.CoreV1().PersistentVolumeClaims(ns).List(ctx, sel)
+	if err != nil && !apierrors.IsForbidden(err) {
+		return fmt.Errorf("list PersistentVolumeClaims in namespace %q: %w", ns, err)
+	}
+	if err == nil {
+		for _, x := range pvcs.Items {
+			mineOrOther(KindClaim, x.ObjectMeta)
+		}
+	}
+	// The release's own Secrets only (by its instance label): names, for references.
+	mine := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{LabelName: ChartName, LabelInstance: rel}).String()}
+	secrets, err := f.client.CoreV1().Secrets(ns).List(ctx, mine)
+	if err != nil && !apierrors.IsForbidden(err) {
+		return fmt.Errorf("list the Secrets of release %q in namespace %q: %w", rel, ns, err)
+	}
+	if err == nil {
+		for _, x := range secrets.Items {
+			o.Refs.Add(KindSecret, x.Name)
+		}
+	}
+	for k := range o.Refs {
+		delete(f.otherRefs, k)
 	}
 	return nil
 }
@@ -280,10 +434,8 @@ func (f *finder) masterLabelsFromCluster(ctx context.Context) (map[string]string
 				continue
 			}
 		}
-		if v, ok := SiteProperty(cm.Data["mr3-site.xml"], KeyMasterLabels); ok {
-			if l := ParseLabels(v); len(l) > 0 {
-				return l, "ConfigMap " + cm.Name
-			}
+		if l := MasterLabels([]byte(cm.Data[SiteFile])); len(l) > 0 {
+			return l, "ConfigMap " + cm.Name
 		}
 	}
 	svcs, err := f.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{LabelInstance: rel, LabelComponent: ComponentAMService}).String()})
@@ -317,57 +469,104 @@ func (f *finder) list(ctx context.Context) error {
 	return nil
 }
 
+// uses says whether spec uses one of the release's objects (mine, with the tie for notes) or
+// one of another release's (other, that release's name).
+func (f *finder) uses(spec *corev1.PodSpec) (mine, other string) {
+	for _, k := range PodSpecRefs(spec) {
+		if f.o.Refs[k] {
+			return k, ""
+		}
+		if r, ok := f.otherRefs[k]; ok && other == "" {
+			other = r
+		}
+	}
+	return "", other
+}
+
 func (f *finder) attribute() {
 	o := f.o
-	others := map[string]bool{}
-	for ts := range f.otherTokens {
-		others[ts] = true
+	ours := map[string]bool{}
+	if o.Timestamp != "" {
+		ours[o.Timestamp] = true
 	}
-	// AM Deployments: by timestamp; when the timestamp is unknown (release gone), by a pod
-	// template that references the release's objects.
-	for _, d := range f.deployments {
-		m := amDeploymentName.FindStringSubmatch(d.Name)
-		if m == nil {
+	// Timestamps the release held before (and no other release holds now) stay its own: a
+	// DAGAppMaster may be gone while its AM Service or workers are left.
+	past := map[string]bool{}
+	for _, ts := range f.q.PastTimestamps {
+		if _, held := f.otherTokens[ts]; !held && ts != "" {
+			past[ts] = true
+			ours[ts] = true
+		}
+	}
+	others := map[string]string{}
+	for ts, h := range f.otherTokens {
+		others[ts] = h
+	}
+	// AM Deployments: by what their Pod template uses, then by timestamp.
+	var newest *appsv1.Deployment
+	for i := range f.deployments {
+		d := &f.deployments[i]
+		ts := AMDeploymentTimestamp(d.Name)
+		if ts == "" {
 			continue
 		}
-		ts := m[1]
+		mine, other := f.uses(&d.Spec.Template.Spec)
 		switch {
-		case o.Timestamp != "" && ts == o.Timestamp:
-			o.AMDeployments = append(o.AMDeployments, d)
-		case o.Timestamp == "" && !f.otherTokens[ts] && referencesRelease(&d.Spec.Template.Spec, o.Fullname):
-			o.Timestamp, o.TimestampSource = ts, "Deployment "+d.Name+" (it mounts the release's objects)"
-			o.AMDeployments = append(o.AMDeployments, d)
+		case mine != "":
+		case other != "":
+			others[ts] = fmt.Sprintf("release %q (Deployment %s)", other, d.Name)
+			continue
+		case ts == o.Timestamp:
+		case past[ts]:
 		default:
-			others[ts] = true
+			if _, ok := others[ts]; !ok {
+				others[ts] = "Deployment " + d.Name
+			}
+			continue
 		}
+		o.AMDeployments = append(o.AMDeployments, *d)
+		ours[ts] = true
+		if newest == nil || newest.CreationTimestamp.Before(&d.CreationTimestamp) {
+			newest = d
+		}
+	}
+	if o.Timestamp == "" && newest != nil {
+		o.Timestamp = AMDeploymentTimestamp(newest.Name)
+		o.TimestampSource = "Deployment " + newest.Name + " (it uses the release's objects)"
 	}
 	if o.Timestamp == "" {
-		// Still unknown: nothing below can be tied by timestamp.
 		o.Notes = append(o.Notes, "timestamp unknown: no token Secret, release record or AM Deployment tied to the release")
 	}
-	delete(others, o.Timestamp)
-	o.OtherTimestamps = sortedKeys(others)
+	for ts := range ours {
+		delete(others, ts)
+	}
+	o.Timestamps = sortedKeys(ours)
+	for _, ts := range sortedKeys(boolSet(others)) {
+		o.Others = append(o.Others, Holder{Timestamp: ts, Holder: others[ts]})
+		o.OtherTimestamps = append(o.OtherTimestamps, ts)
+	}
 	sole := len(others) == 0
+	if stale := o.Stale(); len(stale) > 0 {
+		o.Notes = append(o.Notes, fmt.Sprintf("DAGAppMaster %s belongs to an earlier token of the release (drivers now use %s); it keeps running until 'helm sparkmr3 teardown', which removes it with its workers",
+			strings.Join(stale, ", "), applicationOrUnknown(o.Timestamp)))
+	}
 
 	amUIDs := map[string]bool{}
+	prefixes := []string{}
 	for _, d := range o.AMDeployments {
 		amUIDs[string(d.UID)] = true
+		prefixes = append(prefixes, d.Name+"-")
 	}
-	prefixes := []string{}
-	if o.Timestamp != "" {
-		for _, n := range AMDeploymentNames(o.Timestamp) {
-			prefixes = append(prefixes, n+"-")
-		}
-	}
-	masterSel := labels.SelectorFromSet(o.MasterLabels)
 	for _, p := range f.pods {
 		if p.Labels[LabelPodRole] != RoleMaster || p.Labels[LabelComponent] == ComponentDriver {
 			continue
 		}
-		if o.MasterLabelsSource != "" && !masterSel.Matches(labels.Set(p.Labels)) {
+		m := amPodName.FindStringSubmatch(p.Name)
+		if m == nil {
 			continue
 		}
-		if hasPrefix(p.Name, prefixes) {
+		mine, _ := f.uses(&p.Spec)
+		if hasPrefix(p.Name, prefixes) || ours[m[1]] || mine != "" {
 			o.AMPods = append(o.AMPods, p)
 			amUIDs[string(p.UID)] = true
 		}
@@ -378,7 +577,7 @@ func (f *finder) attribute() {
 		if p.Labels[LabelPodRole] != RoleContainer {
 			continue
 		}
-		ok, why := f.ownsWorker(&p, amUIDs, others, sole)
+		ok, why := f.ownsWorker(&p, amUIDs, ours, others, sole)
 		if ok {
 			o.WorkerPods = append(o.WorkerPods, p)
 			if why != "" {
@@ -388,7 +587,6 @@ func (f *finder) attribute() {
 			o.Unattributed = append(o.Unattributed, Unattributed{Kind: "Pod", Name: p.Name, Reason: why})
 		}
 	}
-
 	for _, why := range sortedKeys(boolKeys(weak)) {
 		sort.Strings(weak[why])
 		o.Notes = append(o.Notes, fmt.Sprintf("%d ContainerWorker pod(s) %s: %s", len(weak[why]), why, strings.Join(weak[why], ", ")))
@@ -398,8 +596,12 @@ func (f *finder) attribute() {
 	for _, n := range SharedNames {
 		shared[n] = true
 	}
+	amServices := map[string]bool{}
+	for ts := range ours {
+		amServices[AMServiceName(ts)] = true
+	}
 	claim := func(kind, name string, meta metav1.ObjectMeta) bool {
-		if o.Timestamp != "" && kind == "Service" && name == AMServiceName(o.Timestamp) {
+		if kind == "Service" && amServices[name] {
 			return true
 		}
 		if !shared[name] {
@@ -411,8 +613,10 @@ func (f *finder) attribute() {
 			}
 			return owned
 		}
-		if labelsMention(meta.Labels, o.Timestamp) {
-			return true
+		for ts := range ours {
+			if labelsMention(meta.Labels, ts) {
+				return true
+			}
 		}
 		if sole {
 			return true
@@ -435,7 +639,7 @@ func (f *finder) attribute() {
 }
 
 // ownsWorker applies the worker rules in order; why explains a weak attribution or a refusal.
-func (f *finder) ownsWorker(p *corev1.Pod, amUIDs map[string]bool, others map[string]bool, sole bool) (bool, string) {
+func (f *finder) ownsWorker(p *corev1.Pod, amUIDs, ours map[string]bool, others map[string]string, sole bool) (bool, string) {
 	o := f.o
 	if owned, known := ownedBy(p.OwnerReferences, amUIDs); known {
 		if owned {
@@ -443,11 +647,17 @@ func (f *finder) ownsWorker(p *corev1.Pod, amUIDs map[string]bool, others map[st
 		}
 		return false, "owned by another application's DAGAppMaster"
 	}
-	if referencesRelease(&p.Spec, o.Fullname) {
+	mine, other := f.uses(&p.Spec)
+	if mine != "" {
 		return true, ""
 	}
-	if o.Timestamp != "" && podMentions(p, o.Timestamp) {
-		return true, ""
+	if other != "" {
+		return false, fmt.Sprintf("uses the objects of release %q", other)
+	}
+	for ts := range ours {
+		if podMentions(p, ts) {
+			return true, ""
+		}
 	}
 	for ts := range others {
 		if podMentions(p, ts) {
@@ -481,54 +691,6 @@ func ownedBy(refs []metav1.OwnerReference, uids map[string]bool) (owned, known b
 	return false, known
 }
 
-// referencesRelease reports whether a Pod spec uses one of the release's own objects.
-func referencesRelease(spec *corev1.PodSpec, fullname string) bool {
-	if fullname == "" {
-		return false
-	}
-	sas := map[string]bool{fullname + "-master": true, fullname + "-worker": true}
-	cms := map[string]bool{fullname + "-conf": true}
-	secrets := map[string]bool{fullname + "-env": true, fullname + "-keytab": true, fullname + "-worker": true, fullname + "-token": true}
-	if sas[spec.ServiceAccountName] {
-		return true
-	}
-	for _, v := range spec.Volumes {
-		if v.ConfigMap != nil && cms[v.ConfigMap.Name] {
-			return true
-		}
-		if v.Secret != nil && secrets[v.Secret.SecretName] {
-			return true
-		}
-		if v.Projected != nil {
-			for _, s := range v.Projected.Sources {
-				if s.ConfigMap != nil && cms[s.ConfigMap.Name] || s.Secret != nil && secrets[s.Secret.Name] {
-					return true
-				}
-			}
-		}
-	}
-	containers := append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
-	for _, c := range containers {
-		for _, e := range c.EnvFrom {
-			if e.ConfigMapRef != nil && cms[e.ConfigMapRef.Name] || e.SecretRef != nil && secrets[e.SecretRef.Name] {
-				return true
-			}
-		}
-		for _, e := range c.Env {
-			if e.ValueFrom == nil {
-				continue
-			}
-			if r := e.ValueFrom.SecretKeyRef; r != nil && secrets[r.Name] {
-				return true
-			}
-			if r := e.ValueFrom.ConfigMapKeyRef; r != nil && cms[r.Name] {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // podMentions reports whether ts is a label value or environment value of the Pod, alone or as
 // part of the application ID application_<ts>_0000.
 func podMentions(p *corev1.Pod, ts string) bool {
@@ -557,35 +719,29 @@ func labelsMention(l map[string]string, ts string) bool {
 	return false
 }
 
-// SiteProperty returns the value of key in a Hadoop-style XML configuration (mr3-site.xml).
-func SiteProperty(doc, key string) (string, bool) {
-	var c struct {
-		Properties []struct {
-			Name  string `xml:"name"`
-			Value string `xml:"value"`
-		} `xml:"property"`
+// MasterLabels reads mr3.k8s.master.pod.additional.labels from an mr3-site.xml; nil when the
+// file or the value cannot be read.
+func MasterLabels(site []byte) map[string]string {
+	s, err := mr3conf.ParseSite(SiteFile, site)
+	if err != nil {
+		return nil
 	}
-	if err := xml.Unmarshal([]byte(doc), &c); err != nil {
-		return "", false
+	v, ok := s.Get(KeyMasterLabels)
+	if !ok {
+		return nil
 	}
-	for _, p := range c.Properties {
-		if strings.TrimSpace(p.Name) == key {
-			return strings.TrimSpace(p.Value), true
-		}
+	l, err := mr3conf.ParseLabels(v)
+	if err != nil || len(l) == 0 {
+		return nil
 	}
-	return "", false
+	return mr3conf.LabelMap(l)
 }
 
-// ParseLabels parses MR3's label list "k1=v1,k2=v2".
-func ParseLabels(s string) map[string]string {
-	out := map[string]string{}
-	for _, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if ok && strings.TrimSpace(k) != "" {
-			out[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
+func applicationOrUnknown(ts string) string {
+	if ts == "" {
+		return "an unknown timestamp"
 	}
-	return out
+	return "application_" + ts + "_0000"
 }
 
 func hasPrefix(s string, prefixes []string) bool {
@@ -597,6 +753,18 @@ func hasPrefix(s string, prefixes []string) bool {
 	return false
 }
 
+func uniq(xs ...string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range xs {
+		if x != "" && !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -605,6 +773,14 @@ func sortedKeys(m map[string]bool) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+func boolSet(m map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/release"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -72,9 +73,10 @@ func TestFindMasterLabelsFromConf(t *testing.T) {
 	if want := map[string]string{"sparkmr3_app": "am-a", "team": "x"}; !reflect.DeepEqual(o.MasterLabels, want) {
 		t.Errorf("master labels = %v", o.MasterLabels)
 	}
-	// The AM pod carries sparkmr3_app=mr3, not the release's labels: not ours.
-	if len(o.AMPods) != 0 {
-		t.Errorf("AM pods = %v", names(o))
+	// The AM Pod is the Pod of the release's AM Deployment whatever labels it carries (an
+	// upgrade may have changed mr3.masterLabels since MR3 made it).
+	if len(o.AMPods) != 1 || o.MasterLabelsSource != "ConfigMap a-conf" {
+		t.Errorf("AM pods = %v, master labels from %q", names(o), o.MasterLabelsSource)
 	}
 }
 
@@ -191,15 +193,138 @@ data:
 	}
 }
 
-func TestParseLabels(t *testing.T) {
-	for in, want := range map[string]map[string]string{
-		"sparkmr3_app=mr3": {"sparkmr3_app": "mr3"},
-		" a=1 , b=2,":      {"a": "1", "b": "2"},
-		"":                 {},
-		"novalue,=x,k=v=w": {"k": "v=w"},
+// After a token change (--rotate-token, pinned values, helm rollback) the release's Secret
+// holds a new timestamp, but the DAGAppMaster of the old one, its workers and MR3's shared
+// objects are still the release's: they use its ServiceAccounts and conf ConfigMap. The old
+// AM does not make the namespace look like it has a second MR3 application.
+func TestFindAfterTokenChange(t *testing.T) {
+	objs := oneRelease(true)
+	objs[0] = tf.TokenSecret(ns, "a", "a", "2000") // the rotated token
+	amNew := tf.AMDeployment(ns, "a", "2000", defaultMaster)
+	amNewPod := tf.AMPod(amNew)
+	objs = append(objs, amNew, amNewPod, tf.WorkerPod(ns, "9f9f", 1, "a", nil),
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: mr3runtime.AMServiceName("2000"), Namespace: ns}})
+	o, err := mr3runtime.Find(context.Background(), fake.NewClientset(objs...), ns, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "deployment/mr3master-spark-1234-0 deployment/mr3master-spark-2000-0 " +
+		"pod/mr3master-spark-1234-0-5d8f7c9b4-x2x7q pod/mr3master-spark-2000-0-5d8f7c9b4-x2x7q " +
+		"pod/mr3executor-9f9f-1 pod/mr3executor-ab12-1 pod/mr3executor-ab12-2 pod/mr3executor-ab12-3 " +
+		"configmap/mr3conf-configmap-master configmap/mr3conf-configmap-worker " +
+		"service/service-master-1234-0 service/service-master-2000-0 service/service-worker"
+	if got := names(o); got != want {
+		t.Errorf("found\n %s\nwant\n %s", got, want)
+	}
+	if o.Timestamp != "2000" || !reflect.DeepEqual(o.Timestamps, []string{"1234", "2000"}) || len(o.Others) != 0 || len(o.Unattributed) != 0 {
+		t.Errorf("timestamp %s, all %v, others %v, unattributed %v", o.Timestamp, o.Timestamps, o.Others, o.Unattributed)
+	}
+	if !reflect.DeepEqual(o.Stale(), []string{"mr3master-spark-1234-0"}) || !strings.Contains(strings.Join(o.Notes, "\n"), "earlier token") {
+		t.Errorf("stale %v, notes %q", o.Stale(), o.Notes)
+	}
+}
+
+// An old AM whose Pod template ties it to nothing is still the release's when Helm's history
+// shows the release held its timestamp, unless another release holds that timestamp now.
+func TestFindPastTimestamps(t *testing.T) {
+	bare := tf.AMDeployment(ns, "a", "1234", defaultMaster)
+	bare.Spec.Template.Spec = corev1.PodSpec{Containers: bare.Spec.Template.Spec.Containers}
+	base := []runtime.Object{tf.TokenSecret(ns, "a", "a", "2000"), bare}
+	q := mr3runtime.Query{Namespace: ns, Release: "a", PastTimestamps: []string{"1234"}}
+
+	o, err := mr3runtime.FindQuery(context.Background(), fake.NewClientset(base...), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names(o) != "deployment/mr3master-spark-1234-0" {
+		t.Errorf("with history: found %s", names(o))
+	}
+	o, err = mr3runtime.Find(context.Background(), fake.NewClientset(base...), ns, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.Empty() || len(o.Others) != 1 || o.Others[0].Holder != "Deployment mr3master-spark-1234-0" {
+		t.Errorf("without history: found %s, others %v", names(o), o.Others)
+	}
+	held := append(base, tf.TokenSecret(ns, "b", "b", "1234"))
+	o, err = mr3runtime.FindQuery(context.Background(), fake.NewClientset(held...), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.Empty() || len(o.Others) != 1 || o.Others[0].Holder != `release "b" (Secret b-token)` {
+		t.Errorf("timestamp now held by b: found %s, others %v", names(o), o.Others)
+	}
+}
+
+// The release's own objects come from its manifests too: an AM that runs as a ServiceAccount
+// the release created under a custom name is the release's.
+func TestFindRefsFromManifest(t *testing.T) {
+	am := tf.AMDeployment(ns, "a", "1234", defaultMaster)
+	am.Spec.Template.Spec = corev1.PodSpec{ServiceAccountName: "team-am", Containers: am.Spec.Template.Spec.Containers}
+	objs := []runtime.Object{tf.TokenSecret(ns, "a", "a", "2000"), am}
+	manifest := "---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: team-am\n"
+	q := mr3runtime.HintsFromManifest(ns, "a", manifest)
+	if !q.Refs.Has(mr3runtime.KindServiceAccount, "team-am") {
+		t.Fatalf("refs %v", q.Refs.Sorted())
+	}
+	o, err := mr3runtime.FindQuery(context.Background(), fake.NewClientset(objs...), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names(o) != "deployment/mr3master-spark-1234-0" {
+		t.Errorf("found %s", names(o))
+	}
+}
+
+func TestHintsFromHistory(t *testing.T) {
+	rev := func(v int, ts, b64 string) *release.Release {
+		return &release.Release{Version: v, Manifest: "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: a-token\n  labels:\n    app.kubernetes.io/component: token\ndata:\n  MR3_APPLICATION_ID_TIMESTAMP: " + b64 + "\n"}
+	}
+	q := mr3runtime.HintsFromHistory(ns, "a", []*release.Release{rev(1, "1111", "MTExMQ=="), rev(3, "3333", "MzMzMw=="), rev(2, "1111", "MTExMQ==")})
+	if q.Timestamp != "3333" || !reflect.DeepEqual(q.PastTimestamps, []string{"1111"}) || q.Fullname != "a" || !q.Refs.Has(mr3runtime.KindSecret, "a-token") {
+		t.Errorf("hints %+v", q)
+	}
+}
+
+func TestPodSpecRefs(t *testing.T) {
+	spec := &corev1.PodSpec{
+		ServiceAccountName: "sa",
+		Volumes: []corev1.Volume{
+			{Name: "c", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}},
+			{Name: "s", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "sec"}}},
+			{Name: "p", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "claim"}}},
+			{Name: "j", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+				{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "psec"}}}}}}},
+		},
+		Containers: []corev1.Container{{Name: "x",
+			EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "envcm"}}}},
+			Env: []corev1.EnvVar{{Name: "T", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: "tok"}, Key: "k"}}}}}},
+		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "pull"}},
+	}
+	got := strings.Join(mr3runtime.PodSpecRefs(spec), " ")
+	want := "ServiceAccount/sa ConfigMap/cm Secret/sec PersistentVolumeClaim/claim Secret/psec ConfigMap/envcm Secret/tok"
+	if got != want {
+		t.Errorf("refs\n %s\nwant\n %s", got, want)
+	}
+}
+
+func TestMasterLabels(t *testing.T) {
+	site := func(v string) []byte {
+		return []byte("<configuration><property><name>mr3.k8s.master.pod.additional.labels</name><value>" + v + "</value></property></configuration>")
+	}
+	for _, c := range []struct {
+		in   []byte
+		want map[string]string
+	}{
+		{site("sparkmr3_app=mr3"), map[string]string{"sparkmr3_app": "mr3"}},
+		{site(" a=1 , b=2"), map[string]string{"a": "1", "b": "2"}},
+		{site(""), nil},
+		{site("novalue"), nil},
+		{[]byte("<not xml"), nil},
 	} {
-		if got := mr3runtime.ParseLabels(in); !reflect.DeepEqual(got, want) {
-			t.Errorf("ParseLabels(%q) = %v, want %v", in, got, want)
+		if got := mr3runtime.MasterLabels(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("MasterLabels(%s) = %v, want %v", c.in, got, c.want)
 		}
 	}
 }

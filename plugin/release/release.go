@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
@@ -18,9 +19,11 @@ import (
 	"helm.sh/helm/v3/pkg/postrender"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
 
@@ -34,10 +37,10 @@ type Options struct {
 	Chart     *chart.Chart
 	// Values are the user's merged values (-f, --set, …).
 	Values map[string]any
-	// ReuseValues and ResetValues mirror helm upgrade's flags.
-	ReuseValues, ResetValues bool
-	CreateNamespace          bool
-	DryRun                   bool
+	// ReuseValues, ResetValues and ResetThenReuseValues mirror helm upgrade's flags.
+	ReuseValues, ResetValues, ResetThenReuseValues bool
+	CreateNamespace                                bool
+	DryRun                                         bool
 	// Atomic rolls back (upgrade) or uninstalls (install) when applying or waiting fails.
 	Atomic      bool
 	Timeout     time.Duration
@@ -52,12 +55,28 @@ type Options struct {
 	Warn io.Writer
 }
 
+// Token sources (Result.TokenSource).
+const (
+	TokenGenerated = "generated"
+	TokenPinned    = "pinned"
+	TokenKept      = "kept"
+	TokenRotated   = "rotated"
+)
+
 // Result says what was applied.
 type Result struct {
 	Release *release.Release
 	Token   token.Token
-	// TokenSource is "generated", "pinned", "kept" or "rotated".
+	// TokenSource is TokenGenerated, TokenPinned, TokenKept or TokenRotated.
 	TokenSource string
+	// Previous is the token the release's Secret held before an upgrade (zero on install or
+	// when the Secret was missing).
+	Previous token.Token
+}
+
+// changed reports whether an upgrade gave the drivers a new token or timestamp.
+func (r *Result) changed() bool {
+	return r.Previous != (token.Token{}) && r.Token != r.Previous
 }
 
 func (o *Options) warnf(format string, a ...any) {
@@ -114,14 +133,22 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	}
 	tok, pinned, err := token.FromValues(o.Values)
 	if err != nil {
+		return nil, fmt.Errorf("values from -f/--set: %w", err)
+	}
+	used, err := timestampsInUse(ctx, client, o)
+	if err != nil {
 		return nil, err
 	}
-	res := &Result{Token: tok, TokenSource: "pinned"}
-	if !pinned {
-		if res.Token, err = token.Generate(o.Rand); err != nil {
+	res := &Result{Token: tok, TokenSource: TokenPinned}
+	if pinned {
+		if err := used.refusePinned(tok, "token.applicationIdTimestamp from -f/--set", o); err != nil {
 			return nil, err
 		}
-		res.TokenSource = "generated"
+	} else {
+		if res.Token, err = token.GenerateAvoiding(o.Rand, used.taken); err != nil {
+			return nil, err
+		}
+		res.TokenSource = TokenGenerated
 	}
 	in := action.NewInstall(cfg)
 	in.ReleaseName = o.Release
@@ -199,27 +226,27 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	if err != nil {
 		return nil, err
 	}
+	vals := o.Values
+	if len(vals) == 0 && !o.ReuseValues && !o.ResetValues && !o.ResetThenReuseValues {
+		// helm upgrade without values keeps the release's (action.Upgrade does that only when
+		// it gets none, and the plugin always passes the token): do it here.
+		vals = last.Config
+	}
 	up := action.NewUpgrade(cfg)
 	up.Namespace = o.Namespace
 	up.Timeout = o.Timeout
 	up.ReuseValues = o.ReuseValues
 	up.ResetValues = o.ResetValues
+	up.ResetThenReuseValues = o.ResetThenReuseValues
 	up.PostRenderer = o.PostRenderer
 	up.MaxHistory = 10
 	if o.DryRun {
 		up.DryRun, up.DryRunOption = true, "server"
 	}
-	rel, err := up.RunWithContext(ctx, o.Release, o.Chart, withToken(o.Values, res.Token))
+	rel, err := up.RunWithContext(ctx, o.Release, o.Chart, withToken(vals, res.Token))
 	res.Release = rel
-	if err == nil && !o.DryRun && res.TokenSource == "rotated" {
-		// The driver Pods read the token from the Secret at start: restart them so they
-		// pick up the new one (their StatefulSets recreate them).
-		err = client.CoreV1().Pods(o.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{
-			LabelSelector: "app.kubernetes.io/instance=" + o.Release + ",app.kubernetes.io/component=driver",
-		})
-		if err != nil {
-			err = fmt.Errorf("restart the driver Pods of %q with the new token: %w", o.Release, err)
-		}
+	if err == nil && !o.DryRun && res.changed() {
+		err = restartDrivers(ctx, client, o, "the new token")
 	}
 	if err == nil && !o.DryRun && o.Wait != nil {
 		err = o.Wait(ctx)
@@ -232,50 +259,180 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		if rerr := bounded(o.Timeout, func() error { return rb.Run(o.Release) }); rerr != nil {
 			return res, fmt.Errorf("%w; and the atomic rollback to revision %d failed too: %v", err, last.Version, rerr)
 		}
+		if res.changed() && rel != nil {
+			// The rollback restored the old token Secret: drivers that restarted with the new
+			// token must restart again (a DAGAppMaster they started stays the release's, and
+			// teardown removes it).
+			if rerr := restartDrivers(context.WithoutCancel(ctx), client, o, "the restored token"); rerr != nil {
+				return res, fmt.Errorf("%w; --atomic: rolled back to revision %d, but %v", err, last.Version, rerr)
+			}
+		}
 		return res, fmt.Errorf("%w; --atomic: rolled back to revision %d", err, last.Version)
 	}
 	return res, err
 }
 
-// settleUpgradeToken decides the token of an upgrade: the release's Secret unless rotation
-// is asked for; a pinned value that differs from the Secret is refused.
+// settleUpgradeToken decides the token of an upgrade. Three sources, in this order:
+//
+//  1. the token pinned by this command's values (-f/--set): the user's intent. Without
+//     --rotate-token it must equal the release's Secret (else refused: changing it silently
+//     would split the drivers); with --rotate-token it is the new token and must differ.
+//  2. the release's token Secret: what every running driver holds. Kept unless --rotate-token,
+//     which draws a new one. A token pinned in the values REUSED from the last revision
+//     (--reuse-values, --reset-then-reuse-values, or an upgrade without values) never wins
+//     over it: the plugin itself wrote it there, it records the release's token, not a wish.
+//  3. with no Secret (deleted by hand): the reused values' token, restoring it.
+//
+// A new token (rotated or pinned) must not take a timestamp another release or MR3
+// application in the namespace uses; a drawn one also avoids the release's own older
+// DAGAppMasters that still run.
 func settleUpgradeToken(ctx context.Context, client kubernetes.Interface, o Options, last *release.Release) (*Result, error) {
 	existing, found, err := token.FindForRelease(ctx, client, o.Namespace, o.Release)
 	if err != nil {
 		return nil, err
 	}
-	pinnedVals := o.Values
-	if o.ReuseValues && last.Config != nil {
-		if _, pinnedNow, _ := token.FromValues(o.Values); !pinnedNow {
-			pinnedVals = last.Config
+	explicit, isExplicit, err := token.FromValues(o.Values)
+	if err != nil {
+		return nil, fmt.Errorf("values from -f/--set: %w", err)
+	}
+	reusing := !o.ResetValues && (o.ReuseValues || o.ResetThenReuseValues || len(o.Values) == 0)
+	var reused token.Token
+	var isReused bool
+	if reusing && last.Config != nil {
+		if reused, isReused, err = token.FromValues(last.Config); err != nil {
+			return nil, fmt.Errorf("values of revision %d, reused by this upgrade: %w; pin a valid token with --set token.clientToAMTokenKey=… --set token.applicationIdTimestamp=…", last.Version, err)
 		}
 	}
-	pinned, isPinned, err := token.FromValues(pinnedVals)
-	if err != nil {
-		return nil, err
+	res := &Result{}
+	if found {
+		res.Previous = existing
 	}
-	switch {
-	case o.RotateToken:
-		t, err := token.Generate(o.Rand)
+	newToken := func(t token.Token, source string) (*Result, error) {
+		used, err := timestampsInUse(ctx, client, o)
 		if err != nil {
 			return nil, err
 		}
-		if isPinned {
-			t = pinned
+		if source == "" {
+			if t, err = token.GenerateAvoiding(o.Rand, used.taken); err != nil {
+				return nil, err
+			}
+		} else if err := used.refusePinned(t, source, o); err != nil {
+			return nil, err
 		}
-		drivers := driverNames(ctx, client, o.Namespace, o.Release)
-		o.warnf("--rotate-token: drivers %v restart with the new token and start a new DAGAppMaster (%s); drivers outside Kubernetes still hold the old one and stop sharing until they run 'helm sparkmr3 env %s' again; the old DAGAppMaster (%s) keeps running until teardown", drivers, t.ApplicationID(), o.Release, existing.ApplicationID())
-		return &Result{Token: t, TokenSource: "rotated"}, nil
-	case found && isPinned && pinned != existing:
-		return nil, fmt.Errorf("values pin token.clientToAMTokenKey/applicationIdTimestamp that differ from the release's Secret (timestamp %d vs %d): drivers would stop sharing the DAGAppMaster; drop the pinned values to keep the release's token, or add --rotate-token to change it on purpose", pinned.Timestamp, existing.Timestamp)
+		res.Token, res.TokenSource = t, TokenRotated
+		old := "the old DAGAppMaster"
+		if found {
+			old = "the old DAGAppMaster (" + existing.ApplicationID() + ")"
+		}
+		o.warnf("--rotate-token: drivers %v restart with the new token and start a new DAGAppMaster (%s); drivers outside Kubernetes still hold the old one and stop sharing until they run 'helm sparkmr3 env %s' again; %s keeps running until 'helm sparkmr3 teardown %s', which removes it with its workers",
+			driverNames(ctx, client, o.Namespace, o.Release), t.ApplicationID(), o.Release, old, o.Release)
+		return res, nil
+	}
+	switch {
+	case o.RotateToken && isExplicit && found && explicit == existing:
+		return nil, fmt.Errorf("--rotate-token asks for a new token, but the values from -f/--set pin the release's current one (timestamp %d): drop the pinned token.* values to get a new generated token, pin a different one, or drop --rotate-token", existing.Timestamp)
+	case o.RotateToken && isExplicit:
+		return newToken(explicit, "token.applicationIdTimestamp from -f/--set")
+	case o.RotateToken:
+		if isReused && !isExplicit {
+			o.warnf("--rotate-token: the token pinned in the values reused from revision %d is replaced by a new one", last.Version)
+		}
+		return newToken(token.Token{}, "")
+	case isExplicit && found && explicit != existing:
+		return nil, fmt.Errorf("the values from -f/--set pin token.clientToAMTokenKey/applicationIdTimestamp that differ from the release's Secret (timestamp %d vs %d): drivers would stop sharing the DAGAppMaster; drop the pinned values to keep the release's token, or add --rotate-token to change it on purpose", explicit.Timestamp, existing.Timestamp)
 	case found:
-		return &Result{Token: existing, TokenSource: "kept"}, nil
-	case isPinned:
-		return &Result{Token: pinned, TokenSource: "pinned"}, nil
+		if isReused && reused != existing && !isExplicit {
+			o.warnf("the values reused from revision %d pin timestamp %d, but the release's Secret holds %d (changed outside helm?): keeping the Secret's, which the drivers use; pass --rotate-token with --set token.* to change it", last.Version, reused.Timestamp, existing.Timestamp)
+		}
+		res.Token, res.TokenSource = existing, TokenKept
+		return res, nil
+	case isExplicit:
+		res.Token, res.TokenSource = explicit, TokenPinned
+		return res, nil
+	case isReused:
+		res.Token, res.TokenSource = reused, TokenPinned
+		o.warnf("release %q has no token Secret in namespace %q (deleted by hand?): restoring the token pinned in the values of revision %d (timestamp %d)", o.Release, o.Namespace, last.Version, reused.Timestamp)
+		return res, nil
 	default:
 		return nil, fmt.Errorf("release %q has no token Secret in namespace %q (deleted by hand?): pin the old token with --set token.clientToAMTokenKey=… --set token.applicationIdTimestamp=…, or pass --rotate-token to make a new one", o.Release, o.Namespace)
 	}
 }
+
+// inUse are the timestamps in use in a namespace (mr3runtime decides whose).
+type inUse struct {
+	// others holds other releases' and MR3 applications' timestamps with their holders.
+	others map[int64]string
+	// own holds the release's own timestamps: its token and DAGAppMasters still there.
+	own map[int64]bool
+}
+
+// taken reports whether a drawn timestamp would collide with anything in the namespace.
+func (u inUse) taken(ts int64) bool { _, other := u.others[ts]; return other || u.own[ts] }
+
+// refusePinned refuses a pinned timestamp another application holds. The release's own
+// older timestamps are allowed: going back to an earlier token is what helm rollback does.
+func (u inUse) refusePinned(t token.Token, source string, o Options) error {
+	h, ok := u.others[t.Timestamp]
+	if !ok {
+		return nil
+	}
+	return fmt.Errorf("%s: timestamp %d is already used in namespace %q by %s; two releases with one timestamp would share the DAGAppMaster %s and refuse each other's token: pin another positive integer, or leave token.clientToAMTokenKey and token.applicationIdTimestamp empty to get a free one",
+		source, t.Timestamp, o.Namespace, h, "mr3master-spark-"+strconv.FormatInt(t.Timestamp, 10)+"-0")
+}
+
+// timestampsInUse asks mr3runtime which timestamps the namespace's MR3 applications hold.
+// Without the permission to list them it warns and lets the install go on.
+func timestampsInUse(ctx context.Context, client kubernetes.Interface, o Options) (inUse, error) {
+	u := inUse{others: map[int64]string{}, own: map[int64]bool{}}
+	objs, err := mr3runtime.Find(ctx, client, o.Namespace, o.Release)
+	if apierrors.IsForbidden(err) {
+		o.warnf("cannot check which MR3_APPLICATION_ID_TIMESTAMP values are in use in namespace %q (%v): make sure no other release there uses this one", o.Namespace, err)
+		return u, nil
+	}
+	if err != nil {
+		return u, fmt.Errorf("check the timestamps in use in namespace %q: %w", o.Namespace, err)
+	}
+	for _, h := range objs.Others {
+		if ts, err := strconv.ParseInt(h.Timestamp, 10, 64); err == nil {
+			u.others[ts] = h.Holder
+		}
+	}
+	for _, s := range append(objs.Timestamps, objs.Timestamp) {
+		if ts, err := strconv.ParseInt(s, 10, 64); err == nil {
+			u.own[ts] = true
+		}
+	}
+	return u, nil
+}
+
+// restartDrivers makes the driver Pods pick up a changed token Secret, which they read only
+// at start. A chart whose driver Pod template carries a checksum/token annotation needs
+// nothing: the changed template rolls the StatefulSets (on helm rollback too). Otherwise the
+// Pods are deleted and their StatefulSets recreate them.
+func restartDrivers(ctx context.Context, client kubernetes.Interface, o Options, why string) error {
+	sel := "app.kubernetes.io/instance=" + o.Release + ",app.kubernetes.io/component=driver"
+	sts, err := client.AppsV1().StatefulSets(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return fmt.Errorf("restart the driver Pods of %q with %s: %w", o.Release, why, err)
+	}
+	rolls := len(sts.Items) > 0
+	for _, s := range sts.Items {
+		if _, ok := s.Spec.Template.Annotations[TokenChecksumAnnotation]; !ok {
+			rolls = false
+		}
+	}
+	if rolls {
+		return nil
+	}
+	if err := client.CoreV1().Pods(o.Namespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: sel}); err != nil {
+		return fmt.Errorf("restart the driver Pods of %q with %s: %w", o.Release, why, err)
+	}
+	return nil
+}
+
+// TokenChecksumAnnotation is the driver Pod template annotation (docs/DESIGN.md) that changes
+// with the token, so that a token change restarts the drivers.
+const TokenChecksumAnnotation = "checksum/token"
 
 func driverNames(ctx context.Context, client kubernetes.Interface, ns, rel string) []string {
 	list, err := client.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{

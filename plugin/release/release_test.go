@@ -3,7 +3,11 @@ package release
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,12 +18,15 @@ import (
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
 	sparkmr3 "github.com/spark-mr3/spark-mr3"
+	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
 
@@ -111,25 +118,44 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
+// Every value path of an upgrade: what this command's values pin, what the reused values of
+// the last revision pin (the plugin wrote the token there), the release's Secret, and
+// --rotate-token. Reused pins never win over the Secret or over a rotation.
 func TestUpgradeToken(t *testing.T) {
 	existing := token.Token{Key: "kept-key", Timestamp: 4242}
 	other := token.Token{Key: "other", Timestamp: 99}
+	type flags struct{ reuse, reset, resetThenReuse, rotate bool }
 	cases := []struct {
 		name       string
 		secret     bool
 		values     map[string]any
-		rotate     bool
+		f          flags
 		wantSource string
 		want       token.Token
 		wantErr    string
+		wantWarn   string
 	}{
-		{"kept", true, map[string]any{}, false, "kept", existing, ""},
-		{"same pinned is kept", true, existing.Values(), false, "kept", existing, ""},
-		{"different pinned refused", true, other.Values(), false, "", token.Token{}, "--rotate-token"},
-		{"rotate", true, map[string]any{}, true, "rotated", token.Token{}, ""},
-		{"rotate to pinned", true, other.Values(), true, "rotated", other, ""},
-		{"no secret, pinned", false, other.Values(), false, "pinned", other, ""},
-		{"no secret, nothing", false, map[string]any{}, false, "", token.Token{}, "no token Secret"},
+		{"kept", true, map[string]any{"logging": map[string]any{"rootLevel": "WARN"}}, flags{}, "kept", existing, "", ""},
+		{"kept, no values", true, map[string]any{}, flags{}, "kept", existing, "", ""},
+		{"kept, reuse", true, map[string]any{}, flags{reuse: true}, "kept", existing, "", ""},
+		{"kept, reset", true, map[string]any{}, flags{reset: true}, "kept", existing, "", ""},
+		{"same pinned is kept", true, existing.Values(), flags{}, "kept", existing, "", ""},
+		{"different pinned refused", true, other.Values(), flags{}, "", token.Token{}, "-f/--set pin token.clientToAMTokenKey/applicationIdTimestamp that differ", ""},
+		{"different pinned refused with reuse", true, other.Values(), flags{reuse: true}, "", token.Token{}, "add --rotate-token", ""},
+		{"half pinned refused", true, map[string]any{"token": map[string]any{"applicationIdTimestamp": "77"}}, flags{reuse: true}, "", token.Token{}, "values from -f/--set: values pin only one", ""},
+		{"rotate", true, map[string]any{}, flags{rotate: true}, "rotated", token.Token{}, "", "--rotate-token"},
+		{"rotate, reuse", true, map[string]any{}, flags{reuse: true, rotate: true}, "rotated", token.Token{}, "", "reused from revision 1 is replaced"},
+		{"rotate, reset then reuse", true, map[string]any{}, flags{resetThenReuse: true, rotate: true}, "rotated", token.Token{}, "", "reused from revision 1 is replaced"},
+		{"rotate, reset", true, map[string]any{}, flags{reset: true, rotate: true}, "rotated", token.Token{}, "", "--rotate-token"},
+		{"rotate, reuse, other values", true, map[string]any{"logging": map[string]any{"rootLevel": "WARN"}}, flags{reuse: true, rotate: true}, "rotated", token.Token{}, "", "--rotate-token"},
+		{"rotate to pinned", true, other.Values(), flags{rotate: true}, "rotated", other, "", "--rotate-token"},
+		{"rotate to pinned, reuse", true, other.Values(), flags{reuse: true, rotate: true}, "rotated", other, "", "--rotate-token"},
+		{"rotate to the current token refused", true, existing.Values(), flags{reuse: true, rotate: true}, "", token.Token{}, "pin the release's current one (timestamp 4242)", ""},
+		{"no secret, pinned", false, other.Values(), flags{}, "pinned", other, "", ""},
+		{"no secret, restored from reused values", false, map[string]any{}, flags{reuse: true}, "pinned", existing, "", "restoring the token pinned in the values of revision 1"},
+		{"no secret, no values restores", false, map[string]any{}, flags{}, "pinned", existing, "", "restoring"},
+		{"no secret, reset", false, map[string]any{}, flags{reset: true}, "", token.Token{}, "no token Secret", ""},
+		{"no secret, rotate", false, map[string]any{}, flags{reuse: true, rotate: true}, "rotated", token.Token{}, "", "--rotate-token"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -143,10 +169,14 @@ func TestUpgradeToken(t *testing.T) {
 				cs = fake.NewClientset(tokenSecret("ns", "r1", existing))
 			}
 			var warn bytes.Buffer
-			res, err := Upgrade(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: ch, Values: c.values, RotateToken: c.rotate, Warn: &warn})
+			res, err := Upgrade(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: ch, Values: c.values,
+				ReuseValues: c.f.reuse, ResetValues: c.f.reset, ResetThenReuseValues: c.f.resetThenReuse, RotateToken: c.f.rotate, Warn: &warn})
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err %v, want %q", err, c.wantErr)
+				}
+				if rel, _ := cfg.Releases.Last("r1"); rel.Version != 1 {
+					t.Fatalf("refused upgrade applied revision %d", rel.Version)
 				}
 				return
 			}
@@ -159,13 +189,150 @@ func TestUpgradeToken(t *testing.T) {
 			if c.want != (token.Token{}) && res.Token != c.want {
 				t.Fatalf("token %v, want %v", res.Token, c.want)
 			}
-			if c.rotate {
-				if res.Token == existing {
-					t.Fatal("--rotate-token kept the old token")
+			// What the new revision renders is the token reported, in every value path.
+			got, pinned, err := token.FromValues(res.Release.Config)
+			if err != nil || !pinned || got != res.Token {
+				t.Fatalf("revision 2 values pin %v (pinned %v, err %v), want %v", got, pinned, err, res.Token)
+			}
+			if !strings.Contains(res.Release.Manifest, "MR3_APPLICATION_ID_TIMESTAMP: "+b64(strconv.FormatInt(res.Token.Timestamp, 10))) {
+				t.Fatalf("manifest does not carry timestamp %d", res.Token.Timestamp)
+			}
+			if c.f.rotate && res.Token == existing {
+				t.Fatal("--rotate-token kept the old token")
+			}
+			if c.wantWarn != "" && !strings.Contains(warn.String(), c.wantWarn) {
+				t.Fatalf("warning %q, want %q", warn.String(), c.wantWarn)
+			}
+			if strings.Contains(warn.String(), res.Token.Key) || strings.Contains(warn.String(), existing.Key) {
+				t.Fatalf("warning %q shows a key", warn.String())
+			}
+		})
+	}
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// An upgrade without values keeps the release's values, as helm upgrade does; before, the
+// plugin's own token values made helm treat it as "new values" and reset everything else.
+func TestUpgradeWithoutValuesKeepsThem(t *testing.T) {
+	existing := token.Token{Key: "kept-key", Timestamp: 4242}
+	cfg := actionConfig(t)
+	ch := shippedChart(t)
+	vals := existing.Values()
+	vals["logging"] = map[string]any{"rootLevel": "WARN"}
+	if _, err := Install(context.Background(), cfg, fake.NewClientset(), Options{Release: "r1", Namespace: "ns", Chart: ch, Values: vals}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Upgrade(context.Background(), cfg, fake.NewClientset(tokenSecret("ns", "r1", existing)), Options{Release: "r1", Namespace: "ns", Chart: ch, Values: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := res.Release.Config["logging"].(map[string]any); l["rootLevel"] != "WARN" {
+		t.Fatalf("values after an upgrade without values: %v", res.Release.Config)
+	}
+}
+
+// Two releases in one namespace never share a timestamp: a pinned one in use is refused,
+// naming the other release and the fix; a generated one avoids every timestamp in use.
+func TestTimestampInUse(t *testing.T) {
+	b := token.Token{Key: "b-key", Timestamp: 4242}
+	objs := []runtime.Object{tokenSecretLabelled("ns", "b", b)}
+	t.Run("install pinned", func(t *testing.T) {
+		_, err := Install(context.Background(), actionConfig(t), fake.NewClientset(objs...), Options{Release: "a", Namespace: "ns", Chart: shippedChart(t),
+			Values: token.Token{Key: "a-key", Timestamp: 4242}.Values()})
+		for _, want := range []string{"token.applicationIdTimestamp from -f/--set", "timestamp 4242 is already used", `release "b" (Secret b-token)`, "leave token.clientToAMTokenKey and token.applicationIdTimestamp empty"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err %v, want %q", err, want)
+			}
+		}
+	})
+	t.Run("install pinned, held by a DAGAppMaster", func(t *testing.T) {
+		am := tf.AMDeployment("ns", "hive", "5151", nil)
+		_, err := Install(context.Background(), actionConfig(t), fake.NewClientset(am), Options{Release: "a", Namespace: "ns", Chart: shippedChart(t),
+			Values: token.Token{Key: "a-key", Timestamp: 5151}.Values()})
+		if err == nil || !strings.Contains(err.Error(), "by Deployment mr3master-spark-5151-0") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("install generated avoids", func(t *testing.T) {
+		// The first draw of this source is b's timestamp.
+		src := fixedDraws(t, 4242, 7777)
+		res, err := Install(context.Background(), actionConfig(t), fake.NewClientset(objs...), Options{Release: "a", Namespace: "ns", Chart: shippedChart(t),
+			Values: map[string]any{}, Rand: src})
+		if err != nil || res.Token.Timestamp != 7777 {
+			t.Fatalf("token %v err %v, want timestamp 7777", res, err)
+		}
+	})
+	t.Run("rotate pinned to another release's", func(t *testing.T) {
+		cfg := actionConfig(t)
+		a := token.Token{Key: "a-key", Timestamp: 1000}
+		if _, err := Install(context.Background(), cfg, fake.NewClientset(), Options{Release: "a", Namespace: "ns", Chart: shippedChart(t), Values: a.Values()}); err != nil {
+			t.Fatal(err)
+		}
+		cs := fake.NewClientset(tokenSecretLabelled("ns", "a", a), tokenSecretLabelled("ns", "b", b))
+		_, err := Upgrade(context.Background(), cfg, cs, Options{Release: "a", Namespace: "ns", Chart: shippedChart(t), RotateToken: true,
+			Values: token.Token{Key: "new", Timestamp: 4242}.Values()})
+		if err == nil || !strings.Contains(err.Error(), `release "b"`) {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("rotate generated avoids the release's old DAGAppMaster", func(t *testing.T) {
+		cfg := actionConfig(t)
+		a := token.Token{Key: "a-key", Timestamp: 1000}
+		if _, err := Install(context.Background(), cfg, fake.NewClientset(), Options{Release: "a", Namespace: "ns", Chart: shippedChart(t), Values: a.Values()}); err != nil {
+			t.Fatal(err)
+		}
+		cs := fake.NewClientset(tokenSecretLabelled("ns", "a", a), tf.AMDeployment("ns", "a", "1000", nil), tf.AMDeployment("ns", "a", "2000", nil))
+		res, err := Upgrade(context.Background(), cfg, cs, Options{Release: "a", Namespace: "ns", Chart: shippedChart(t), RotateToken: true,
+			Values: map[string]any{}, Rand: fixedDraws(t, 1000, 2000, 3000)})
+		if err != nil || res.Token.Timestamp != 3000 {
+			t.Fatalf("token %v err %v, want 3000", res, err)
+		}
+	})
+}
+
+// fixedDraws is a random source whose successive Generate calls yield the given timestamps.
+func fixedDraws(t *testing.T, timestamps ...int64) io.Reader {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, ts := range timestamps {
+		buf.Write(bytes.Repeat([]byte{0x42}, 16)) // the UUID
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(ts-token.MinTimestamp))
+		buf.Write(b[:])
+	}
+	return &buf
+}
+
+func tokenSecretLabelled(ns, rel string, tok token.Token) *corev1.Secret {
+	s := tokenSecret(ns, rel, tok)
+	s.Labels["app.kubernetes.io/name"] = "spark-mr3"
+	s.Data[token.KeyTimestamp] = []byte(strconv.FormatInt(tok.Timestamp, 10))
+	return s
+}
+
+// A token change restarts the drivers unless the chart's Pod template carries a
+// checksum/token annotation (then the StatefulSet controller rolls them, on rollback too).
+func TestRestartDrivers(t *testing.T) {
+	for _, withChecksum := range []bool{false, true} {
+		t.Run(fmt.Sprintf("checksum=%v", withChecksum), func(t *testing.T) {
+			l := map[string]string{"app.kubernetes.io/instance": "a", "app.kubernetes.io/component": "driver"}
+			sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "spark1", Namespace: "ns", Labels: l}}
+			if withChecksum {
+				sts.Spec.Template.Annotations = map[string]string{TokenChecksumAnnotation: "abc"}
+			}
+			cs := fake.NewClientset(sts)
+			if err := restartDrivers(context.Background(), cs, Options{Release: "a", Namespace: "ns"}, "the new token"); err != nil {
+				t.Fatal(err)
+			}
+			deleted := false
+			for _, a := range cs.Actions() {
+				if a.GetVerb() == "delete-collection" && a.GetResource().Resource == "pods" {
+					deleted = true
 				}
-				if !strings.Contains(warn.String(), "--rotate-token") || strings.Contains(warn.String(), res.Token.Key) || strings.Contains(warn.String(), existing.Key) {
-					t.Fatalf("rotation warning %q must explain and never show a key", warn.String())
-				}
+			}
+			if deleted == withChecksum {
+				t.Fatalf("driver Pods deleted: %v, with a checksum annotation: %v", deleted, withChecksum)
 			}
 		})
 	}

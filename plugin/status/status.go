@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -67,7 +69,9 @@ type Report struct {
 // DAGAppMaster is MR3's AM: its Deployment(s) and Pod(s).
 type DAGAppMaster struct {
 	AMDeployments []string `json:"dagAppMasterDeployments"`
-	AMPods        []Pod    `json:"dagAppMasterPods"`
+	// StaleAMDeployments are those of AMDeployments left from an earlier token of the release.
+	StaleAMDeployments []string `json:"staleDagAppMasterDeployments,omitempty"`
+	AMPods             []Pod    `json:"dagAppMasterPods"`
 }
 
 // Release is the Helm side.
@@ -107,9 +111,17 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	rep.AMDeployments, rep.AMPods = []string{}, []Pod{}
 
 	q := mr3runtime.Query{Namespace: o.Namespace, Release: o.Release}
-	rel, err := action.NewStatus(o.Helm).Run(o.Release)
+	// Every revision Helm kept: a DAGAppMaster of a timestamp the release held before a token
+	// change (--rotate-token, pinned values, helm rollback) is still the release's.
+	hist, err := o.Helm.Releases.History(o.Release)
 	switch {
-	case err == nil:
+	case err == nil && len(hist) > 0:
+		var rel *release.Release
+		for _, h := range hist {
+			if rel == nil || h.Version > rel.Version {
+				rel = h
+			}
+		}
 		r := &rep.Release
 		r.Installed, r.Revision = true, rel.Version
 		if rel.Info != nil {
@@ -123,9 +135,10 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 			r.Chart = rel.Chart.Metadata.Name + "-" + rel.Chart.Metadata.Version
 			r.AppVersion = rel.Chart.Metadata.AppVersion
 		}
-		h := mr3runtime.HintsFromManifest(o.Namespace, o.Release, rel.Manifest)
-		q.Fullname = h.Fullname
-	case errors.Is(err, driver.ErrReleaseNotFound):
+		h := mr3runtime.HintsFromHistory(o.Namespace, o.Release, hist)
+		// The live token Secret decides the current timestamp; the record gives the rest.
+		q.Fullname, q.PastTimestamps, q.Refs = h.Fullname, append(h.PastTimestamps, h.Timestamp), h.Refs
+	case err == nil || errors.Is(err, driver.ErrReleaseNotFound):
 	default:
 		return nil, fmt.Errorf("read release %q in namespace %q: %w", o.Release, o.Namespace, err)
 	}
@@ -149,6 +162,7 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	for _, d := range objs.AMDeployments {
 		rep.AMDeployments = append(rep.AMDeployments, d.Name)
 	}
+	rep.StaleAMDeployments = objs.Stale()
 	for _, p := range objs.AMPods {
 		rep.AMPods = append(rep.AMPods, podRow(&p, now))
 	}
@@ -263,7 +277,14 @@ func writeTable(w io.Writer, r *Report) error {
 	}
 	am := "DAGAPPMASTER"
 	if len(r.AMDeployments) > 0 {
-		am += " (deployment/" + strings.Join(r.AMDeployments, ", deployment/") + ")"
+		var ds []string
+		for _, d := range r.AMDeployments {
+			if slices.Contains(r.StaleAMDeployments, d) {
+				d += " of an earlier token"
+			}
+			ds = append(ds, "deployment/"+d)
+		}
+		am += " (" + strings.Join(ds, ", ") + ")"
 	} else {
 		am += " (no deployment)"
 	}

@@ -140,3 +140,22 @@ func TestWriteUnknownFormat(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// After --rotate-token the old DAGAppMaster and its workers are still shown, marked as of an
+// earlier token, with the new application as the release's.
+func TestStatusAfterTokenChange(t *testing.T) {
+	objs := world()
+	objs[0] = tf.TokenSecret(ns, "a", "a", "2000")
+	rep, err := options(t, true, objs...).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Application != "application_2000_0000" || len(rep.AMPods) != 1 || len(rep.Workers) != 3 || len(rep.MR3Objects) != 4 {
+		t.Errorf("application %s, %d AM pods, %d workers, MR3 objects %v", rep.Application, len(rep.AMPods), len(rep.Workers), rep.MR3Objects)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, rep, FormatTable); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status-token-changed.txt", b.Bytes())
+}

@@ -94,9 +94,12 @@ type Plan struct {
 	MR3    *mr3runtime.Objects
 	// Drivers are the driver StatefulSets, DriverPods and DriverServices (by name).
 	Drivers, DriverPods, DriverServices []string
-	// ClusterScoped are the release's cluster-scoped objects as kind/name.
+	// ClusterScoped are the release's cluster-scoped objects (except PVs) as kind/name.
 	ClusterScoped []string
-	// Kept are objects kept because of KeepData, as kind/name.
+	// Data are the claims and PVs whose deletion can lose data, as "kind/name (what happens
+	// to the data, with the reclaim policy)".
+	Data []string
+	// Kept are the same, kept because of KeepData.
 	Kept []string
 }
 
@@ -128,6 +131,7 @@ func (p *Plan) Summary() string {
 	}
 	list("Drivers", drv)
 	list("Cluster-scoped", p.ClusterScoped)
+	list("Data that will be deleted (keep it with --keep-data)", p.Data)
 	list("Kept (--keep-data)", p.Kept)
 	if p.MR3 != nil && len(p.MR3.Unattributed) > 0 {
 		var un []string
@@ -201,7 +205,7 @@ func (o *Options) Run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	r.res.Plan = plan
-	if plan.Revision == 0 && plan.MR3.Empty() && len(plan.Drivers)+len(plan.DriverPods)+len(plan.DriverServices)+len(plan.ClusterScoped) == 0 && !r.hasWorkdir(ctx) {
+	if plan.Revision == 0 && plan.MR3.Empty() && len(plan.Drivers)+len(plan.DriverPods)+len(plan.DriverServices)+len(plan.ClusterScoped)+len(plan.Data)+len(plan.Kept) == 0 && !r.hasClaims(ctx) {
 		return nil, fmt.Errorf("release %q not found in namespace %q and nothing of it is left: %w", o.Release, o.Namespace, ErrNothingToTearDown)
 	}
 	if o.Confirm != nil {
@@ -273,7 +277,9 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 	}
 	if r.rel != nil {
 		p.Revision, p.Status = r.rel.Version, r.rel.Info.Status.String()
-		r.hint = mr3runtime.HintsFromManifest(r.Namespace, r.Release, r.rel.Manifest)
+		// Every revision's timestamp and objects: after a token change the DAGAppMaster of an
+		// earlier timestamp is still the release's.
+		r.hint = mr3runtime.HintsFromHistory(r.Namespace, r.Release, hist)
 	}
 	if p.MR3, err = mr3runtime.FindQuery(ctx, r.Client, r.hint); err != nil {
 		return nil, err
@@ -281,6 +287,7 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 	// Remember what was learnt, for the second look after the drivers are gone (by then the
 	// token Secret may be the only place that named the timestamp).
 	r.hint.Timestamp, r.hint.Fullname, r.hint.MasterLabels = p.MR3.Timestamp, p.MR3.Fullname, p.MR3.MasterLabels
+	r.hint.PastTimestamps, r.hint.Refs = p.MR3.Timestamps, p.MR3.Refs
 
 	sel := metav1.ListOptions{LabelSelector: r.releaseSelector(mr3runtime.ComponentDriver)}
 	sts, err := r.Client.AppsV1().StatefulSets(r.Namespace).List(ctx, sel)
@@ -308,29 +315,118 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	claims, err := r.claims(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pvs := map[string]*corev1.PersistentVolume{}
 	for _, c := range cs {
-		if r.KeepData && c.kind == "persistentvolume" {
-			p.Kept = append(p.Kept, c.kind+"/"+c.name)
+		if c.pv != nil {
+			pvs[c.name] = c.pv
+		}
+	}
+	for i := range claims {
+		c := &claims[i]
+		if r.KeepData {
+			p.Kept = append(p.Kept, "persistentvolumeclaim/"+c.Name)
+		} else {
+			p.Data = append(p.Data, "persistentvolumeclaim/"+c.Name+" ("+r.describeClaim(ctx, c, pvs)+")")
+		}
+	}
+	for _, c := range cs {
+		if c.kind != "persistentvolume" {
+			p.ClusterScoped = append(p.ClusterScoped, c.kind+"/"+c.name)
 			continue
 		}
-		p.ClusterScoped = append(p.ClusterScoped, c.kind+"/"+c.name)
-	}
-	if r.KeepData {
-		pvcs, err := r.Client.CoreV1().PersistentVolumeClaims(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: r.releaseSelector(componentWorkdir)})
-		if err != nil {
-			return nil, fmt.Errorf("list PersistentVolumeClaims: %w", err)
+		if r.KeepData {
+			p.Kept = append(p.Kept, c.kind+"/"+c.name)
+		} else {
+			p.Data = append(p.Data, c.kind+"/"+c.name+" ("+describePV(c.pv, true)+")")
 		}
-		for _, c := range pvcs.Items {
-			p.Kept = append(p.Kept, "persistentvolumeclaim/"+c.Name)
-		}
-		sort.Strings(p.Kept)
 	}
+	sort.Strings(p.Kept)
 	return p, nil
 }
 
-func (r *run) hasWorkdir(ctx context.Context) bool {
-	pvcs, err := r.Client.CoreV1().PersistentVolumeClaims(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: r.releaseSelector(componentWorkdir)})
-	return err == nil && len(pvcs.Items) > 0
+// claims lists the release's PersistentVolumeClaims: the work-dir claim and the drivers'
+// local-dir claims that their StatefulSets' volumeClaimTemplates made (localDirs.type
+// persistentVolumeClaim; Helm does not know those, so helm uninstall leaves them).
+func (r *run) claims(ctx context.Context) ([]corev1.PersistentVolumeClaim, error) {
+	list, err := r.Client.CoreV1().PersistentVolumeClaims(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: r.dataSelector()})
+	if err != nil {
+		return nil, fmt.Errorf("list the PersistentVolumeClaims of release %q: %w", r.Release, err)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	return list.Items, nil
+}
+
+// dataSelector selects the release's claims: its instance and the chart's name label (the
+// drivers' volumeClaimTemplates carry only those and sparkmr3_app).
+func (r *run) dataSelector() string {
+	return labels.SelectorFromSet(labels.Set{mr3runtime.LabelInstance: r.Release, mr3runtime.LabelName: mr3runtime.ChartName}).String()
+}
+
+// describeClaim says what deleting the claim does to its data. pvs are the release's own PVs.
+func (r *run) describeClaim(ctx context.Context, c *corev1.PersistentVolumeClaim, pvs map[string]*corev1.PersistentVolume) string {
+	what := "work dir"
+	if d := c.Labels["sparkmr3_app"]; d != "" && c.Labels[mr3runtime.LabelComponent] != componentWorkdir {
+		what = "local dir of driver " + d
+	}
+	if c.Spec.VolumeName == "" {
+		return what + "; not bound to a volume: holds no data"
+	}
+	pv := pvs[c.Spec.VolumeName]
+	if pv == nil {
+		got, err := r.Client.CoreV1().PersistentVolumes().Get(ctx, c.Spec.VolumeName, metav1.GetOptions{})
+		if err != nil {
+			return what + "; bound to persistentvolume/" + c.Spec.VolumeName + " (reclaim policy unknown: " + err.Error() + ")"
+		}
+		pv = got
+	}
+	return what + "; bound to persistentvolume/" + pv.Name + ", " + describePV(pv, pvs[pv.Name] != nil)
+}
+
+// describePV says what happens to a PV's data; deleted says whether teardown deletes the PV
+// object itself (the release's own PV) or only releases it (a provisioned or foreign PV).
+func describePV(pv *corev1.PersistentVolume, deleted bool) string {
+	if pv == nil {
+		return "reclaim policy unknown"
+	}
+	policy := pv.Spec.PersistentVolumeReclaimPolicy
+	if policy == "" {
+		policy = corev1.PersistentVolumeReclaimRetain
+	}
+	src := pvSource(pv)
+	switch {
+	case deleted && policy == corev1.PersistentVolumeReclaimDelete:
+		return "reclaim policy Delete: the volume" + src + " and its data are deleted where its provisioner can"
+	case deleted:
+		return "reclaim policy " + string(policy) + ": the PersistentVolume object is deleted; the storage" + src + " is not erased by Kubernetes"
+	case policy == corev1.PersistentVolumeReclaimDelete:
+		return "reclaim policy Delete: the volume" + src + " and its data are deleted with the claim"
+	default:
+		return "reclaim policy " + string(policy) + ": the volume" + src + " keeps its data after the claim goes"
+	}
+}
+
+func pvSource(pv *corev1.PersistentVolume) string {
+	s := pv.Spec.PersistentVolumeSource
+	switch {
+	case s.NFS != nil:
+		return fmt.Sprintf(" (nfs %s:%s)", s.NFS.Server, s.NFS.Path)
+	case s.HostPath != nil:
+		return " (hostPath " + s.HostPath.Path + ")"
+	case s.Local != nil:
+		return " (local " + s.Local.Path + ")"
+	case s.CSI != nil:
+		return " (csi " + s.CSI.Driver + " " + s.CSI.VolumeHandle + ")"
+	}
+	return ""
+}
+
+func (r *run) hasClaims(ctx context.Context) bool {
+	pvcs, err := r.claims(ctx)
+	return err == nil && len(pvcs) > 0
 }
 
 // stopAM deletes the AM Deployments, gives the DAGAppMaster WorkerTimeout to remove its
@@ -578,7 +674,9 @@ func (r *run) deleteMR3Objects(ctx context.Context, o *mr3runtime.Objects) error
 }
 
 // uninstall removes the Helm release (waiting for its objects by watch), then, unless data is
-// kept, the release's work-dir PVC if anything left it (no Helm record, or a keep policy).
+// kept, the release's claims that are left: the drivers' local-dir claims (made by their
+// StatefulSets, unknown to Helm) and the work-dir claim if anything left it (no Helm record,
+// or a keep policy).
 func (r *run) uninstall(ctx context.Context) error {
 	if err := r.helmUninstall(ctx); err != nil {
 		return err
@@ -587,9 +685,21 @@ func (r *run) uninstall(ctx context.Context) error {
 		return nil
 	}
 	pvcs := r.Client.CoreV1().PersistentVolumeClaims(r.Namespace)
-	sel := r.releaseSelector(componentWorkdir)
+	sel := r.dataSelector()
+	left, err := r.claims(ctx)
+	if err != nil {
+		return err
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	var names []string
+	for _, c := range left {
+		names = append(names, c.Name)
+	}
+	r.say("deleting %s", strings.Join(prefixAll("persistentvolumeclaim/", names), ", "))
 	if err := pvcs.DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: sel}); err != nil {
-		return fmt.Errorf("delete the work-dir PersistentVolumeClaim: %w", err)
+		return fmt.Errorf("delete the PersistentVolumeClaims of release %q: %w", r.Release, err)
 	}
 	return waitGone(ctx, gone{what: "persistentvolumeclaims", lw: lw(r.Client, pvcs, sel), obj: &corev1.PersistentVolumeClaim{}, match: matchAll})
 }
@@ -627,7 +737,10 @@ func (r *run) helmUninstall(ctx context.Context) error {
 	return nil
 }
 
-type clusterObj struct{ kind, name string }
+type clusterObj struct {
+	kind, name string
+	pv         *corev1.PersistentVolume
+}
 
 // clusterScoped lists the release's ClusterRoles, ClusterRoleBindings and PersistentVolumes:
 // labelled with the release's instance and annotated by Helm with this namespace (a release of
@@ -647,7 +760,7 @@ func (r *run) clusterScoped(ctx context.Context) ([]clusterObj, error) {
 	}
 	for _, x := range crbs.Items {
 		if ours(x.ObjectMeta) {
-			out = append(out, clusterObj{"clusterrolebinding", x.Name})
+			out = append(out, clusterObj{kind: "clusterrolebinding", name: x.Name})
 		}
 	}
 	crs, err := r.Client.RbacV1().ClusterRoles().List(ctx, sel)
@@ -656,16 +769,16 @@ func (r *run) clusterScoped(ctx context.Context) ([]clusterObj, error) {
 	}
 	for _, x := range crs.Items {
 		if ours(x.ObjectMeta) {
-			out = append(out, clusterObj{"clusterrole", x.Name})
+			out = append(out, clusterObj{kind: "clusterrole", name: x.Name})
 		}
 	}
 	pvs, err := r.Client.CoreV1().PersistentVolumes().List(ctx, sel)
 	if err != nil {
 		return nil, fmt.Errorf("list PersistentVolumes: %w", err)
 	}
-	for _, x := range pvs.Items {
-		if ours(x.ObjectMeta) {
-			out = append(out, clusterObj{"persistentvolume", x.Name})
+	for i := range pvs.Items {
+		if x := &pvs.Items[i]; ours(x.ObjectMeta) {
+			out = append(out, clusterObj{kind: "persistentvolume", name: x.Name, pv: x})
 		}
 	}
 	return out, nil

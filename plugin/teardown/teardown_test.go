@@ -99,6 +99,12 @@ func metaItems(list runtime.Object) ([]metav1.Object, error) {
 
 func (w *world) install(t *testing.T, name, ts string) {
 	t.Helper()
+	w.installRevision(t, name, ts, 1)
+}
+
+// installRevision records revision v of release name holding timestamp ts.
+func (w *world) installRevision(t *testing.T, name, ts string, v int) {
+	t.Helper()
 	manifest := fmt.Sprintf(`---
 apiVersion: v1
 kind: Secret
@@ -108,7 +114,7 @@ metadata:
 stringData:
   MR3_APPLICATION_ID_TIMESTAMP: "%[2]s"
 `, name, ts)
-	rel := &release.Release{Name: name, Namespace: ns, Version: 1, Manifest: manifest,
+	rel := &release.Release{Name: name, Namespace: ns, Version: v, Manifest: manifest,
 		Info:  &release.Info{Status: release.StatusDeployed},
 		Chart: &chart.Chart{Metadata: &chart.Metadata{Name: "spark-mr3", Version: "0.1.0"}}}
 	if err := w.helm.Releases.Create(rel); err != nil {
@@ -438,4 +444,86 @@ func TestTeardownWithoutPermissionToListDriverLeftovers(t *testing.T) {
 		t.Fatalf("%v\n%s", err, w.out.String())
 	}
 	w.assertGone(t, releaseMade...)
+}
+
+// After a token change the Secret holds timestamp 2000, but the DAGAppMaster of 1234 (its
+// workers, its AM Service and MR3's shared objects) is still the release's: teardown removes
+// both applications' objects.
+func TestTeardownAfterTokenChange(t *testing.T) {
+	objs := releaseObjects("a", "1234", 3)
+	objs[0] = tf.TokenSecret(ns, "a", "a", "2000")
+	amNew := tf.AMDeployment(ns, "a", "2000", master)
+	objs = append(objs, amNew, tf.AMPod(amNew), tf.WorkerPod(ns, "9f9f", 1, "a", nil),
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "service-master-2000-0", Namespace: ns}})
+	w := newWorld(t, objs...)
+	w.installRevision(t, "a", "1234", 1)
+	w.installRevision(t, "a", "2000", 2)
+	w.amRemovesWorkers()
+	res, err := w.options().Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, mr3Made...)
+	w.assertGone(t, "deployment/mr3master-spark-2000-0", "pod/mr3master-spark-2000-0-5d8f7c9b4-x2x7q", "pod/mr3executor-9f9f-1", "service/service-master-2000-0")
+	w.assertGone(t, releaseMade...)
+	if got := strings.Join(res.Plan.MR3.Timestamps, " "); got != "1234 2000" {
+		t.Errorf("timestamps %q", got)
+	}
+}
+
+// localDirs.type=persistentVolumeClaim: each driver's StatefulSet made claims from its
+// volumeClaimTemplates; Helm does not know them. Teardown names them, with what happens to
+// their data, and deletes them (or keeps them with --keep-data).
+func TestTeardownDriverLocalDirClaims(t *testing.T) {
+	claim := func(name, driver, volume string) *corev1.PersistentVolumeClaim {
+		return &corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{
+				mr3runtime.LabelName: "spark-mr3", mr3runtime.LabelInstance: "a", "sparkmr3_app": driver}},
+			Spec: corev1.PersistentVolumeClaimSpec{VolumeName: volume},
+		}
+	}
+	provisioned := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pvc-1f2e"},
+		Spec: corev1.PersistentVolumeSpec{PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
+			PersistentVolumeSource: corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: "ebs.csi.aws.com", VolumeHandle: "vol-9"}}}}
+	other := claim("local-dir-0-x-0", "x", "")
+	other.Labels[mr3runtime.LabelInstance] = "b"
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keep-data=%v", keep), func(t *testing.T) {
+			objs := append(releaseObjects("a", "1234", 0), claim("local-dir-0-a-spark1-0", "a-spark1", "pvc-1f2e"),
+				claim("local-dir-0-a-spark2-0", "a-spark2", ""), provisioned.DeepCopy(), other.DeepCopy())
+			w := newWorld(t, objs...)
+			w.install(t, "a", "1234")
+			w.amRemovesWorkers()
+			o := w.options()
+			o.KeepData = keep
+			var shown string
+			o.Confirm = func(p *Plan) (bool, error) { shown = p.Summary(); return true, nil }
+			if _, err := o.Run(context.Background()); err != nil {
+				t.Fatalf("%v\n%s", err, w.out.String())
+			}
+			claims := []string{"persistentvolumeclaim/local-dir-0-a-spark1-0", "persistentvolumeclaim/local-dir-0-a-spark2-0"}
+			w.assertPresent(t, "persistentvolumeclaim/local-dir-0-x-0")
+			if keep {
+				w.assertPresent(t, claims...)
+				if !strings.Contains(shown, "Kept (--keep-data):\n") || !strings.Contains(shown, "  persistentvolumeclaim/local-dir-0-a-spark1-0\n") {
+					t.Errorf("plan:\n%s", shown)
+				}
+				return
+			}
+			w.assertGone(t, claims...)
+			for _, want := range []string{
+				"Data that will be deleted (keep it with --keep-data):",
+				"persistentvolumeclaim/local-dir-0-a-spark1-0 (local dir of driver a-spark1; bound to persistentvolume/pvc-1f2e, reclaim policy Delete: the volume (csi ebs.csi.aws.com vol-9) and its data are deleted with the claim)",
+				"persistentvolumeclaim/local-dir-0-a-spark2-0 (local dir of driver a-spark2; not bound to a volume: holds no data)",
+				"persistentvolume/spark-a-workdir (reclaim policy Retain: the PersistentVolume object is deleted; the storage is not erased by Kubernetes)",
+			} {
+				if !strings.Contains(shown, want) {
+					t.Errorf("plan lacks %q:\n%s", want, shown)
+				}
+			}
+			if strings.Contains(shown, "local-dir-0-x-0") {
+				t.Errorf("plan names release b's claim:\n%s", shown)
+			}
+		})
+	}
 }

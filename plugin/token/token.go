@@ -72,6 +72,22 @@ func Generate(rnd io.Reader) (Token, error) {
 	return Token{Key: id.String(), Timestamp: ts}, nil
 }
 
+// maxDraws bounds GenerateAvoiding: with at most a few hundred timestamps in use out of about
+// 10^9, one draw almost always suffices.
+const maxDraws = 64
+
+// GenerateAvoiding is Generate, drawing again while inUse reports the timestamp as taken (by
+// another release or MR3 application in the namespace, or by a DAGAppMaster that still runs).
+func GenerateAvoiding(rnd io.Reader, inUse func(int64) bool) (Token, error) {
+	for range maxDraws {
+		t, err := Generate(rnd)
+		if err != nil || inUse == nil || !inUse(t.Timestamp) {
+			return t, err
+		}
+	}
+	return Token{}, fmt.Errorf("generate MR3_APPLICATION_ID_TIMESTAMP: %d random draws were all in use in the namespace; pin one with --set token.applicationIdTimestamp", maxDraws)
+}
+
 // Validate checks a token's shape; where names the source for the message.
 func (t Token) Validate(where string) error {
 	if strings.TrimSpace(t.Key) == "" || strings.ContainsAny(t.Key, " \t\r\n") {

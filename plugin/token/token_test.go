@@ -121,3 +121,17 @@ func TestFindForReleaseUsesLabels(t *testing.T) {
 		t.Fatal("found another release's token")
 	}
 }
+
+func TestGenerateAvoiding(t *testing.T) {
+	// A source that repeats two draws: the first timestamp is taken, the second is free.
+	first, _ := Generate(bytes.NewReader(bytes.Repeat([]byte{1}, 24)))
+	src := bytes.NewReader(append(bytes.Repeat([]byte{1}, 24), bytes.Repeat([]byte{2}, 24)...))
+	got, err := GenerateAvoiding(src, func(ts int64) bool { return ts == first.Timestamp })
+	if err != nil || got.Timestamp == first.Timestamp {
+		t.Fatalf("got %v err %v, first draw %d was in use", got, err, first.Timestamp)
+	}
+	_, err = GenerateAvoiding(nil, func(int64) bool { return true })
+	if err == nil || !strings.Contains(err.Error(), "--set token.applicationIdTimestamp") {
+		t.Fatalf("all taken: err %v", err)
+	}
+}
