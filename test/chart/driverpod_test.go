@@ -155,9 +155,9 @@ func TestWritablePaths(t *testing.T) {
 func TestPropertiesEscaping(t *testing.T) {
 	extra := map[string]any{
 		`spark.driver.extraJavaOptions`: `-Dwin=C:\dir -Dx=a=b`,
-		"spark.a:b":                      "colon key",
-		"spark.lead":                     "  two leading blanks",
-		"spark.hash":                     "#not a comment",
+		"spark.a:b":                     "colon key",
+		"spark.lead":                    "  two leading blanks",
+		"spark.hash":                    "#not a comment",
 	}
 	out := mustRender(t, pinnedToken, map[string]any{"spark": map[string]any{"extraProperties": extra}})
 	got := confProps(t, parseRelease(t, out).configMaps[releaseName+"-conf"].Data["spark-defaults.conf"])

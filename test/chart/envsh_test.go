@@ -34,7 +34,7 @@ type envSh struct {
 var assignRE = regexp.MustCompile(`^(export )?([A-Za-z_][A-Za-z0-9_]*)='((?:[^']|'\\'')*)'$`)
 
 // parseEnvSh reads env.sh strictly by the contract's format, without a shell: comments,
-// `NAME='literal'` (a quote written '\''), `export NAME='literal'`, and the final
+// `NAME='literal'` (a quote written '\”), `export NAME='literal'`, and the final
 // `unset SPARK_HOME`. Any other line fails the test (scenarios have no envSh.extraLines).
 func parseEnvSh(t *testing.T, text string) envSh {
 	t.Helper()
@@ -203,8 +203,8 @@ func checkEnvShAgrees(t *testing.T, r release) {
 	// What the scripts pass with --conf, unquoted: one word each.
 	for _, d := range r.statefulSets {
 		for k, v := range map[string]string{
-			"spark.ui.proxyBase":  e.vars["PROXY_BASE"] + "/" + d.Name,
-			"spark.driver.host":   d.Name + "." + e.vars["SPARK_MR3_NAMESPACE"] + ".svc.cluster.local",
+			"spark.ui.proxyBase":    e.vars["PROXY_BASE"] + "/" + d.Name,
+			"spark.driver.host":     d.Name + "." + e.vars["SPARK_MR3_NAMESPACE"] + ".svc.cluster.local",
 			"spark.kerberos.keytab": e.vars["SPARK_KERBEROS_KEYTAB"], "spark.kerberos.principal": e.vars["SPARK_KERBEROS_PRINCIPAL"],
 			"spark.hadoop.yarn.resourcemanager.principal": e.vars["SPARK_KERBEROS_USER"],
 		} {

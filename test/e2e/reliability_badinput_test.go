@@ -135,6 +135,14 @@ patches:
 		{"newline in a spark-defaults value", install("-f", file("nl.yaml", "spark: {extraProperties: {spark.x: \"a\\nspark.shuffle.service.port=7338\"}}\n")), 2, []string{"/spark/extraProperties/spark.x", "does not match pattern"}, ""},
 		{"space in a spark-defaults key", install("-f", file("sp.yaml", "spark: {extraProperties: {\"spark.a b\": \"1\"}}\n")), 2, []string{"spark.a b", "does not match pattern"}, ""},
 		{"trailing backslash in a spark-defaults value", install("-f", file("bs.yaml", "spark: {extraProperties: {spark.q: 'x\\'}}\n")), 2, []string{"/spark/extraProperties/spark.q", "does not match pattern"}, ""},
+		// Values that would reach a shell (env.sh, which MR3's scripts source) or break a file.
+		{"command substitution in mr3.podUser", install("--set", "mr3.podUser=spark$(id>/tmp/x)"), 2, []string{"/mr3/podUser", schema}, ""},
+		{"newline in localDirs.paths", install("-f", file("ld.yaml", "localDirs: {paths: [\"/data1\\nspark.shuffle.service.port=1\"]}\n")), 2, []string{"/localDirs/paths/0", schema}, ""},
+		{"shell characters in workDir.mountPath", install(d("workDir.mountPath=/w;id")...), 2, []string{"/workDir/mountPath"}, ""},
+		{"env.sh variable that env.sh sets itself", install(d("envSh.vars.SPARK_MR3_NAMESPACE=other")...), 2, []string{"envSh.vars.SPARK_MR3_NAMESPACE", "set the chart value"}, ""},
+		{"two metastore URIs", install("--set", `hiveSite.metastoreUris=thrift://a:9083\,thrift://b:9083`), 2, []string{"hiveSite.metastoreUris", "exactly one"}, ""},
+		{"keytab not in keytabFiles", install(d("kerberos.keytab=/opt/mr3-run/key/spark.keytab")...), 2, []string{"kerberos.keytab", "keytabFiles.spark.keytab"}, ""},
+		{"driver name starting with a digit", install(d("drivers[0].name=1spark")...), 2, []string{"/drivers/0/name"}, ""},
 		// Cross-field rules.
 		{"recovery on, no work dir", install(d("mr3.dagRecovery=true", "workDir.enabled=false")...), 2, []string{"mr3.dagRecovery", "workDir.enabled"}, ""},
 		{"outside drivers without an address", install(d("outsideDrivers.enabled=true", "outsideDrivers.apiServerUrl=https://10.0.0.1:6443", "mr3.amService.type=ClusterIP")...), 2, []string{"outsideDrivers.amServiceHost", "externalIPs"}, ""},
@@ -168,8 +176,8 @@ patches:
 		{"upgrade, revoked token", []string{"upgrade", "good", "--kubeconfig", revoked}, 1, []string{"rejected the credentials", "refresh the kubeconfig"}, ""},
 		{"upgrade, impersonating a user without rights", []string{"upgrade", "good", "--kube-as-user", "nobody@example.com"}, 1, []string{`User "nobody@example.com"`, "forbidden"}, ""},
 	}
-	if n := len(cases); n < 30 {
-		t.Fatalf("%d cases, want at least 30", n)
+	if n := len(cases); n < 50 {
+		t.Fatalf("%d cases, want at least 50", n)
 	}
 	before := snapshotNamespace(t, c, ns)
 	for _, tc := range cases {
