@@ -74,6 +74,15 @@ type Result struct {
 	Previous token.Token
 }
 
+// RefusedError is a token or timestamp refused before anything is applied (bad input: the
+// CLI exits 2). Its message names the value, where it came from and the fix.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+func refused(format string, a ...any) error { return &RefusedError{Err: fmt.Errorf(format, a...)} }
+
 // changed reports whether an upgrade gave the drivers a new token or timestamp.
 func (r *Result) changed() bool {
 	return r.Previous != (token.Token{}) && r.Token != r.Previous
@@ -133,7 +142,7 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	}
 	tok, pinned, err := token.FromValues(o.Values)
 	if err != nil {
-		return nil, fmt.Errorf("values from -f/--set: %w", err)
+		return nil, refused("values from -f/--set: %w", err)
 	}
 	used, err := timestampsInUse(ctx, client, o)
 	if err != nil {
@@ -293,14 +302,14 @@ func settleUpgradeToken(ctx context.Context, client kubernetes.Interface, o Opti
 	}
 	explicit, isExplicit, err := token.FromValues(o.Values)
 	if err != nil {
-		return nil, fmt.Errorf("values from -f/--set: %w", err)
+		return nil, refused("values from -f/--set: %w", err)
 	}
 	reusing := !o.ResetValues && (o.ReuseValues || o.ResetThenReuseValues || len(o.Values) == 0)
 	var reused token.Token
 	var isReused bool
 	if reusing && last.Config != nil {
 		if reused, isReused, err = token.FromValues(last.Config); err != nil {
-			return nil, fmt.Errorf("values of revision %d, reused by this upgrade: %w; pin a valid token with --set token.clientToAMTokenKey=… --set token.applicationIdTimestamp=…", last.Version, err)
+			return nil, refused("values of revision %d, reused by this upgrade: %w; pin a valid token with --set token.clientToAMTokenKey=… --set token.applicationIdTimestamp=…", last.Version, err)
 		}
 	}
 	res := &Result{}
@@ -330,7 +339,7 @@ func settleUpgradeToken(ctx context.Context, client kubernetes.Interface, o Opti
 	}
 	switch {
 	case o.RotateToken && isExplicit && found && explicit == existing:
-		return nil, fmt.Errorf("--rotate-token asks for a new token, but the values from -f/--set pin the release's current one (timestamp %d): drop the pinned token.* values to get a new generated token, pin a different one, or drop --rotate-token", existing.Timestamp)
+		return nil, refused("--rotate-token asks for a new token, but the values from -f/--set pin the release's current one (timestamp %d): drop the pinned token.* values to get a new generated token, pin a different one, or drop --rotate-token", existing.Timestamp)
 	case o.RotateToken && isExplicit:
 		return newToken(explicit, "token.applicationIdTimestamp from -f/--set")
 	case o.RotateToken:
@@ -339,7 +348,7 @@ func settleUpgradeToken(ctx context.Context, client kubernetes.Interface, o Opti
 		}
 		return newToken(token.Token{}, "")
 	case isExplicit && found && explicit != existing:
-		return nil, fmt.Errorf("the values from -f/--set pin token.clientToAMTokenKey/applicationIdTimestamp that differ from the release's Secret (timestamp %d vs %d): drivers would stop sharing the DAGAppMaster; drop the pinned values to keep the release's token, or add --rotate-token to change it on purpose", explicit.Timestamp, existing.Timestamp)
+		return nil, refused("the values from -f/--set pin token.clientToAMTokenKey/applicationIdTimestamp that differ from the release's Secret (timestamp %d vs %d): drivers would stop sharing the DAGAppMaster; drop the pinned values to keep the release's token, or add --rotate-token to change it on purpose", explicit.Timestamp, existing.Timestamp)
 	case found:
 		if isReused && reused != existing && !isExplicit {
 			o.warnf("the values reused from revision %d pin timestamp %d, but the release's Secret holds %d (changed outside helm?): keeping the Secret's, which the drivers use; pass --rotate-token with --set token.* to change it", last.Version, reused.Timestamp, existing.Timestamp)
@@ -354,7 +363,7 @@ func settleUpgradeToken(ctx context.Context, client kubernetes.Interface, o Opti
 		o.warnf("release %q has no token Secret in namespace %q (deleted by hand?): restoring the token pinned in the values of revision %d (timestamp %d)", o.Release, o.Namespace, last.Version, reused.Timestamp)
 		return res, nil
 	default:
-		return nil, fmt.Errorf("release %q has no token Secret in namespace %q (deleted by hand?): pin the old token with --set token.clientToAMTokenKey=… --set token.applicationIdTimestamp=…, or pass --rotate-token to make a new one", o.Release, o.Namespace)
+		return nil, refused("release %q has no token Secret in namespace %q (deleted by hand?): pin the old token with --set token.clientToAMTokenKey=… --set token.applicationIdTimestamp=…, or pass --rotate-token to make a new one", o.Release, o.Namespace)
 	}
 }
 
@@ -376,7 +385,7 @@ func (u inUse) refusePinned(t token.Token, source string, o Options) error {
 	if !ok {
 		return nil
 	}
-	return fmt.Errorf("%s: timestamp %d is already used in namespace %q by %s; two releases with one timestamp would share the DAGAppMaster %s and refuse each other's token: pin another positive integer, or leave token.clientToAMTokenKey and token.applicationIdTimestamp empty to get a free one",
+	return refused("%s: timestamp %d is already used in namespace %q by %s; two releases with one timestamp would share the DAGAppMaster %s and refuse each other's token: pin another positive integer, or leave token.clientToAMTokenKey and token.applicationIdTimestamp empty to get a free one",
 		source, t.Timestamp, o.Namespace, h, "mr3master-spark-"+strconv.FormatInt(t.Timestamp, 10)+"-0")
 }
 

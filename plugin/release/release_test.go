@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -175,6 +176,10 @@ func TestUpgradeToken(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("err %v, want %q", err, c.wantErr)
 				}
+				var re *RefusedError
+				if !errors.As(err, &re) {
+					t.Fatalf("%v is not a RefusedError (exit 2)", err)
+				}
 				if rel, _ := cfg.Releases.Last("r1"); rel.Version != 1 {
 					t.Fatalf("refused upgrade applied revision %d", rel.Version)
 				}
@@ -240,6 +245,10 @@ func TestTimestampInUse(t *testing.T) {
 	t.Run("install pinned", func(t *testing.T) {
 		_, err := Install(context.Background(), actionConfig(t), fake.NewClientset(objs...), Options{Release: "a", Namespace: "ns", Chart: shippedChart(t),
 			Values: token.Token{Key: "a-key", Timestamp: 4242}.Values()})
+		var re *RefusedError
+		if !errors.As(err, &re) {
+			t.Fatalf("%v is not a RefusedError", err)
+		}
 		for _, want := range []string{"token.applicationIdTimestamp from -f/--set", "timestamp 4242 is already used", `release "b" (Secret b-token)`, "leave token.clientToAMTokenKey and token.applicationIdTimestamp empty"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("err %v, want %q", err, want)
