@@ -72,7 +72,8 @@ type Options struct {
 	// Driver names the driver to use; empty picks one (see Select).
 	Driver  string
 	Timeout time.Duration
-	// Args go to the driver command untouched (--driver-java-options, --jars, --conf, …).
+	// Args go to the driver command as they are (--driver-java-options, --jars, --conf, …);
+	// Validate refuses any that MR3's script would re-split (CheckArgs).
 	Args []string
 	// Stdin passes standard input to the command. Off by default for submit (so an idle pipe in
 	// a script cannot hold a job); always on for shell.
