@@ -438,6 +438,10 @@ func TestContractRefusedArgumentsRunNothing(t *testing.T) {
 		{"master", []string{"--master", "local[2]", "app.jar"}, "--master"},
 		{"java options list", []string{"--driver-java-options", "-Da=1 -Db=2", "app.jar"}, "-Da=1 -Db=2"},
 		{"double dash", []string{"app.jar", "--", "x"}, "--"},
+		// Not re-split but worse: `shift 2` with one argument left shifts nothing, and MR3's
+		// parsing loop never ends (TestModelTrailingOptionLoopsForever in test/mr3model).
+		{"trailing --jars", []string{"app.jar", "--jars"}, "--jars"},
+		{"trailing --driver-java-options", []string{"app.jar", "--driver-java-options"}, "--driver-java-options"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, local := range []bool{false, true} {
@@ -445,7 +449,8 @@ func TestContractRefusedArgumentsRunNothing(t *testing.T) {
 				if local {
 					args = append(args, "--local", "--script", node.SubmitScript(), "--driver-host", "gold0")
 				}
-				out, errOut, code := m.runCLI(nil, append(append(args, "--"), tc.args...)...)
+				// Bounded: an argument that is not refused may hang MR3's script.
+				out, errOut, code := m.runCLIFor(90*time.Second, nil, append(append(args, "--"), tc.args...)...)
 				if code != 2 || !strings.Contains(errOut, strconv.Quote(tc.bad)) {
 					t.Errorf("local=%v: exit %d (want 2) and an error naming %s\nstdout:\n%s\nstderr:\n%s", local, code, strconv.Quote(tc.bad), out, errOut)
 				}

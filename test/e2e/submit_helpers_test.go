@@ -226,11 +226,24 @@ func (f *submitFixture) runCLI(stdin io.Reader, args ...string) (string, string,
 }
 
 func (f *submitFixture) runCLIWith(stdin io.Reader, out, errOut io.Writer, args ...string) int {
+	return f.runCLIContext(context.Background(), stdin, out, errOut, args...)
+}
+
+// runCLIFor is runCLI bounded to d (then the command sees its context end, as on Ctrl-C).
+func (f *submitFixture) runCLIFor(d time.Duration, stdin io.Reader, args ...string) (string, string, int) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	code := f.runCLIContext(ctx, stdin, &out, &errOut, args...)
+	return out.String(), errOut.String(), code
+}
+
+func (f *submitFixture) runCLIContext(ctx context.Context, stdin io.Reader, out, errOut io.Writer, args ...string) int {
 	s := cli.NewSettings(stdin, out, errOut)
 	s.Getenv = func(k string) string { return "" }
 	root := cli.NewRootCommand(s)
 	root.SetArgs(append([]string{"--kubeconfig", f.c.Kubeconfig(), "-n", f.ns}, args...))
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintf(errOut, "Error: %v\n", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 	"unicode"
 )
 
@@ -285,6 +287,10 @@ func ExecScript(ctx context.Context, script string, o RunOptions, args ...string
 		cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
 	}
 	cmd.Dir = o.Dir
+	// The script's children (spark-submit, a sleep) go with it when ctx ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
 	cmd.Stdin = bytes.NewReader(o.Stdin)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -11,7 +11,8 @@
 #   --driver-java-options X, --driver-class-path X, --jars X   taken (X: ONE word)
 #   anything else                                    appended to REMAINING_ARGS (never reset)
 # The loop runs while $1 is non-empty, and `shift 2` with one argument left shifts nothing:
-# a trailing --master (or any of the three) loops forever, as in MR3's script.
+# a trailing --master (or any of the three) loops forever, as in MR3's script. The model says
+# so and waits instead of spinning (see model_loops_forever).
 model_parse_args() {
   LOCAL_MODE=kubernetes
   MODEL_EXTRA_JAVA_OPTS=
@@ -22,13 +23,23 @@ model_parse_args() {
       --localthread) LOCAL_MODE=local-thread; shift ;;
       --localprocess) LOCAL_MODE=local-process; shift ;;
       --kubernetes) LOCAL_MODE=kubernetes; shift ;;
-      --master) shift 2 ;;
-      --driver-java-options) MODEL_EXTRA_JAVA_OPTS=$2; shift 2 ;;
-      --driver-class-path) MODEL_EXTRA_CLASS_PATH=$2; shift 2 ;;
-      --jars) MODEL_EXTRA_JARS=$2; shift 2 ;;
+      --master) model_loops_forever $# $1; shift 2 ;;
+      --driver-java-options) model_loops_forever $# $1; MODEL_EXTRA_JAVA_OPTS=$2; shift 2 ;;
+      --driver-class-path) model_loops_forever $# $1; MODEL_EXTRA_CLASS_PATH=$2; shift 2 ;;
+      --jars) model_loops_forever $# $1; MODEL_EXTRA_JARS=$2; shift 2 ;;
       *) REMAINING_ARGS="$REMAINING_ARGS $1"; shift ;;
     esac
   done
+}
+
+# Model only: where MR3's loop would spin forever (an option taking a value is the last
+# argument), the model prints why and never finishes either, but sleeps rather than burning a
+# CPU, and gives up after MR3MODEL_HANG_SECONDS (default 300) with exit 124.
+model_loops_forever() {
+  [ "$1" -lt 2 ] || return 0
+  echo "[mr3model] MR3's script loops forever here: $2 is the last argument, and 'shift 2' with one argument left shifts nothing" >&2
+  sleep "${MR3MODEL_HANG_SECONDS:-300}"
+  exit 124
 }
 
 model_spark_paths() {
