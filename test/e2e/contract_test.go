@@ -208,7 +208,48 @@ func TestContractCIValuesAgree(t *testing.T) {
 				}
 				checkDriverConfs(t, name, m.Pods[name], s)
 			}
+			if _, ok := cm.Data["mr3-site-outside.xml"]; ok {
+				checkOutsideNode(t, m, cm, hiveSite)
+			}
 		})
+	}
+}
+
+// checkOutsideNode runs MR3's script on an outside node whose BASE_DIR holds what
+// `env --write-dir` writes (the release's env.sh; the conf files with mr3-site.xml holding
+// mr3-site-outside.xml) and holds its -D options to mr3-site-outside.xml.
+func checkOutsideNode(t *testing.T, m *mr3model.Manifest, cm *corev1.ConfigMap, hiveSite *mr3conf.Site) {
+	t.Helper()
+	node, err := mr3model.StageNode(filepath.Join(t.TempDir(), "node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := m.Objects.Secrets[contractRelease+"-env"]
+	if env == nil || env.Data["env.sh"] == nil {
+		t.Fatalf("the render has no Secret %s-env with env.sh", contractRelease)
+	}
+	must(t, os.WriteFile(filepath.Join(node.Base(), "env.sh"), env.Data["env.sh"], 0o600))
+	must(t, os.MkdirAll(filepath.Join(node.Base(), "conf"), 0o755))
+	for k, v := range cm.Data {
+		if k == "mr3-site-outside.xml" {
+			k = "mr3-site.xml"
+		} else if k == "mr3-site.xml" {
+			continue
+		}
+		must(t, os.WriteFile(filepath.Join(node.Base(), "conf", k), []byte(v), 0o644))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := node.Exec(ctx, mr3model.RunOptions{Pipefail: true, Dir: t.TempDir(), Env: []string{"PATH=" + os.Getenv("PATH"),
+		"DRIVER_NAME=gold0", "SPARK_DRIVER_CORES=1", "SPARK_DRIVER_MEMORY_MB=1024", "MR3_APPLICATION_ID_TIMESTAMP=4711"}},
+		"--conf", "spark.driver.host=gold0", "app.jar")
+	must(t, err)
+	r, err := node.LastRun()
+	if err != nil || res.Exit != 0 {
+		t.Fatalf("outside node: exit %d, %v\n%s", res.Exit, err, scriptErrors(res.Output))
+	}
+	for _, msg := range optionDisagreements(r.Submit(), "mr3-site-outside.xml", confFile(t, cm, "mr3-site-outside.xml"), hiveSite) {
+		t.Errorf("outside node: %s", msg)
 	}
 }
 
