@@ -81,6 +81,8 @@ type Options struct {
 	Out io.Writer
 	// Confirm, when set, is shown the plan and must return true for anything to be deleted.
 	Confirm func(*Plan) (bool, error)
+	// DryRun stops after the plan: Run returns it and deletes nothing.
+	DryRun bool
 }
 
 // Plan is what teardown found and will remove.
@@ -101,6 +103,9 @@ type Plan struct {
 	Data []string
 	// Kept are the same, kept because of KeepData.
 	Kept []string
+	// LeftAlone are objects labelled as the release's that it does not own, as
+	// "kind/name: why" (another namespace's binding or volume, another Helm release's object).
+	LeftAlone []string
 }
 
 // Summary is the plan as lines for a confirmation prompt.
@@ -133,13 +138,13 @@ func (p *Plan) Summary() string {
 	list("Cluster-scoped", p.ClusterScoped)
 	list("Data that will be deleted (keep it with --keep-data)", p.Data)
 	list("Kept (--keep-data)", p.Kept)
-	if p.MR3 != nil && len(p.MR3.Unattributed) > 0 {
-		var un []string
+	un := append([]string{}, p.LeftAlone...)
+	if p.MR3 != nil {
 		for _, u := range p.MR3.Unattributed {
 			un = append(un, fmt.Sprintf("%s/%s: %s", strings.ToLower(u.Kind), u.Name, u.Reason))
 		}
-		list("Left alone (not tied to this release)", un)
 	}
+	list("Left alone (not tied to this release)", un)
 	return b.String()
 }
 
@@ -187,6 +192,12 @@ type run struct {
 	res  *Result
 	rel  *release.Release
 	hint mr3runtime.Query
+	// drivers are the release's driver objects found by plan.
+	drivers driverObjects
+	// clusterNames are the exact names the release's cluster-scoped objects may have.
+	clusterNames clusterNames
+	// clusterLeft are cluster-scoped objects labelled as the release's but not its own.
+	clusterLeft []string
 }
 
 // Run tears the release down. It returns ErrNothingToTearDown (wrapped) when neither a Helm
@@ -207,6 +218,9 @@ func (o *Options) Run(ctx context.Context) (*Result, error) {
 	r.res.Plan = plan
 	if plan.Revision == 0 && plan.MR3.Empty() && len(plan.Drivers)+len(plan.DriverPods)+len(plan.DriverServices)+len(plan.ClusterScoped)+len(plan.Data)+len(plan.Kept) == 0 && !r.hasClaims(ctx) {
 		return nil, fmt.Errorf("release %q not found in namespace %q and nothing of it is left: %w", o.Release, o.Namespace, ErrNothingToTearDown)
+	}
+	if o.DryRun {
+		return r.res, nil
 	}
 	if o.Confirm != nil {
 		ok, err := o.Confirm(plan)
@@ -255,8 +269,10 @@ func (o *Options) Run(ctx context.Context) (*Result, error) {
 
 func (r *run) say(format string, a ...any) { fmt.Fprintf(r.Out, format+"\n", a...) }
 
+// releaseSelector selects by the release's instance label and the chart's name label (and a
+// component); ownership (Helm's annotations, controllers) is checked on what it lists.
 func (r *run) releaseSelector(component string) string {
-	set := labels.Set{mr3runtime.LabelInstance: r.Release}
+	set := labels.Set{mr3runtime.LabelInstance: r.Release, mr3runtime.LabelName: mr3runtime.ChartName}
 	if component != "" {
 		set[mr3runtime.LabelComponent] = component
 	}
@@ -294,27 +310,30 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list driver StatefulSets: %w", err)
 	}
-	for _, s := range sts.Items {
-		p.Drivers = append(p.Drivers, s.Name)
-	}
 	pods, err := r.Client.CoreV1().Pods(r.Namespace).List(ctx, sel)
 	if err != nil {
 		return nil, fmt.Errorf("list driver Pods: %w", err)
-	}
-	for _, s := range pods.Items {
-		p.DriverPods = append(p.DriverPods, s.Name)
 	}
 	svcs, err := r.Client.CoreV1().Services(r.Namespace).List(ctx, sel)
 	if err != nil {
 		return nil, fmt.Errorf("list driver Services: %w", err)
 	}
-	for _, s := range svcs.Items {
-		p.DriverServices = append(p.DriverServices, s.Name)
+	var left []string
+	r.drivers, left = r.driverObjects(sts.Items, pods.Items, svcs.Items)
+	p.Drivers, p.DriverPods, p.DriverServices = r.drivers.sts, r.drivers.pods, r.drivers.svcs
+	p.LeftAlone = append(p.LeftAlone, left...)
+
+	r.clusterNames = manifestClusterNames(hist)
+	for _, f := range []string{p.MR3.Fullname, r.Release} {
+		for k := range chartClusterNames(r.Namespace, f) {
+			r.clusterNames[k] = true
+		}
 	}
 	cs, err := r.clusterScoped(ctx)
 	if err != nil {
 		return nil, err
 	}
+	p.LeftAlone = append(p.LeftAlone, r.clusterLeft...)
 	claims, err := r.claims(ctx)
 	if err != nil {
 		return nil, err
@@ -345,6 +364,7 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 		}
 	}
 	sort.Strings(p.Kept)
+	sort.Strings(p.LeftAlone)
 	return p, nil
 }
 
@@ -356,15 +376,19 @@ func (r *run) claims(ctx context.Context) ([]corev1.PersistentVolumeClaim, error
 	if err != nil {
 		return nil, fmt.Errorf("list the PersistentVolumeClaims of release %q: %w", r.Release, err)
 	}
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	return list.Items, nil
+	var out []corev1.PersistentVolumeClaim
+	for _, c := range list.Items {
+		if ok, _ := r.ownership(c.ObjectMeta); ok {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // dataSelector selects the release's claims: its instance and the chart's name label (the
-// drivers' volumeClaimTemplates carry only those and sparkmr3_app).
-func (r *run) dataSelector() string {
-	return labels.SelectorFromSet(labels.Set{mr3runtime.LabelInstance: r.Release, mr3runtime.LabelName: mr3runtime.ChartName}).String()
-}
+// drivers' volumeClaimTemplates carry only those, a component and sparkmr3_app).
+func (r *run) dataSelector() string { return r.releaseSelector("") }
 
 // describeClaim says what deleting the claim does to its data. pvs are the release's own PVs.
 func (r *run) describeClaim(ctx context.Context, c *corev1.PersistentVolumeClaim, pvs map[string]*corev1.PersistentVolume) string {
@@ -573,40 +597,48 @@ func (r *run) deleteDrivers(ctx context.Context) error {
 	sts := r.Client.AppsV1().StatefulSets(r.Namespace)
 	pods := r.Client.CoreV1().Pods(r.Namespace)
 	svcs := r.Client.CoreV1().Services(r.Namespace)
-	list, err := svcs.List(ctx, lo)
-	if err != nil {
-		return fmt.Errorf("list driver Services: %w", err)
-	}
-	var svcNames []string
-	for _, s := range list.Items {
-		svcNames = append(svcNames, s.Name)
-	}
-	p := r.res.Plan
-	if len(p.Drivers)+len(p.DriverPods)+len(svcNames) == 0 {
+	d := r.drivers
+	if len(d.sts)+len(d.pods)+len(d.svcs) == 0 {
 		return nil
 	}
-	r.say("deleting drivers: %s", strings.Join(append(prefixAll("statefulset/", p.Drivers), prefixAll("service/", svcNames)...), ", "))
+	r.say("deleting drivers: %s", strings.Join(append(prefixAll("statefulset/", d.sts), prefixAll("service/", d.svcs)...), ", "))
 	// Background propagation, and the dependents deleted or waited for here: a foreground
 	// deletion waits for the garbage collector's round trips object by object (StatefulSet →
 	// ControllerRevisions and Pods, Service → EndpointSlices), which made this step 4.3 s of a
 	// 9.7 s teardown of 10 drivers (docs/PERFORMANCE.md, P6). "Gone" still means all of it.
-	if err := sts.DeleteCollection(ctx, metav1.DeleteOptions{}, lo); err != nil {
+	// One DeleteCollection per kind when the selector lists only the release's own objects;
+	// by name otherwise.
+	del := func(names []string, collection func() error, one func(context.Context, string) error) error {
+		if d.all {
+			return collection()
+		}
+		return forEach(ctx, names, func(ctx context.Context, n string) error { return ignoreNotFound(one(ctx, n)) })
+	}
+	if err := del(d.sts, func() error { return sts.DeleteCollection(ctx, metav1.DeleteOptions{}, lo) },
+		func(ctx context.Context, n string) error { return sts.Delete(ctx, n, metav1.DeleteOptions{}) }); err != nil {
 		return fmt.Errorf("delete driver StatefulSets: %w", err)
 	}
 	// The StatefulSet controller would remove the Pods too; deleting them now saves a round
 	// of garbage collection.
-	if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{}, lo); err != nil {
+	if err := del(d.pods, func() error { return pods.DeleteCollection(ctx, metav1.DeleteOptions{}, lo) },
+		func(ctx context.Context, n string) error { return pods.Delete(ctx, n, metav1.DeleteOptions{}) }); err != nil {
 		return fmt.Errorf("delete driver Pods: %w", err)
 	}
-	if err := forEach(ctx, svcNames, func(ctx context.Context, n string) error {
+	if err := forEach(ctx, d.svcs, func(ctx context.Context, n string) error {
 		return ignoreNotFound(svcs.Delete(ctx, n, metav1.DeleteOptions{}))
 	}); err != nil {
 		return fmt.Errorf("delete driver Services: %w", err)
 	}
-	err = waitGone(ctx,
-		gone{what: "driver statefulsets", lw: lw(r.Client, sts, sel), obj: &appsv1.StatefulSet{}, match: matchAll},
-		gone{what: "driver pods", lw: lw(r.Client, pods, sel), obj: &corev1.Pod{}, match: matchAll},
-		gone{what: "driver services", lw: lw(r.Client, svcs, sel), obj: &corev1.Service{}, match: matchAll},
+	// A Pod of a deleted StatefulSet that the controller had just re-created has another
+	// name only if the StatefulSet was renamed; the Pods are matched by the release's names.
+	podNames := append([]string{}, d.pods...)
+	for _, s := range d.sts {
+		podNames = append(podNames, s+"-0")
+	}
+	err := waitGone(ctx,
+		gone{what: "driver statefulsets", lw: lw(r.Client, sts, sel), obj: &appsv1.StatefulSet{}, match: byName(d.sts)},
+		gone{what: "driver pods", lw: lw(r.Client, pods, sel), obj: &corev1.Pod{}, match: byName(podNames)},
+		gone{what: "driver services", lw: lw(r.Client, svcs, sel), obj: &corev1.Service{}, match: byName(d.svcs)},
 	)
 	if err != nil {
 		return fmt.Errorf("delete drivers: %w", err)
@@ -698,10 +730,12 @@ func (r *run) uninstall(ctx context.Context) error {
 		names = append(names, c.Name)
 	}
 	r.say("deleting %s", strings.Join(prefixAll("persistentvolumeclaim/", names), ", "))
-	if err := pvcs.DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: sel}); err != nil {
+	if err := forEach(ctx, names, func(ctx context.Context, n string) error {
+		return ignoreNotFound(pvcs.Delete(ctx, n, metav1.DeleteOptions{}))
+	}); err != nil {
 		return fmt.Errorf("delete the PersistentVolumeClaims of release %q: %w", r.Release, err)
 	}
-	return waitGone(ctx, gone{what: "persistentvolumeclaims", lw: lw(r.Client, pvcs, sel), obj: &corev1.PersistentVolumeClaim{}, match: matchAll})
+	return waitGone(ctx, gone{what: "persistentvolumeclaims", lw: lw(r.Client, pvcs, sel), obj: &corev1.PersistentVolumeClaim{}, match: byName(names)})
 }
 
 func (r *run) helmUninstall(ctx context.Context) error {
@@ -742,45 +776,24 @@ type clusterObj struct {
 	pv         *corev1.PersistentVolume
 }
 
-// clusterScoped lists the release's ClusterRoles, ClusterRoleBindings and PersistentVolumes:
-// labelled with the release's instance and annotated by Helm with this namespace (a release of
-// the same name in another namespace has its own).
+// clusterScoped lists the release's ClusterRoles, ClusterRoleBindings and PersistentVolumes
+// (scope.go says which are its own); the refused ones go to r.clusterLeft.
 func (r *run) clusterScoped(ctx context.Context) ([]clusterObj, error) {
 	sel := metav1.ListOptions{LabelSelector: r.releaseSelector("")}
-	ours := func(m metav1.ObjectMeta) bool {
-		if ns, ok := m.Annotations[annoReleaseNamespace]; ok {
-			return ns == r.Namespace && m.Annotations[annoReleaseName] == r.Release
-		}
-		return strings.HasPrefix(m.Name, r.Namespace+"-")
-	}
-	var out []clusterObj
 	crbs, err := r.Client.RbacV1().ClusterRoleBindings().List(ctx, sel)
 	if err != nil {
 		return nil, fmt.Errorf("list ClusterRoleBindings: %w", err)
-	}
-	for _, x := range crbs.Items {
-		if ours(x.ObjectMeta) {
-			out = append(out, clusterObj{kind: "clusterrolebinding", name: x.Name})
-		}
 	}
 	crs, err := r.Client.RbacV1().ClusterRoles().List(ctx, sel)
 	if err != nil {
 		return nil, fmt.Errorf("list ClusterRoles: %w", err)
 	}
-	for _, x := range crs.Items {
-		if ours(x.ObjectMeta) {
-			out = append(out, clusterObj{kind: "clusterrole", name: x.Name})
-		}
-	}
 	pvs, err := r.Client.CoreV1().PersistentVolumes().List(ctx, sel)
 	if err != nil {
 		return nil, fmt.Errorf("list PersistentVolumes: %w", err)
 	}
-	for i := range pvs.Items {
-		if x := &pvs.Items[i]; ours(x.ObjectMeta) {
-			out = append(out, clusterObj{kind: "persistentvolume", name: x.Name, pv: x})
-		}
-	}
+	out, left := r.clusterOwned(crbs.Items, crs.Items, pvs.Items)
+	r.clusterLeft = left
 	return out, nil
 }
 

@@ -527,3 +527,98 @@ func TestTeardownDriverLocalDirClaims(t *testing.T) {
 		})
 	}
 }
+
+// Release "a" in namespace "spark" and a release "a" in namespace "spark-x" (names
+// "spark-x-a-…" start with "spark-"): cluster-scoped objects without Helm's annotations (made
+// from `helm template` output) are the release's only by exact name AND a binding's subjects /
+// a volume's claimRef in this namespace. The other namespace's ClusterRole, binding and PV stay.
+func TestTeardownSparesSameReleaseInOtherNamespace(t *testing.T) {
+	bare := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Labels: tf.ReleaseLabels("a", "rbac")}
+	}
+	crb := func(ns string) *rbacv1.ClusterRoleBinding {
+		return &rbacv1.ClusterRoleBinding{ObjectMeta: bare(ns + "-a-node-reader-driver"),
+			RoleRef:  rbacv1.RoleRef{Kind: "ClusterRole", Name: ns + "-a-node-reader"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "a-driver", Namespace: ns}}}
+	}
+	pv := func(ns string) *corev1.PersistentVolume {
+		return &corev1.PersistentVolume{ObjectMeta: bare(ns + "-a-workdir"),
+			Spec: corev1.PersistentVolumeSpec{ClaimRef: &corev1.ObjectReference{Namespace: ns, Name: "a-workdir"}}}
+	}
+	objs := []runtime.Object{tf.TokenSecret(ns, "a", "a", "1234"),
+		&rbacv1.ClusterRole{ObjectMeta: bare("spark-a-node-reader")}, crb("spark"), pv("spark"),
+		&rbacv1.ClusterRole{ObjectMeta: bare("spark-x-a-node-reader")}, crb("spark-x"), pv("spark-x"),
+		// Labelled as ours, with our prefix, but no name the release has.
+		&rbacv1.ClusterRole{ObjectMeta: bare("spark-a-extra")},
+	}
+	w := newWorld(t, objs...)
+	w.install(t, "a", "1234")
+	res, err := w.options().Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, "clusterrole/spark-a-node-reader", "clusterrolebinding/spark-a-node-reader-driver", "persistentvolume/spark-a-workdir")
+	w.assertPresent(t, "clusterrole/spark-x-a-node-reader", "clusterrolebinding/spark-x-a-node-reader-driver", "persistentvolume/spark-x-a-workdir", "clusterrole/spark-a-extra")
+	want := []string{
+		"clusterrole/spark-a-extra: not a name this release has",
+		"clusterrole/spark-x-a-node-reader: bound to ServiceAccounts of another namespace",
+		"clusterrolebinding/spark-x-a-node-reader-driver: binds ServiceAccounts of namespace spark-x",
+		"persistentvolume/spark-x-a-workdir: bound to a claim in namespace spark-x",
+	}
+	if got := strings.Join(res.Plan.LeftAlone, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("left alone:\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+// In the namespace, teardown deletes objects with the release's instance label only when they
+// also carry the chart's name label and, if Helm's annotations are there, name this release.
+func TestTeardownInNamespaceOwnership(t *testing.T) {
+	objs := releaseObjects("a", "1234", 0)
+	otherChart := tf.ReleaseLabels("a", "driver")
+	otherChart["app.kubernetes.io/name"] = "other-chart"
+	otherRelease := metav1.ObjectMeta{Name: "b-spark9", Namespace: ns, Labels: tf.ReleaseLabels("a", "driver"),
+		Annotations: map[string]string{annoReleaseName: "b", annoReleaseNamespace: ns}}
+	objs = append(objs,
+		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "foreign", Namespace: ns, Labels: otherChart}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "foreign", Namespace: ns, Labels: otherChart}},
+		&appsv1.StatefulSet{ObjectMeta: otherRelease},
+		&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "local-dir-0-b-spark9-0", Namespace: ns, Labels: tf.ReleaseLabels("a", "driver"),
+			Annotations: map[string]string{annoReleaseName: "b", annoReleaseNamespace: ns}}},
+	)
+	w := newWorld(t, objs...)
+	w.install(t, "a", "1234")
+	w.amRemovesWorkers()
+	res, err := w.options().Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, releaseMade...)
+	w.assertPresent(t, "statefulset/foreign", "service/foreign", "statefulset/b-spark9", "persistentvolumeclaim/local-dir-0-b-spark9-0")
+	if got := strings.Join(res.Plan.LeftAlone, "\n"); !strings.Contains(got, `statefulset/b-spark9: Helm release "b" in namespace "spark" owns it`) {
+		t.Errorf("left alone:\n%s", got)
+	}
+}
+
+// --dry-run: the plan, nothing deleted, no confirmation asked.
+func TestTeardownDryRun(t *testing.T) {
+	w := newWorld(t, releaseObjects("a", "1234", 2)...)
+	w.install(t, "a", "1234")
+	o := w.options()
+	o.DryRun = true
+	o.Confirm = func(*Plan) (bool, error) { t.Fatal("dry run asked to confirm"); return false, nil }
+	res, err := o.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range w.client.Actions() {
+		if strings.HasPrefix(a.GetVerb(), "delete") || a.GetVerb() == "create" || a.GetVerb() == "update" || a.GetVerb() == "patch" {
+			t.Errorf("dry run changed the cluster: %v", a)
+		}
+	}
+	if _, err := w.helm.Releases.History("a"); err != nil {
+		t.Errorf("dry run removed the release record: %v", err)
+	}
+	if !strings.Contains(res.Plan.Summary(), "deployment/mr3master-spark-1234-0") || !strings.Contains(res.Plan.Summary(), "persistentvolumeclaim/a-workdir") {
+		t.Errorf("plan:\n%s", res.Plan.Summary())
+	}
+}
