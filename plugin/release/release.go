@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"helm.sh/helm/v3/pkg/action"
@@ -455,4 +456,18 @@ func driverNames(ctx context.Context, client kubernetes.Interface, ns, rel strin
 		names = append(names, s.Name)
 	}
 	return names
+}
+
+// StorageExposure returns a warning when Helm's storage driver (HELM_DRIVER) keeps release
+// records where more people can read them than can read Secrets: the record holds every value,
+// the token included (the plugin passes it as values; see docs/DESIGN.md, "Token"). "" when
+// the driver keeps them in Secrets (the default) or in memory.
+func StorageExposure(helmDriver, namespace string) string {
+	switch strings.ToLower(strings.TrimSpace(helmDriver)) {
+	case "configmap", "configmaps":
+		return fmt.Sprintf("HELM_DRIVER=%s keeps the release record, with every value and the DAGAppMaster token, in a ConfigMap: anyone with the built-in 'view' role in namespace %q can read it (helm get values); unset HELM_DRIVER to keep it in a Secret", helmDriver, namespace)
+	case "sql":
+		return "HELM_DRIVER=sql keeps the release record, with every value and the DAGAppMaster token, in the SQL database: whoever can read that table can read the token"
+	}
+	return ""
 }

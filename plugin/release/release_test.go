@@ -353,3 +353,12 @@ func TestUpgradeUnknownReleaseNamesNamespaceAndFix(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestStorageExposure(t *testing.T) {
+	for drv, want := range map[string]string{"": "", "secret": "", "secrets": "", "memory": "", "configmap": "'view' role in namespace \"ns\"", "ConfigMaps": "unset HELM_DRIVER", "sql": "SQL database"} {
+		got := StorageExposure(drv, "ns")
+		if want == "" && got != "" || want != "" && !strings.Contains(got, want) {
+			t.Errorf("HELM_DRIVER=%q: %q, want %q", drv, got, want)
+		}
+	}
+}
