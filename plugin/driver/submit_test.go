@@ -331,17 +331,18 @@ func TestRunLocalRefusesABaseDirOfAnotherRelease(t *testing.T) {
 		want  []string
 	}{
 		{"stock env.sh", stock, nil, []string{
-			`SPARK_MR3_NAMESPACE is "sparkmr3" on this machine`, `but "spark" in the release (namespace spark)`,
-			`SPARK_CONF_DIR_CONFIGMAP is "sparkmr3-conf-configmap"`, `MASTER_SERVICE_ACCOUNT is "master-service-account"`,
-			`DOCKER_SPARK_IMG is "mr3project/spark3:3.2.2"`, `"mr3project/spark:3.5" in the release (env.sh of Secret rel-env)`,
-			`WORKER_SERVICE_ACCOUNT is "" on this machine (unset)`, "SPARK_KEYTAB_SECRET"}},
+			`SPARK_MR3_NAMESPACE is 'sparkmr3' on this machine`, `but 'spark' for the release (its namespace); MR3's script passes it as -Dmr3.k8s.namespace`,
+			`SPARK_CONF_DIR_CONFIGMAP is 'sparkmr3-conf-configmap'`, `but 'rel-conf' for the release (its conf ConfigMap)`,
+			`MASTER_SERVICE_ACCOUNT is 'master-service-account'`,
+			`DOCKER_SPARK_IMG is 'mr3project/spark3:3.2.2'`, `'mr3project/spark:3.5' for the release (env.sh of Secret rel-env)`,
+			`WORKER_SERVICE_ACCOUNT is '' on this machine (unset)`, "SPARK_KEYTAB_SECRET"}},
 		{"one variable differs", strings.Replace(testEnvSh, "SPARK_WORKER_SECRET='rel-worker'", "SPARK_WORKER_SECRET='old-worker'", 1), nil,
-			[]string{`SPARK_WORKER_SECRET is "old-worker"`, "-Dmr3.k8s.worker.secret"}},
+			[]string{`SPARK_WORKER_SECRET is 'old-worker'`, "-Dmr3.k8s.worker.secret"}},
 		{"env-secret.sh overrides", testEnvSh, func(base string) {
 			if err := os.WriteFile(filepath.Join(base, "env-secret.sh"), []byte("DOCKER_SPARK_IMG=mine:1\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{`DOCKER_SPARK_IMG is "mine:1"`, "env-secret.sh line 1"}},
+		}, []string{`DOCKER_SPARK_IMG is 'mine:1'`, "env-secret.sh line 1"}},
 		{"env.sh assigns what submit passes", testEnvSh + "SPARK_DRIVER_MEMORY_MB=512\n", nil,
 			[]string{"assigns SPARK_DRIVER_MEMORY_MB, which replaces the value submit passes"}},
 		{"cannot be evaluated", strings.Replace(testEnvSh, "SPARK_MR3_NAMESPACE='spark'", "SPARK_MR3_NAMESPACE=$(cat /etc/ns)", 1), nil,

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,29 +17,14 @@ import (
 // when present) and reads BASE_DIR/conf; mr3-setup.sh turns env.sh variables into -D options
 // that override mr3-site.xml, whatever it says. MR3's stock env.sh names namespace sparkmr3 and
 // sample object names, so a node left with it would make a DAGAppMaster that is not the
-// release's. BaseDir.Check compares those variables with the release's env.sh.
+// release's. BaseDir.Check builds both sides' -D options with plugin/mr3conf's model of the
+// scripts and compares them.
 
-// DOptionVars are the env.sh variables that become mr3.* -D options in mr3-setup.sh (and so
-// decide which namespace, service accounts, image, ConfigMap and Secrets the DAGAppMaster and
-// its workers get), with the key each sets.
-var DOptionVars = []struct{ Var, Key string }{
-	{"SPARK_MR3_NAMESPACE", "mr3.k8s.namespace"},
-	{"MASTER_SERVICE_ACCOUNT", "mr3.k8s.pod.master.serviceaccount"},
-	{"WORKER_SERVICE_ACCOUNT", "mr3.k8s.pod.worker.serviceaccount"},
-	{"DOCKER_SPARK_IMG", "mr3.k8s.pod.master.image, mr3.k8s.pod.worker.image"},
-	{"SPARK_DOCKER_USER", "mr3.k8s.pod.master.user, mr3.k8s.pod.worker.user"},
-	{"SPARK_REMOTE_WORK_DIR", "mr3.k8s.master.working.dir, mr3.k8s.worker.working.dir"},
-	{"SPARK_CONF_DIR_CONFIGMAP", "mr3.k8s.conf.dir.configmap"},
-	{"CONF_DIR_MOUNT_DIR", "mr3.k8s.conf.dir.mount.dir"},
-	{"SPARK_KEYTAB_SECRET", "mr3.k8s.keytab.secret"},
-	{"SPARK_WORKER_SECRET", "mr3.k8s.worker.secret"},
-	{"CREATE_KEYTAB_SECRET", "mr3.k8s.mount.keytab.secret"},
-	{"CREATE_WORKER_SECRET", "mr3.k8s.mount.worker.secret"},
-	{"KEYTAB_MOUNT_DIR", "mr3.k8s.keytab.mount.dir"},
-	{"KEYTAB_MOUNT_FILE", "mr3.k8s.keytab.mount.file"},
-	{"WORK_DIR_PERSISTENT_VOLUME_CLAIM", "mr3.k8s.master.persistentvolumeclaim.mounts"},
-	{"WORK_DIR_PERSISTENT_VOLUME_CLAIM_MOUNT_DIR", "mr3.k8s.master.persistentvolumeclaim.mounts"},
-	{"REMOTE_BASE_DIR", "mr3.cluster.additional.classpath"},
+// comparedOption reports whether the -D option key decides what the DAGAppMaster and its
+// workers are (namespace, service accounts, image, ConfigMap, Secrets, dirs, claims): the
+// mr3.* options mr3-setup.sh builds, except the master mode (the Spark arguments pick it).
+func comparedOption(key string) bool {
+	return strings.HasPrefix(key, "mr3.k8s.") || key == "mr3.cluster.additional.classpath"
 }
 
 // PassedVars are the variables the outside driver's environment carries; env.sh must not
@@ -131,7 +117,7 @@ type sourced struct {
 
 func (b *BaseDir) source(environ map[string]string) (*sourced, error) {
 	s := &sourced{files: b.env}
-	env := environ
+	env := mr3conf.Env{Values: environ, Unknown: map[string]string{}}
 	for _, f := range b.env {
 		sh, err := mr3conf.SourceEnvSh(f.data, env)
 		if err != nil {
@@ -139,15 +125,21 @@ func (b *BaseDir) source(environ map[string]string) (*sourced, error) {
 		}
 		s.sh = append(s.sh, sh)
 		// The next file is sourced in the shell this one left.
-		next := map[string]string{}
-		for k, v := range env {
-			next[k] = v
+		next := mr3conf.Env{Values: map[string]string{}, Unknown: map[string]string{}}
+		for k, v := range env.Values {
+			next.Values[k] = v
+		}
+		for k, v := range env.Unknown {
+			next.Unknown[k] = v
 		}
 		for _, v := range sh.Assigned() {
-			if v.Set() && v.Unknown == "" {
-				next[v.Name] = v.Value
-			} else {
-				delete(next, v.Name)
+			delete(next.Values, v.Name)
+			delete(next.Unknown, v.Name)
+			switch {
+			case v.Unknown != "":
+				next.Unknown[v.Name] = v.Unknown
+			case v.Set():
+				next.Values[v.Name] = v.Value
 			}
 		}
 		env = next
@@ -155,31 +147,21 @@ func (b *BaseDir) source(environ map[string]string) (*sourced, error) {
 	return s, nil
 }
 
-// value is what MR3's script sees for name; where names the assignment, "the environment" or
-// "unset"; unknown says why the value cannot be told without running the shell.
-func (s *sourced) value(name string) (value, where, unknown string) {
+// last is the shell after the last file: what the script's -D options are built from.
+func (s *sourced) last() *mr3conf.EnvSh { return s.sh[len(s.sh)-1] }
+
+// where says which file and line gave a variable its value, "the environment" or "unset".
+func (s *sourced) where(name string) string {
 	for i := len(s.sh) - 1; i >= 0; i-- {
 		v := s.sh[i].Get(name)
-		if v.Unknown != "" {
-			where = s.files[i].path
-			if v.Line > 0 {
-				where = fmt.Sprintf("%s line %d", s.files[i].path, v.Line)
-			}
-			return "", where, v.Unknown
-		}
-		switch v.Source {
-		case mr3conf.FromEnvSh:
-			return v.Value, fmt.Sprintf("%s line %d", s.files[i].path, v.Line), ""
-		case mr3conf.FromUnsetInEnvSh:
-			return "", fmt.Sprintf("unset by %s line %d", s.files[i].path, v.Line), ""
+		switch {
+		case v.Source == mr3conf.FromEnvSh || v.Source == mr3conf.FromUnsetInEnvSh || v.Unknown != "" && v.Line > 0:
+			return fmt.Sprintf("%s line %d", s.files[i].path, v.Line)
+		case v.Source == mr3conf.FromEnvironment && i == 0:
+			return "the environment"
 		}
 	}
-	if len(s.sh) > 0 {
-		if v := s.sh[0].Get(name); v.Source == mr3conf.FromEnvironment {
-			return v.Value, "the environment", ""
-		}
-	}
-	return "", "unset", ""
+	return "unset"
 }
 
 // assignedAt returns where the env files assign name, if they do.
@@ -201,13 +183,13 @@ type Mismatch struct {
 	Message string
 }
 
-// Check compares BASE_DIR with the release: every variable of DOptionVars must have the
-// release's value (the namespace the release's, SPARK_CONF_DIR_CONFIGMAP its conf ConfigMap),
-// and env.sh must not assign PassedVars. environ is the environment the script will get. It
-// returns the mismatches (refuse to run) and warnings: mr3-site.xml keys that differ from the
-// release's mr3-site-outside.xml (the -D options override the keys above anyway).
+// Check compares BASE_DIR with the release: the mr3.* -D options MR3's script builds from
+// this machine's env.sh (environ is the environment the script will get) must equal those it
+// builds from the release's env.sh, with the release's namespace and conf ConfigMap; env.sh
+// must not assign PassedVars. It returns the mismatches (refuse to run) and warnings:
+// mr3-site.xml keys that differ from the release's mr3-site-outside.xml.
 func (b *BaseDir) Check(rel *ReleaseFiles, environ map[string]string) (mismatches []Mismatch, warnings []string, err error) {
-	relEnv, err := mr3conf.SourceEnvSh(rel.EnvSh, nil)
+	relEnv, err := mr3conf.SourceEnvSh(rel.EnvSh, mr3conf.Env{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("read env.sh of Secret %s: %w", rel.EnvSecret, err)
 	}
@@ -215,29 +197,73 @@ func (b *BaseDir) Check(rel *ReleaseFiles, environ map[string]string) (mismatche
 	if err != nil {
 		return nil, nil, err
 	}
-	truth := map[string]string{"SPARK_MR3_NAMESPACE": rel.Namespace, "SPARK_CONF_DIR_CONFIGMAP": rel.Conf.Name}
-	for _, dv := range DOptionVars {
-		want, known := truth[dv.Var]
-		source := "the release (namespace " + rel.Namespace + ")"
-		if dv.Var == "SPARK_CONF_DIR_CONFIGMAP" {
-			source = "the release (its conf ConfigMap)"
+	relOpts := relEnv.JavaOptions(mr3conf.ScriptRun{})
+	localOpts := local.last().JavaOptions(mr3conf.ScriptRun{})
+	truth := map[string]string{"mr3.k8s.namespace": rel.Namespace, "mr3.k8s.conf.dir.configmap": rel.Conf.Name}
+	want := map[string]mr3conf.DOption{}
+	var keys []string
+	for _, o := range relOpts.Effective() {
+		if comparedOption(o.Key) && o.Unknown == "" {
+			want[o.Key] = o
+			keys = append(keys, o.Key)
 		}
-		if !known {
-			v := relEnv.Get(dv.Var)
-			if v.Source != mr3conf.FromEnvSh || v.Unknown != "" {
-				continue // an older env.sh, or one this check cannot read: nothing to compare with
-			}
-			want, source = v.Value, fmt.Sprintf("the release (env.sh of Secret %s)", rel.EnvSecret)
+	}
+	for k, v := range truth {
+		o, ok := want[k]
+		if !ok {
+			keys = append(keys, k)
 		}
-		got, where, unknown := local.value(dv.Var)
+		o.Key, o.Value = k, v
+		want[k] = o
+	}
+	for _, o := range localOpts.Effective() {
+		if _, ok := want[o.Key]; !ok && comparedOption(o.Key) {
+			keys = append(keys, o.Key)
+		}
+	}
+	seen := map[string]bool{}
+	for _, key := range keys {
+		w, inRelease := want[key]
+		got, here := localOpts.Lookup(key)
+		vars := varNames(got.From, w.From)
+		if seen[strings.Join(vars, ",")] && len(vars) > 0 {
+			continue // one variable, several options (DOCKER_SPARK_IMG: master and worker image)
+		}
+		relSource := "env.sh of Secret " + rel.EnvSecret
+		switch key {
+		case "mr3.k8s.namespace":
+			relSource = "its namespace"
+		case "mr3.k8s.conf.dir.configmap":
+			relSource = "its conf ConfigMap"
+		}
+		subject, gotWhere := "-D"+key, b.describe(local, vars)
+		if len(vars) == 1 {
+			subject, gotWhere = vars[0], local.where(vars[0])
+		}
+		passes := "; MR3's script passes it as -D" + key
+		if len(vars) != 1 {
+			passes = ""
+		}
+		var msg string
 		switch {
-		case unknown != "":
-			mismatches = append(mismatches, Mismatch{dv.Var, fmt.Sprintf("%s (%s) cannot be told without running the shell (%s); %s has %q",
-				dv.Var, where, unknown, source, want)})
-		case got != want:
-			mismatches = append(mismatches, Mismatch{dv.Var, fmt.Sprintf("%s is %q on this machine (%s) but %q in %s; it becomes -D%s=… for the DAGAppMaster",
-				dv.Var, got, where, want, source, strings.Split(dv.Key, ",")[0])})
+		case here && got.Unknown != "":
+			msg = fmt.Sprintf("%s (%s) cannot be told without running the shell: %s%s", subject, gotWhere, got.Unknown, passes)
+		case !inRelease:
+			msg = fmt.Sprintf("%s gives -D%s=%s on this machine (%s), which the release's env.sh does not give", subject, key, mr3conf.ShellQuote(got.Value), gotWhere)
+		case !here:
+			msg = fmt.Sprintf("-D%s is %s for the release (%s) but absent on this machine", key, mr3conf.ShellQuote(w.Value), relSource)
+		case got.Value != w.Value:
+			msg = fmt.Sprintf("%s is %s on this machine (%s) but %s for the release (%s)%s",
+				subject, mr3conf.ShellQuote(got.Value), gotWhere, mr3conf.ShellQuote(w.Value), relSource, passes)
+		default:
+			continue
 		}
+		seen[strings.Join(vars, ",")] = true
+		name := key
+		if len(vars) > 0 {
+			name = vars[0]
+		}
+		mismatches = append(mismatches, Mismatch{Var: name, Message: msg})
 	}
 	for _, name := range PassedVars {
 		for _, at := range local.assignedAt(name) {
@@ -254,6 +280,28 @@ func (b *BaseDir) Check(rel *ReleaseFiles, environ map[string]string) (mismatche
 		}
 	}
 	return mismatches, warnings, nil
+}
+
+func varNames(a, b []mr3conf.EnvVar) []string {
+	var names []string
+	for _, v := range append(append([]mr3conf.EnvVar{}, a...), b...) {
+		if !slices.Contains(names, v.Name) {
+			names = append(names, v.Name)
+		}
+	}
+	return names
+}
+
+// describe names variables and where each got its value on this machine.
+func (b *BaseDir) describe(s *sourced, vars []string) string {
+	if len(vars) == 0 {
+		return "set by the script"
+	}
+	parts := make([]string, len(vars))
+	for i, v := range vars {
+		parts[i] = v + " from " + s.where(v)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // siteDiff names the keys whose values differ (at most 5, then a count) and counts them.
