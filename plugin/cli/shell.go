@@ -11,10 +11,13 @@ func newShellCmd(s *Settings) *cobra.Command {
 		Use:   "shell RELEASE [flags] [--] [SPARK_ARGS...]",
 		Short: "Wait for a release, then open spark-shell in one of its drivers",
 		Long: `shell waits like submit, then runs the driver's run-spark-shell.sh (the Pod's
-sparkmr3.io/shell-command annotation) in the driver Pod with standard input attached.
-When standard input is a terminal, the shell gets a terminal too: raw mode, so Ctrl-C
-goes to spark-shell, and window resizes follow. SPARK_ARGS are passed through untouched.
-With --local, spark-shell runs on this machine (see submit --help).
+sparkmr3.io/shell-command annotation) in the driver Pod as "/bin/bash -o pipefail SCRIPT
+SPARK_ARGS..." with standard input attached. When standard input is a terminal, the shell
+gets a terminal too: raw mode, so Ctrl-C goes to spark-shell, and window resizes follow.
+SPARK_ARGS are checked as submit checks them: an argument MR3's script would not pass on
+intact (empty, whitespace, * ? [, --master, "--") is refused before anything runs (exit 2).
+With --local, spark-shell runs on this machine (see submit --help: BASE_DIR, --driver-cores,
+--driver-memory-mb).
 
 Exit codes: spark-shell's own code; 4 when the release is not ready before --timeout;
 2 for bad input; 130 when interrupted; 1 for other failures.`,

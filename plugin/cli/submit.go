@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/spark-mr3/spark-mr3/plugin/driver"
+	"github.com/spark-mr3/spark-mr3/plugin/outside"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
 )
 
@@ -23,26 +24,50 @@ func newSubmitCmd(s *Settings) *cobra.Command {
 		Long: `submit waits (watching, not polling) until the release is ready — a driver Pod Running
 and Ready, the token Secret, the conf ConfigMap and the AM Service in place — then runs
 the driver's run-spark-submit.sh (the Pod's sparkmr3.io/submit-command annotation) in the
-driver Pod and streams its output. SPARK_ARGS (--driver-java-options, --jars,
---driver-class-path, --conf, the application and its arguments) are passed through
-untouched, one argument each; flags of submit must come before them, and "--" ends them.
+driver Pod as "/bin/bash -o pipefail SCRIPT SPARK_ARGS..." and streams its output. Flags of
+submit come first, then an optional "--", then SPARK_ARGS (--driver-java-options, --jars,
+--driver-class-path, --conf, --localthread or --localprocess, the application and its
+arguments), one argument each.
 
-Standard input is passed only with -i. The exit code is the driver command's own; MR3's
-run-spark-submit.sh pipes spark-submit into tee, so it may exit 0 for a failed job.
+MR3's script re-splits its arguments (an unquoted $@), so before anything runs submit
+refuses (exit 2) every SPARK_ARG that would not arrive intact: an empty one, one with
+whitespace or a glob character (* ? [), --master (the script drops it and the next word),
+and a "--" among them. Put such a value in the release's values instead
+(spark.extraProperties, rendered into spark-defaults.conf; e.g. several JVM options as
+spark.driver.extraJavaOptions), or in a file inside the Pod passed with --properties-file.
 
-With --local the driver runs on this machine instead (a driver outside Kubernetes): the
-local script gets CLIENT_TO_AM_TOKEN_KEY and MR3_APPLICATION_ID_TIMESTAMP from the
-release's token Secret, and --conf spark.driver.host, spark.driver.port (a free port) and
-the AM Service address, unless SPARK_ARGS set them.
+Standard input is passed only with -i. The exit code is spark-submit's: with pipefail the
+script's "spark-submit ... | tee" pipeline fails when spark-submit fails.
 
-Exit codes: the driver command's code; 4 when the release is not ready before --timeout;
-2 for bad input; 130 when interrupted; 1 for other failures.`,
+With --localthread or --localprocess the DAGAppMaster runs inside the driver Pod: submit
+warns when the Pod's memory limit cannot hold the driver heap (SPARK_DRIVER_MEMORY_MB)
+plus mr3.am.resource.memory.mb.
+
+With --local the driver runs on this machine instead (a driver outside Kubernetes). The
+script (--script, else $SPARKMR3_SUBMIT_SCRIPT) is made an absolute path once, and MR3's
+BASE_DIR is the parent of its folder: BASE_DIR/env.sh and BASE_DIR/conf/ must be the
+release's ("helm sparkmr3 env RELEASE --write-dir BASE_DIR" writes them). submit refuses
+(exit 2) when the -Dmr3.k8s.* options MR3's script builds from that env.sh (namespace,
+ConfigMap, service accounts, image, Secret names, ...) differ from the release's, creates
+mr3.am.staging-dir (conf/mr3-site.xml) when missing, and warns
+when no DAGAppMaster runs yet (MR3 recommends that a driver inside Kubernetes starts it:
+submit once without --local). The script gets CLIENT_TO_AM_TOKEN_KEY and
+MR3_APPLICATION_ID_TIMESTAMP from the release's token Secret, DRIVER_NAME (the driver
+host), SPARK_DRIVER_CORES and SPARK_DRIVER_MEMORY_MB (--driver-cores, --driver-memory-mb;
+default: those of the release's first driver, else 1 and 1024), and --conf
+spark.driver.host, spark.driver.port (a free port) and the AM Service address unless
+SPARK_ARGS set them. It runs in its own process group (unless it reads a terminal): an
+interrupt sends SIGTERM to the whole group, SIGKILL 10 s later.
+
+Exit codes: spark-submit's; 4 when the release is not ready before --timeout; 2 for bad
+input; 130 when interrupted; 1 for other failures.`,
 		Example: `  helm sparkmr3 submit spark -n sparkmr3 -- --class org.apache.spark.examples.SparkPi \
       /opt/mr3-run/spark/examples/jars/spark-examples.jar 1000
   helm sparkmr3 submit spark --driver spark2 --timeout 10m -- --conf spark.executor.cores=2 app.jar
-  helm sparkmr3 submit spark --dry-run -- --conf "spark.driver.extraJavaOptions=-Da=1 -Db=2" app.jar
-  SPARKMR3_SUBMIT_SCRIPT=$HOME/mr3-run/spark/run-spark-submit.sh \
-      helm sparkmr3 submit spark --local --driver-host gold0 -- app.jar`,
+  helm sparkmr3 submit spark --dry-run -- --conf spark.driver.extraJavaOptions=-Dconfig=prod app.jar
+  helm sparkmr3 env spark -n sparkmr3 --write-dir $HOME/mr3-run
+  helm sparkmr3 submit spark -n sparkmr3 --local --script $HOME/mr3-run/spark/run-spark-submit.sh \
+      --driver-host gold0 --driver-memory-mb 4096 -- app.jar`,
 	})
 }
 
@@ -68,6 +93,10 @@ func newDriverCmd(s *Settings, verb driver.Verb, cmd *cobra.Command) *cobra.Comm
 			return cmd.Help()
 		}
 		o.Release, o.Args = args[0], rest
+		// Before anything touches the cluster: an argument MR3's script would mangle.
+		if err := driver.CheckArgs(rest); err != nil {
+			return WithCode(ExitUsage, err)
+		}
 		o.Namespace = s.Namespace()
 		o.Debug = s.Helm.Debug
 		o.IO, o.Clock, o.Getenv, o.IsTerminal = s.IO, s.Clock, s.Getenv, s.IsTerminal
@@ -91,8 +120,10 @@ func newDriverCmd(s *Settings, verb driver.Verb, cmd *cobra.Command) *cobra.Comm
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the release to be ready (0: no limit)")
 	f.BoolVar(&o.Local, "local", false, "run the driver on this machine, outside Kubernetes")
 	f.StringVar(&o.Script, "script", "", "local driver script for --local (default $"+scriptEnv(verb)+")")
-	f.StringVar(&o.DriverHost, "driver-host", "", "spark.driver.host for --local (default: this machine's host name)")
-	f.BoolVar(&o.DryRun, "dry-run", false, "print the command and environment (token masked) instead of running it")
+	f.StringVar(&o.DriverHost, "driver-host", "", "spark.driver.host and DRIVER_NAME for --local (default: this machine's host name)")
+	f.StringVar(&o.DriverCores, "driver-cores", "", "SPARK_DRIVER_CORES for --local (default: the release's first driver's, else 1)")
+	f.StringVar(&o.DriverMemoryMB, "driver-memory-mb", "", "SPARK_DRIVER_MEMORY_MB (driver heap, MiB) for --local (default: the release's first driver's, else 1024)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print the command line and environment (token masked) instead of running it")
 	if verb == driver.Shell {
 		f.BoolVar(&o.TTY, "tty", true, "use a terminal when standard input is one (raw mode; Ctrl-C goes to the shell)")
 	} else {
@@ -116,16 +147,19 @@ func contextOf(cmd *cobra.Command) context.Context {
 }
 
 // driverExit maps submit/shell errors to exit codes: the driver command's own code, 4 not
-// ready, 2 unknown driver, 130 interrupted.
+// ready, 2 unknown driver or a refused BASE_DIR/release, 130 interrupted.
 func driverExit(err error) error {
 	if err == nil {
 		return nil
 	}
 	var ce *driver.CommandExitError
 	var ud *rollout.UnknownDriverError
+	var refused *outside.Refusal
 	switch {
 	case errors.As(err, &ce):
 		return WithCode(ce.Code, err)
+	case errors.As(err, &refused):
+		return WithCode(ExitUsage, err)
 	case errors.Is(err, driver.ErrInterrupted) || isInterrupted(err):
 		return WithCode(ExitInterrupted, err)
 	case isNotReady(err):
