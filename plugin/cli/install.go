@@ -43,6 +43,7 @@ type applyOptions struct {
 	rotateToken     bool
 	reuseValues     bool
 	resetValues     bool
+	resetThenReuse  bool
 }
 
 func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool) {
@@ -59,9 +60,10 @@ func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool) {
 	fs.BoolVar(&o.wait, "wait", true, "wait (by watching) until the drivers, token Secret, conf and AM Service are ready")
 	fs.StringVar(&o.kustomize, "kustomize", "", "kustomize overlay directory applied to the rendered manifests before the consistency check")
 	if upgrade {
-		fs.BoolVar(&o.rotateToken, "rotate-token", false, "generate a NEW token and timestamp (drivers stop sharing the old DAGAppMaster)")
-		fs.BoolVar(&o.reuseValues, "reuse-values", false, "reuse the last release's values and merge in any overrides")
+		fs.BoolVar(&o.rotateToken, "rotate-token", false, "generate a NEW token and timestamp, whatever the reused values pin (or take the one -f/--set pin); drivers restart, the old DAGAppMaster runs until teardown")
+		fs.BoolVar(&o.reuseValues, "reuse-values", false, "reuse the last release's values and merge in any overrides (the release's token is kept unless --rotate-token)")
 		fs.BoolVar(&o.resetValues, "reset-values", false, "reset the values to the ones built into the chart")
+		fs.BoolVar(&o.resetThenReuse, "reset-then-reuse-values", false, "reset the values to the chart's, then merge in the last release's values and any overrides")
 	}
 }
 
@@ -143,9 +145,12 @@ func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, 
 	if err != nil {
 		return err
 	}
+	if w := release.StorageExposure(s.Getenv("HELM_DRIVER"), s.Namespace()); w != "" {
+		fmt.Fprintf(s.IO.ErrOut, "WARNING: %s\n", w)
+	}
 	ro := release.Options{
 		Release: args[0], Namespace: s.Namespace(), Chart: ch, Values: vals,
-		ReuseValues: o.reuseValues, ResetValues: o.resetValues,
+		ReuseValues: o.reuseValues, ResetValues: o.resetValues, ResetThenReuseValues: o.resetThenReuse,
 		CreateNamespace: o.createNamespace, DryRun: o.dryRun, Atomic: o.atomic, Timeout: o.timeout,
 		RotateToken: o.rotateToken, PostRenderer: pr, Warn: s.IO.ErrOut,
 	}
@@ -222,6 +227,8 @@ func applyError(err error) error {
 		return WithCode(ExitNotReady, err)
 	case isInterrupted(err):
 		return WithCode(ExitInterrupted, err)
+	case errors.As(err, new(*release.RefusedError)):
+		return WithCode(ExitUsage, err)
 	case isBadValues(err):
 		if strings.Contains(err.Error(), "values don't meet the specifications of the schema") {
 			err = fmt.Errorf("%w\nfix the values listed above (from -f/--set): each key, its type and its allowed values are described in the chart's values.yaml and README", err)
