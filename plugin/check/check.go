@@ -11,6 +11,8 @@ const (
 	RuleConfFiles       = "conf-files"
 	RuleHostAliases     = "host-aliases"
 	RuleLocalDirs       = "local-dirs"
+	RuleWritableDirs    = "writable-dirs"
+	RuleEnvShConf       = "envsh-conf"
 	RuleShuffle         = "shuffle"
 	RuleMR3Copies       = "mr3-copies"
 	RuleDAGRecovery     = "dag-recovery"
@@ -34,9 +36,11 @@ type Rule struct {
 func Rules() []Rule {
 	return []Rule{
 		{RuleHostAliases, "mr3.k8s.host.aliases and every driver Pod's hostAliases map the same hosts to the same IPs", HostAliases},
-		{RuleLocalDirs, "every spark.local.dir is a volume mount of each driver and a worker host path or emptyDir", LocalDirs},
+		{RuleLocalDirs, "every spark.local.dir is a writable volume mount of each driver and a worker host path, emptyDir or local-dir PersistentVolume", LocalDirs},
+		{RuleWritableDirs, "a driver with a read-only root file system has writable volumes at mr3.am.staging-dir and the spark-submit/spark-shell result dirs", WritableDirs},
 		{RuleShuffle, "spark.shuffle.service.* agrees with mr3.use.daemon.shufflehandler and mr3.k8s.shuffle.process.ports", Shuffle},
 		{RuleMR3Copies, "spark.mr3.* keys in spark-defaults.conf equal their mr3.* twins in mr3-site.xml", MR3Copies},
+		{RuleEnvShConf, "every -D option MR3's scripts build from env.sh equals mr3-site.xml (hive.*: hive-site.xml; outside drivers: mr3-site-outside.xml) or the key lives in one place only", EnvShConf},
 		{RuleDAGRecovery, "mr3.dag.recovery.enabled is explicit, and when true a PVC is mounted at mr3.am.staging-dir", DAGRecovery},
 		{RuleAMService, "the DAGAppMaster Service's port, address and selector agree with mr3-site.xml", AMService},
 		{RuleOutsideKeys, "outside-driver client keys are set in mr3-site-outside.xml only", OutsideDriverKeys},

@@ -22,6 +22,7 @@ const (
 	FileMR3SiteOutside = "mr3-site-outside.xml"
 	FileSparkDefaults  = "spark-defaults.conf"
 	FileEnvSh          = "env.sh"
+	FileHiveSite       = "hive-site.xml"
 
 	EnvDriverName    = "DRIVER_NAME"
 	EnvDriverCores   = "SPARK_DRIVER_CORES"
@@ -35,6 +36,12 @@ const (
 	LabelDriver      = "sparkmr3.io/driver"
 	LabelComponent   = "app.kubernetes.io/component"
 	DefaultAMService = "mr3"
+	// The annotations naming the driver scripts in the image (docs/DESIGN.md).
+	AnnotationSubmitCommand = "sparkmr3.io/submit-command"
+	AnnotationShellCommand  = "sparkmr3.io/shell-command"
+	// DefaultBaseDir is the image's /opt/mr3-run: BASE_DIR of the scripts, whose env.sh,
+	// conf/ and spark/*-result dirs hang below it.
+	DefaultBaseDir = "/opt/mr3-run"
 	// AnnotationOutsideHosts on the conf ConfigMap lists (comma-separated) the hosts that run
 	// drivers outside Kubernetes; each must be in mr3.k8s.host.aliases. Proposed to the chart:
 	// the values list outsideDrivers.hosts is otherwise not visible in the rendered release.
@@ -59,9 +66,17 @@ func objectOf(d *manifest.Document) Object {
 // or does not parse is nil; FromManifests reports why as a violation.
 type Conf struct {
 	Object
-	Site          *mr3conf.Site          // mr3-site.xml, what drivers inside Kubernetes use
-	Outside       *mr3conf.Site          // mr3-site-outside.xml, only with outside drivers
-	SparkDefaults *mr3conf.SparkDefaults // spark-defaults.conf
+	// Site, Outside and Hive are the effective configuration: the files with the -D options
+	// MR3's scripts build from env.sh laid over them (mr3conf.Overlay), as MR3 and Hive read
+	// them. The rules read these.
+	Site    *mr3conf.Site // mr3-site.xml, what drivers inside Kubernetes use
+	Outside *mr3conf.Site // mr3-site-outside.xml, only with outside drivers
+	Hive    *mr3conf.Site // hive-site.xml, when rendered
+	// SiteFile, OutsideFile and HiveFile are the files as rendered.
+	SiteFile, OutsideFile, HiveFile *mr3conf.Site
+	SparkDefaults                   *mr3conf.SparkDefaults // spark-defaults.conf
+	// Keys are the ConfigMap's keys (the files a volume of it shows).
+	Keys map[string]bool
 }
 
 // Secret is a Secret with its data decoded (stringData wins over data, as on the server).
@@ -87,6 +102,8 @@ type Driver struct {
 	StatefulSet *appsv1.StatefulSet
 	Container   *corev1.Container // nil when the Pod template has no containers
 	Service     *Service
+	// Scripts is how MR3's driver scripts run in this driver's container (nil without env.sh).
+	Scripts *Scripts
 }
 
 // Pod is the driver's Pod template.
@@ -97,14 +114,23 @@ type Release struct {
 	// Documents are all objects, in stream order (the token rule scans their text).
 	Documents []*manifest.Document
 	Conf      *Conf
-	// Env is the env.sh Secret (F-env) with its assignments; nil when absent.
-	Env       *Secret
-	EnvSh     map[string]mr3conf.EnvAssignment
-	Token     *Secret
-	AMService *Service
-	Services  []*Service
-	Drivers   []*Driver
-	PVCs      []*corev1.PersistentVolumeClaim
+	// Env is the env.sh Secret (F-env); nil when absent.
+	Env *Secret
+	// Scripts is how MR3's scripts run on env.sh in the image (BASE_DIR /opt/mr3-run) without
+	// a driver's Pod env, in master mode kubernetes: the effective Conf is built from it. nil
+	// without env.sh.
+	Scripts *Scripts
+	// OutsideScripts is the same for a driver outside Kubernetes (nil without
+	// mr3-site-outside.xml): env.sh in an environment the checker cannot see.
+	OutsideScripts *Scripts
+	// Secrets are the release's Secrets by name; ConfigMapKeys the keys of its ConfigMaps.
+	Secrets       map[string]*Secret
+	ConfigMapKeys map[string]map[string]bool
+	Token         *Secret
+	AMService     *Service
+	Services      []*Service
+	Drivers       []*Driver
+	PVCs          []*corev1.PersistentVolumeClaim
 	// OutsideHosts are the hosts of drivers outside Kubernetes (AnnotationOutsideHosts).
 	OutsideHosts []string
 	// Problems are violations found while reading the release (files that do not parse).
@@ -124,7 +150,7 @@ func ReadRelease(r io.Reader, lim manifest.Limits) (*Release, error) {
 // of a kind it reads cannot be decoded as that kind; unparseable configuration files become
 // violations of the rule "conf-files" so that every other problem is still reported.
 func FromManifests(docs []*manifest.Document) (*Release, error) {
-	r := &Release{Documents: docs}
+	r := &Release{Documents: docs, Secrets: map[string]*Secret{}, ConfigMapKeys: map[string]map[string]bool{}}
 	var (
 		confs   []*corev1.ConfigMap
 		confDoc []*manifest.Document
@@ -144,6 +170,14 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 		}
 		switch o := objs[i].(type) {
 		case *corev1.ConfigMap:
+			keys := map[string]bool{}
+			for k := range o.Data {
+				keys[k] = true
+			}
+			for k := range o.BinaryData {
+				keys[k] = true
+			}
+			r.ConfigMapKeys[o.Name] = keys
 			if _, ok := o.Data[FileMR3Site]; ok {
 				confs, confDoc = append(confs, o), append(confDoc, d)
 			}
@@ -155,6 +189,7 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 			for k, v := range o.StringData {
 				sec.Data[k] = v
 			}
+			r.Secrets[sec.Name] = sec
 			if _, ok := sec.Data[EnvTokenKey]; ok {
 				tokens = append(tokens, sec)
 			}
@@ -188,14 +223,6 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 		r.Conf = r.parseConf(confs[i], confDoc[i])
 		r.OutsideHosts = mr3conf.SplitList(confs[i].Annotations[AnnotationOutsideHosts])
 	}
-	if r.Env != nil {
-		env, err := mr3conf.ParseEnvSh([]byte(r.Env.Data[FileEnvSh]))
-		if err != nil {
-			r.problem(r.Env.Object, FileEnvSh, err.Error(), "fix env.sh in the values (it is rendered into this Secret)")
-		} else {
-			r.EnvSh = env
-		}
-	}
 
 	services := make(map[string]*Service, len(r.Services))
 	for _, s := range r.Services {
@@ -216,6 +243,7 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 		drv.Service = services[sts.Name]
 		r.Drivers = append(r.Drivers, drv)
 	}
+	r.runScripts()
 	return r, nil
 }
 
@@ -283,19 +311,26 @@ func pickIndex[T any](xs []T, prefer func(T) bool) int {
 }
 
 func (r *Release) parseConf(cm *corev1.ConfigMap, d *manifest.Document) *Conf {
-	c := &Conf{Object: objectOf(d)}
+	c := &Conf{Object: objectOf(d), Keys: r.ConfigMapKeys[cm.Name]}
 	const fix = "fix the file in the chart values (or the overlay that edits this ConfigMap) so that it parses"
 	site, err := mr3conf.ParseSite(FileMR3Site, []byte(cm.Data[FileMR3Site]))
 	if err != nil {
 		r.problem(c.Object, FileMR3Site, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileMR3Site, err), fix)
 	}
-	c.Site = site
+	c.Site, c.SiteFile = site, site
 	if v, ok := cm.Data[FileMR3SiteOutside]; ok {
 		out, err := mr3conf.ParseSite(FileMR3SiteOutside, []byte(v))
 		if err != nil {
 			r.problem(c.Object, FileMR3SiteOutside, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileMR3SiteOutside, err), fix)
 		}
-		c.Outside = out
+		c.Outside, c.OutsideFile = out, out
+	}
+	if v, ok := cm.Data[FileHiveSite]; ok {
+		hive, err := mr3conf.ParseSite(FileHiveSite, []byte(v))
+		if err != nil {
+			r.problem(c.Object, FileHiveSite, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileHiveSite, err), fix)
+		}
+		c.Hive, c.HiveFile = hive, hive
 	}
 	if v, ok := cm.Data[FileSparkDefaults]; ok {
 		sd, err := mr3conf.ParseSparkDefaults(FileSparkDefaults, []byte(v))

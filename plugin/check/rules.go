@@ -25,6 +25,7 @@ const (
 	KeyLocalDir          = "spark.local.dir"
 	KeyWorkerHostPaths   = "mr3.k8s.pod.worker.hostpaths"
 	KeyWorkerEmptyDirs   = "mr3.k8s.pod.worker.emptydirs"
+	KeyWorkerLocalDirPVs = "mr3.k8s.worker.local.dir.persistentvolumes"
 	KeyShuffleEnabled    = "spark.shuffle.service.enabled"
 	KeyShufflePort       = "spark.shuffle.service.port"
 	KeyDaemonShuffle     = "mr3.use.daemon.shufflehandler"
@@ -32,6 +33,7 @@ const (
 	KeyDAGRecovery       = "mr3.dag.recovery.enabled"
 	KeyStagingDir        = "mr3.am.staging-dir"
 	KeyMasterPVCMounts   = "mr3.k8s.master.persistentvolumeclaim.mounts"
+	KeyWorkerPVCMounts   = "mr3.k8s.worker.persistentvolumeclaim.mounts"
 	KeyAMServiceHost     = "mr3.k8s.am.service.host"
 	KeyAMServicePort     = "mr3.k8s.am.service.port"
 	KeyMasterLabels      = "mr3.k8s.master.pod.additional.labels"
@@ -177,8 +179,10 @@ func sortedAliases(a []mr3conf.HostAlias) []mr3conf.HostAlias {
 	return s
 }
 
-// LocalDirs: each spark.local.dir entry is a writable volume mount of every driver container,
-// and a worker host path or emptyDir (MR3 mounts those at the same path in ContainerWorkers).
+// LocalDirs: each spark.local.dir entry is a writable volume mount of every driver container
+// (a Pod volume or one of the StatefulSet's volumeClaimTemplates), and a worker host path,
+// emptyDir or local-dir PersistentVolume (MR3 mounts those at the same path in
+// ContainerWorkers).
 func LocalDirs(r *Release) []Violation {
 	if r.Conf == nil || r.Conf.SparkDefaults == nil {
 		return nil
@@ -202,16 +206,29 @@ func LocalDirs(r *Release) []Violation {
 		for _, dir := range dirs {
 			i := slices.IndexFunc(mounts, func(m corev1.VolumeMount) bool { return path.Clean(m.MountPath) == path.Clean(dir) })
 			field := fmt.Sprintf("%s container %s volumeMounts", d, containerName(d))
-			switch {
-			case i < 0:
+			if i < 0 {
 				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(FileSparkDefaults, KeyLocalDir),
 					fmt.Sprintf("%s %s lists %s, but %s has no mount at %s, so Spark writes shuffle and spill files into the container's own file system",
 						FileSparkDefaults, KeyLocalDir, dir, field, dir),
 					fmt.Sprintf("mount a volume at %s in every driver (the chart does this for each spark.local.dir entry), or remove %s from %s", dir, dir, KeyLocalDir)))
-			case mounts[i].ReadOnly:
+				continue
+			}
+			m := mounts[i]
+			kind, writable, found := volumeOf(d, m.Name)
+			switch {
+			case !found:
 				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(FileSparkDefaults, KeyLocalDir),
-					fmt.Sprintf("%s %s lists %s, but %s mounts volume %s there read-only", FileSparkDefaults, KeyLocalDir, dir, field, mounts[i].Name),
-					fmt.Sprintf("make the mount at %s writable", dir)))
+					fmt.Sprintf("%s %s lists %s, and %s mounts volume %s there, but %s has neither a Pod volume nor a volumeClaimTemplate called %s, so the API server refuses the StatefulSet",
+						FileSparkDefaults, KeyLocalDir, dir, field, m.Name, d, m.Name),
+					fmt.Sprintf("add a volume (or volumeClaimTemplate) %s, or mount an existing one at %s", m.Name, dir)))
+			case m.ReadOnly || !writable:
+				how := "read-only"
+				if !m.ReadOnly {
+					how = "from a " + kind + " volume, which Kubernetes mounts read-only"
+				}
+				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(FileSparkDefaults, KeyLocalDir),
+					fmt.Sprintf("%s %s lists %s, but %s mounts volume %s there %s", FileSparkDefaults, KeyLocalDir, dir, field, m.Name, how),
+					fmt.Sprintf("mount a writable volume at %s (emptyDir, hostPath or a PersistentVolumeClaim)", dir)))
 			}
 		}
 	}
@@ -220,19 +237,60 @@ func LocalDirs(r *Release) []Violation {
 	}
 	hp, _ := c.Site.Get(KeyWorkerHostPaths)
 	ed, _ := c.Site.Get(KeyWorkerEmptyDirs)
+	pv, _ := c.Site.Get(KeyWorkerLocalDirPVs)
 	worker := map[string]bool{}
-	for _, p := range append(mr3conf.SplitList(hp), mr3conf.SplitList(ed)...) {
+	for _, p := range slices.Concat(mr3conf.SplitList(hp), mr3conf.SplitList(ed), mr3conf.SplitList(pv)) {
 		worker[path.Clean(p)] = true
 	}
 	for _, dir := range dirs {
 		if !worker[path.Clean(dir)] {
 			out = append(out, violation(RuleLocalDirs, c.Object, siteKey(FileMR3Site, KeyWorkerHostPaths),
-				fmt.Sprintf("%s %s lists %s, but %s %s=%q and %s=%q do not, so ContainerWorkers write it inside the container",
-					FileSparkDefaults, KeyLocalDir, dir, FileMR3Site, KeyWorkerHostPaths, hp, KeyWorkerEmptyDirs, ed),
-				fmt.Sprintf("add %s to %s (host directories) or %s", dir, KeyWorkerHostPaths, KeyWorkerEmptyDirs)))
+				fmt.Sprintf("%s %s lists %s, but %s %s=%q, %s=%q and %s=%q do not, so ContainerWorkers write it inside the container",
+					FileSparkDefaults, KeyLocalDir, dir, FileMR3Site, KeyWorkerHostPaths, hp, KeyWorkerEmptyDirs, ed, KeyWorkerLocalDirPVs, pv),
+				fmt.Sprintf("add %s to %s (host directories), %s or %s (a PersistentVolumeClaim per worker; localDirs.type in the values picks one)", dir, KeyWorkerHostPaths, KeyWorkerEmptyDirs, KeyWorkerLocalDirPVs)))
 		}
 	}
 	return out
+}
+
+// volumeOf finds the volume a mount of d names, a Pod volume or a volumeClaimTemplate, and
+// tells its kind and whether it can be written at all (Kubernetes mounts configMap, secret,
+// downwardAPI and projected volumes read-only).
+func volumeOf(d *Driver, name string) (kind string, writable, found bool) {
+	for _, v := range d.Pod().Spec.Volumes {
+		if v.Name != name {
+			continue
+		}
+		switch {
+		case v.ConfigMap != nil:
+			return "configMap", false, true
+		case v.Secret != nil:
+			return "secret", false, true
+		case v.DownwardAPI != nil:
+			return "downwardAPI", false, true
+		case v.Projected != nil:
+			return "projected", false, true
+		case v.PersistentVolumeClaim != nil:
+			return "persistentVolumeClaim", !v.PersistentVolumeClaim.ReadOnly, true
+		case v.EmptyDir != nil:
+			return "emptyDir", true, true
+		case v.HostPath != nil:
+			return "hostPath", true, true
+		case v.Ephemeral != nil:
+			return "ephemeral", true, true
+		case v.CSI != nil:
+			return "csi", v.CSI.ReadOnly == nil || !*v.CSI.ReadOnly, true
+		case v.NFS != nil:
+			return "nfs", !v.NFS.ReadOnly, true
+		}
+		return "volume", true, true
+	}
+	for _, t := range d.StatefulSet.Spec.VolumeClaimTemplates {
+		if t.Name == name {
+			return "volumeClaimTemplate", true, true
+		}
+	}
+	return "", false, false
 }
 
 // Shuffle: Spark's external shuffle service is MR3's per-worker shuffle handler process, so
@@ -327,7 +385,7 @@ func MR3Copies(r *Release) []Violation {
 			continue
 		}
 		v, ok := c.Site.Get(twin)
-		if !ok || sameConfValue(v, e.Value) {
+		if !ok || mr3conf.SameValue(v, e.Value) {
 			continue
 		}
 		out = append(out, violation(RuleMR3Copies, c.Object, siteKey(FileSparkDefaults, e.Key),
@@ -335,22 +393,6 @@ func MR3Copies(r *Release) []Violation {
 			fmt.Sprintf("set both to the same value (or drop %s and keep %s)", e.Key, twin)))
 	}
 	return out
-}
-
-func sameConfValue(a, b string) bool {
-	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
-	if a == b {
-		return true
-	}
-	if x, err := mr3conf.ParseBool(a); err == nil {
-		y, err := mr3conf.ParseBool(b)
-		return err == nil && x == y
-	}
-	if x, err := mr3conf.ParseLong(a); err == nil {
-		y, err := mr3conf.ParseLong(b)
-		return err == nil && x == y
-	}
-	return false
 }
 
 // DAGRecovery: MR3 turns DAG recovery on when mr3.dag.recovery.enabled is absent, so the key
@@ -383,16 +425,19 @@ func DAGRecovery(r *Release) []Violation {
 			fmt.Sprintf("%s %s=true, but %s is not set, so recovery data has no place on the work-dir PVC", FileMR3Site, KeyDAGRecovery, KeyStagingDir),
 			fmt.Sprintf("set %s to the work-dir mount, e.g. /opt/mr3-run/work-dir", KeyStagingDir))}
 	}
+	// The effective mr3-site.xml holds env.sh's -Dmr3.k8s.master.persistentvolumeclaim.mounts
+	// (WORK_DIR_PERSISTENT_VOLUME_CLAIM=…_MOUNT_DIR) when env.sh sets a claim.
 	type mount struct{ claim, dir, from string }
 	var mounts []mount
-	if v, ok := c.Site.Get(KeyMasterPVCMounts); ok {
-		for _, m := range mr3conf.SplitList(v) {
-			claim, dir, _ := strings.Cut(m, "=")
-			mounts = append(mounts, mount{strings.TrimSpace(claim), strings.TrimSpace(dir), fmt.Sprintf("%s %s", FileMR3Site, KeyMasterPVCMounts)})
+	if p, ok := c.Site.Property(KeyMasterPVCMounts); ok {
+		from := fmt.Sprintf("%s %s", FileMR3Site, KeyMasterPVCMounts)
+		if p.Override != nil {
+			from = fmt.Sprintf("%s %s/%s via -D%s", FileEnvSh, EnvWorkDirClaim, EnvWorkDirClaimMount, KeyMasterPVCMounts)
 		}
-	}
-	if claim := r.EnvSh[EnvWorkDirClaim].Value; claim != "" {
-		mounts = append(mounts, mount{claim, r.EnvSh[EnvWorkDirClaimMount].Value, fmt.Sprintf("%s %s/%s", FileEnvSh, EnvWorkDirClaim, EnvWorkDirClaimMount)})
+		for _, m := range mr3conf.SplitList(p.Value) {
+			claim, dir, _ := strings.Cut(m, "=")
+			mounts = append(mounts, mount{strings.TrimSpace(claim), strings.TrimSpace(dir), from})
+		}
 	}
 	if len(mounts) == 0 {
 		return []Violation{violation(RuleDAGRecovery, c.Object, key,

@@ -2,11 +2,13 @@ package check
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -182,13 +184,50 @@ func TestLocalDirs(t *testing.T) {
 			}},
 		{name: "workers lack the dir",
 			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyWorkerHostPaths, "/data2/k8s") },
-			want:   []string{`spark.local.dir lists /data1/k8s, but mr3-site.xml mr3.k8s.pod.worker.hostpaths="/data2/k8s" and mr3.k8s.pod.worker.emptydirs="" do not`}},
+			want:   []string{`spark.local.dir lists /data1/k8s, but mr3-site.xml mr3.k8s.pod.worker.hostpaths="/data2/k8s", mr3.k8s.pod.worker.emptydirs="" and mr3.k8s.worker.local.dir.persistentvolumes="" do not`}},
 		{name: "workers use emptyDirs",
 			mutate: func(t *testing.T, r *Release) {
 				r.Conf.Site.Set(KeyWorkerHostPaths, "")
 				r.Conf.Site.Set(KeyWorkerEmptyDirs, "/data1/k8s")
 			}},
+		{name: "persistentVolumeClaim local dirs: worker PVs and driver volumeClaimTemplates",
+			mutate: func(t *testing.T, r *Release) { pvcLocalDirs(t, r) }},
+		{name: "persistentVolumeClaim local dirs without the worker key",
+			mutate: func(t *testing.T, r *Release) {
+				pvcLocalDirs(t, r)
+				r.Conf.Site.Delete(KeyWorkerLocalDirPVs)
+			},
+			want: []string{`mr3.k8s.pod.worker.hostpaths="", mr3.k8s.pod.worker.emptydirs="" and mr3.k8s.worker.local.dir.persistentvolumes="" do not, so ContainerWorkers write it inside the container; fix: add /data1/k8s to mr3.k8s.pod.worker.hostpaths (host directories), mr3.k8s.pod.worker.emptydirs or mr3.k8s.worker.local.dir.persistentvolumes`}},
+		{name: "mount of a volume that does not exist",
+			mutate: func(t *testing.T, r *Release) { drv(t, r, "spark2").Container.VolumeMounts[0].Name = "nope" },
+			want:   []string{"StatefulSet/spark2 container driver volumeMounts mounts volume nope there, but StatefulSet/spark2 has neither a Pod volume nor a volumeClaimTemplate called nope"}},
+		{name: "mount of a configMap volume",
+			mutate: func(t *testing.T, r *Release) {
+				drv(t, r, "spark2").Pod().Spec.Volumes[0].VolumeSource = corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "rel-conf"}}}
+			},
+			want: []string{"mounts volume local-dir-0 there from a configMap volume, which Kubernetes mounts read-only"}},
 	})
+}
+
+// pvcLocalDirs turns the release into localDirs.type=persistentVolumeClaim as the chart renders
+// it: workers get mr3.k8s.worker.local.dir.persistentvolumes, drivers a volumeClaimTemplate
+// per dir instead of a Pod volume.
+func pvcLocalDirs(t *testing.T, r *Release) {
+	t.Helper()
+	r.Conf.Site.Set(KeyWorkerHostPaths, "")
+	r.Conf.Site.Set(KeyWorkerLocalDirPVs, "/data1/k8s")
+	for _, d := range r.Drivers {
+		spec := &d.StatefulSet.Spec
+		vols := spec.Template.Spec.Volumes
+		for i := 0; i < len(vols); i++ {
+			if vols[i].Name == "local-dir-0" {
+				vols = append(vols[:i], vols[i+1:]...)
+				i--
+			}
+		}
+		spec.Template.Spec.Volumes = vols
+		spec.VolumeClaimTemplates = append(spec.VolumeClaimTemplates, corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "local-dir-0"}})
+	}
 }
 
 func TestShuffle(t *testing.T) {
@@ -253,18 +292,39 @@ func TestMR3Copies(t *testing.T) {
 	})
 }
 
+// editEnvSh replaces old by new in the release's env.sh and runs MR3's scripts on it again.
+func editEnvSh(t *testing.T, r *Release, old, new string) {
+	t.Helper()
+	sh := r.Env.Data[FileEnvSh]
+	if !strings.Contains(sh, old) {
+		t.Fatalf("env.sh lacks %q", old)
+	}
+	r.Env.Data[FileEnvSh] = strings.Replace(sh, old, new, 1)
+	r.runScripts()
+}
+
+// editFiles changes the conf files as rendered and runs MR3's scripts on them again.
+func editFiles(r *Release, f func(c *Conf)) {
+	f(r.Conf)
+	r.runScripts()
+}
+
 func TestDAGRecovery(t *testing.T) {
-	noEnvClaim := func(r *Release) { delete(r.EnvSh, EnvWorkDirClaim) }
+	noEnvClaim := func(t *testing.T, r *Release) {
+		editEnvSh(t, r, "WORK_DIR_PERSISTENT_VOLUME_CLAIM='rel-workdir'", "WORK_DIR_PERSISTENT_VOLUME_CLAIM=''")
+	}
 	runRuleCases(t, RuleDAGRecovery, DAGRecovery, []ruleCase{
 		{name: "pass"},
 		{name: "off needs nothing",
 			mutate: func(t *testing.T, r *Release) {
-				r.Conf.Site.Set(KeyDAGRecovery, "false")
-				r.Conf.Site.Delete(KeyMasterPVCMounts)
-				noEnvClaim(r)
+				editFiles(r, func(c *Conf) {
+					c.SiteFile.Set(KeyDAGRecovery, "false")
+					c.SiteFile.Delete(KeyMasterPVCMounts)
+				})
+				noEnvClaim(t, r)
 			}},
 		{name: "env.sh claim alone is enough",
-			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Delete(KeyMasterPVCMounts) }},
+			mutate: func(t *testing.T, r *Release) { editFiles(r, func(c *Conf) { c.SiteFile.Delete(KeyMasterPVCMounts) }) }},
 		{name: "staging dir under the mount",
 			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyStagingDir, "/opt/mr3-run/work-dir/staging") }},
 		{name: "not explicit",
@@ -275,21 +335,21 @@ func TestDAGRecovery(t *testing.T) {
 			want:   []string{`mr3.dag.recovery.enabled: "on" is not a boolean`}},
 		{name: "no PVC",
 			mutate: func(t *testing.T, r *Release) {
-				r.Conf.Site.Delete(KeyMasterPVCMounts)
-				noEnvClaim(r)
+				editFiles(r, func(c *Conf) { c.SiteFile.Delete(KeyMasterPVCMounts) })
+				noEnvClaim(t, r)
 			},
 			want: []string{"mr3-site.xml mr3.dag.recovery.enabled=true with mr3.am.staging-dir=/opt/mr3-run/work-dir, but no PVC is mounted in the DAGAppMaster"}},
 		{name: "staging dir off the PVC",
 			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyStagingDir, "/tmp/staging") },
-			want: []string{"mr3.am.staging-dir=/tmp/staging, but the DAGAppMaster mounts rel-workdir at /opt/mr3-run/work-dir (mr3-site.xml mr3.k8s.master.persistentvolumeclaim.mounts), " +
-				"rel-workdir at /opt/mr3-run/work-dir (env.sh WORK_DIR_PERSISTENT_VOLUME_CLAIM/WORK_DIR_PERSISTENT_VOLUME_CLAIM_MOUNT_DIR), which does not hold /tmp/staging"}},
+			want: []string{"mr3.am.staging-dir=/tmp/staging, but the DAGAppMaster mounts " +
+				"rel-workdir at /opt/mr3-run/work-dir (env.sh WORK_DIR_PERSISTENT_VOLUME_CLAIM/WORK_DIR_PERSISTENT_VOLUME_CLAIM_MOUNT_DIR via -Dmr3.k8s.master.persistentvolumeclaim.mounts), which does not hold /tmp/staging"}},
 		{name: "staging dir missing",
 			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Delete(KeyStagingDir) },
 			want:   []string{"mr3.dag.recovery.enabled=true, but mr3.am.staging-dir is not set"}},
 		{name: "mount without dir",
 			mutate: func(t *testing.T, r *Release) {
-				r.Conf.Site.Set(KeyMasterPVCMounts, "rel-workdir")
-				noEnvClaim(r)
+				editFiles(r, func(c *Conf) { c.SiteFile.Set(KeyMasterPVCMounts, "rel-workdir") })
+				noEnvClaim(t, r)
 			},
 			want: []string{`mr3-site.xml mr3.k8s.master.persistentvolumeclaim.mounts names claim "rel-workdir" at ""`}},
 	})
@@ -611,4 +671,145 @@ func TestFromManifestsProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestEnvShConf(t *testing.T) {
+	const contract = "docs/DESIGN.md"
+	runRuleCases(t, RuleEnvShConf, EnvShConf, []ruleCase{
+		{name: "pass"},
+		{name: "a key in one place only is fine",
+			mutate: func(t *testing.T, r *Release) {
+				editFiles(r, func(c *Conf) { c.SiteFile.Delete("mr3.k8s.namespace") })
+				editEnvSh(t, r, "SPARK_METASTORE_PORT='9083'", "SPARK_METASTORE_PORT='9083'\nHADOOP_OPTS='-Dmr3.only.here=1'")
+			}},
+		{name: "env.sh namespace differs",
+			mutate: func(t *testing.T, r *Release) {
+				editEnvSh(t, r, "SPARK_MR3_NAMESPACE='ns1'", "SPARK_MR3_NAMESPACE='x'")
+			},
+			want: []string{
+				"Secret/rel-env [mr3-site.xml mr3.k8s.namespace]: env.sh line 14: SPARK_MR3_NAMESPACE='x' makes MR3's scripts pass -Dmr3.k8s.namespace=x, but mr3-site.xml (ConfigMap rel-conf) says ns1; MR3 uses x; fix: set the value once through the chart values, which render env.sh and mr3-site.xml alike; if envSh.extraLines or an overlay changed env.sh or the ConfigMap, change both or neither",
+				"[mr3-site-outside.xml mr3.k8s.namespace]: env.sh line 14: SPARK_MR3_NAMESPACE='x' makes MR3's scripts pass -Dmr3.k8s.namespace=x (drivers outside Kubernetes), but mr3-site-outside.xml (ConfigMap rel-conf) says ns1"}},
+		{name: "conf file differs",
+			mutate: func(t *testing.T, r *Release) {
+				editFiles(r, func(c *Conf) { c.SiteFile.Set("mr3.k8s.keytab.secret", "other-keytab") })
+			},
+			want: []string{"[mr3-site.xml mr3.k8s.keytab.secret]: env.sh line 20: SPARK_KEYTAB_SECRET='rel-keytab' makes MR3's scripts pass -Dmr3.k8s.keytab.secret=rel-keytab, but mr3-site.xml (ConfigMap rel-conf) says other-keytab; MR3 uses rel-keytab"}},
+		{name: "booleans compare as booleans",
+			mutate: func(t *testing.T, r *Release) {
+				editFiles(r, func(c *Conf) { c.SiteFile.Set("mr3.k8s.mount.keytab.secret", " TRUE ") })
+			}},
+		{name: "an empty option overrides a value",
+			mutate: func(t *testing.T, r *Release) {
+				editFiles(r, func(c *Conf) { c.SiteFile.Set("mr3.k8s.keytab.mount.file", "spark.keytab") })
+			},
+			want: []string{`[mr3-site.xml mr3.k8s.keytab.mount.file]: env.sh line 6: KEYTAB_MOUNT_FILE='' makes MR3's scripts pass -Dmr3.k8s.keytab.mount.file= (an empty value), but mr3-site.xml (ConfigMap rel-conf) says spark.keytab; MR3 uses the empty value`}},
+		{name: "a variable env.sh does not assign",
+			mutate: func(t *testing.T, r *Release) { editEnvSh(t, r, "SPARK_WORKER_SECRET='rel-worker'\n", "") },
+			want:   []string{"[mr3-site.xml mr3.k8s.worker.secret]: env.sh does not assign SPARK_WORKER_SECRET, so MR3's scripts pass -Dmr3.k8s.worker.secret= (an empty value), but mr3-site.xml (ConfigMap rel-conf) says rel-worker; MR3 uses the empty value; fix: assign SPARK_WORKER_SECRET in env.sh to the value mr3-site.xml has: the chart's env.sh assigns every variable MR3's scripts read (" + contract + ")"}},
+		{name: "the Pod env fills in for some drivers only",
+			mutate: func(t *testing.T, r *Release) { editEnvSh(t, r, "SPARK_MR3_NAMESPACE='ns1'\n", "") },
+			want: []string{
+				"[mr3-site.xml mr3.k8s.namespace]: env.sh does not assign SPARK_MR3_NAMESPACE, so MR3's scripts pass -Dmr3.k8s.namespace= (an empty value) (drivers spark2), but mr3-site.xml (ConfigMap rel-conf) says ns1",
+				"[mr3-site-outside.xml mr3.k8s.namespace]: env.sh does not assign SPARK_MR3_NAMESPACE, so MR3's scripts pass -Dmr3.k8s.namespace= (an empty value) (drivers outside Kubernetes)"}},
+		{name: "metastore URI differs from hive-site.xml",
+			mutate: func(t *testing.T, r *Release) {
+				editEnvSh(t, r, "SPARK_METASTORE_HOST='ms.hive'", "SPARK_METASTORE_HOST=''")
+			},
+			want: []string{"[hive-site.xml hive.metastore.uris]: env.sh line 26: SPARK_METASTORE_HOST='' and env.sh line 27: SPARK_METASTORE_PORT='9083' make MR3's scripts pass -Dhive.metastore.uris=thrift://:9083, but hive-site.xml (ConfigMap rel-conf) says thrift://ms.hive:9083; Spark's Hive client uses thrift://:9083; fix: set hiveSite.metastoreUris"}},
+		{name: "warehouse dir in hive-site.xml only when env.sh leaves it empty",
+			mutate: func(t *testing.T, r *Release) {
+				editFiles(r, func(c *Conf) { c.HiveFile.Set("hive.metastore.warehouse.dir", "s3a://b/w") })
+			},
+			want: []string{`[hive-site.xml hive.metastore.warehouse.dir]: env.sh line 28: SPARK_METASTORE_WAREHOUSE='' makes MR3's scripts pass -Dhive.metastore.warehouse.dir= (an empty value), but hive-site.xml (ConfigMap rel-conf) says s3a://b/w; Spark's Hive client uses the empty value`}},
+		{name: "master mode in the file",
+			mutate: func(t *testing.T, r *Release) {
+				editFiles(r, func(c *Conf) { c.SiteFile.Set("mr3.master.mode", "local-thread") })
+			},
+			want: []string{"[mr3-site.xml mr3.master.mode]: MR3's scripts always pass -Dmr3.master.mode=kubernetes, but mr3-site.xml (ConfigMap rel-conf) says local-thread; MR3 uses kubernetes; fix: remove mr3.master.mode from mr3-site.xml"}},
+		{name: "worker claim mounts in the file",
+			mutate: func(t *testing.T, r *Release) {
+				editFiles(r, func(c *Conf) { c.SiteFile.Set(KeyWorkerPVCMounts, "rel-workdir=/opt/mr3-run/work-dir") })
+			},
+			want: []string{"[mr3-site.xml mr3.k8s.worker.persistentvolumeclaim.mounts]: env.sh line 10: WORK_DIR_PERSISTENT_VOLUME_CLAIM='rel-workdir' makes MR3's scripts pass -Dmr3.k8s.worker.persistentvolumeclaim.mounts= (an empty value), but mr3-site.xml (ConfigMap rel-conf) says rel-workdir=/opt/mr3-run/work-dir; MR3 uses the empty value; fix: leave mr3.k8s.worker.persistentvolumeclaim.mounts out of mr3-site.xml"}},
+		{name: "a value the checker cannot evaluate",
+			mutate: func(t *testing.T, r *Release) {
+				editEnvSh(t, r, "SPARK_MR3_NAMESPACE='ns1'", "SPARK_MR3_NAMESPACE=$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)")
+			},
+			want: []string{
+				"[mr3-site.xml mr3.k8s.namespace]: the checker cannot tell what -Dmr3.k8s.namespace MR3's scripts pass: SPARK_MR3_NAMESPACE is unknown: env.sh line 14 (SPARK_MR3_NAMESPACE=$(cat /var/run/secrets/kubernetes.io/…): $(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace) is not evaluated (command substitution); mr3-site.xml (ConfigMap rel-conf) says ns1, and MR3 uses the option's value; fix: write the variable literally",
+				"[mr3-site-outside.xml mr3.k8s.namespace]: the checker cannot tell"}},
+		{name: "an if block in env.sh",
+			mutate: func(t *testing.T, r *Release) {
+				editEnvSh(t, r, "unset SPARK_HOME", "unset SPARK_HOME\nif [ -n \"$X\" ]; then\n  CREATE_WORKER_SECRET='false'\nfi")
+			},
+			want: []string{
+				"[mr3-site.xml mr3.k8s.mount.worker.secret]: the checker cannot tell what -Dmr3.k8s.mount.worker.secret MR3's scripts pass: CREATE_WORKER_SECRET is unknown: env.sh line 38 assigns it inside the if block on lines 37–39",
+			}},
+		{name: "a syntax error",
+			mutate: func(t *testing.T, r *Release) {
+				editEnvSh(t, r, "unset SPARK_HOME", "unset SPARK_HOME\nexport X='oops")
+			},
+			want: []string{"Secret/rel-env [env.sh]: env.sh line 37 (export X='oops, Secret rel-env): syntax error: a single quote is not closed; bash stops reading env.sh here, so nothing after it runs; fix: fix env.sh: envSh.extraLines in the values, or the overlay that edits Secret rel-env"}},
+		{name: "a blank splits an option everywhere",
+			mutate: func(t *testing.T, r *Release) {
+				editEnvSh(t, r, "SPARK_DOCKER_USER='spark'", "SPARK_DOCKER_USER='spark user'")
+			},
+			want: []string{`Secret/rel-env [env.sh]: the driver's Java options contain the word "user" (a value with a blank is split there), which the JVM takes as its main class, so the driver does not start (every driver, and outside Kubernetes); it comes from SPARK_DOCKER_USER (env.sh line 13); fix: give these variables values without blanks`}},
+	})
+}
+
+func TestWritableDirs(t *testing.T) {
+	readOnly := func(d *Driver) {
+		d.Container.SecurityContext = &corev1.SecurityContext{ReadOnlyRootFilesystem: ptr.To(true)}
+	}
+	const head = "StatefulSet/spark2 [securityContext.readOnlyRootFilesystem]: StatefulSet/spark2 container driver has readOnlyRootFilesystem: true, but no volume is mounted at or above "
+	runRuleCases(t, RuleWritableDirs, WritableDirs, []ruleCase{
+		{name: "pass"},
+		{name: "writable root needs nothing",
+			mutate: func(t *testing.T, r *Release) {
+				drv(t, r, "spark1").Container.SecurityContext.ReadOnlyRootFilesystem = ptr.To(false)
+			}},
+		{name: "one writable volume above everything",
+			mutate: func(t *testing.T, r *Release) {
+				d := drv(t, r, "spark2")
+				readOnly(d)
+				d.Container.VolumeMounts = append(d.Container.VolumeMounts, corev1.VolumeMount{Name: "local-dir-0", MountPath: "/opt/mr3-run"})
+			}},
+		{name: "read-only root without writable dirs",
+			mutate: func(t *testing.T, r *Release) { readOnly(drv(t, r, "spark2")) },
+			want: []string{
+				head + "/opt/mr3-run/work-dir (mr3.am.staging-dir in mr3-site.xml, where the MR3 client creates .mr3/application_<ts>_0000), so the driver cannot write there and the job fails; fix: set containerSecurityContext.readOnlyRootFilesystem: false (PodSecurity restricted does not require it), or mount a writable volume at /opt/mr3-run/work-dir",
+				head + "/opt/mr3-run/spark/spark-submit-result (where run-spark-submit.sh makes each run's output dir)",
+				head + "/opt/mr3-run/spark/spark-shell-result (where run-spark-shell.sh makes each run's output dir)",
+			}},
+		{name: "result dir missing",
+			mutate: func(t *testing.T, r *Release) {
+				c := drv(t, r, "spark1").Container
+				c.VolumeMounts = c.VolumeMounts[:len(c.VolumeMounts)-1]
+			},
+			want: []string{"StatefulSet/spark1 container driver has readOnlyRootFilesystem: true, but no volume is mounted at or above /opt/mr3-run/spark/spark-shell-result"}},
+		{name: "staging dir mounted read-only",
+			mutate: func(t *testing.T, r *Release) { drv(t, r, "spark1").Container.VolumeMounts[3].ReadOnly = true },
+			want:   []string{"and /opt/mr3-run/work-dir (mr3.am.staging-dir in mr3-site.xml, where the MR3 client creates .mr3/application_<ts>_0000) is on volume work-dir mounted at /opt/mr3-run/work-dir read-only"}},
+		{name: "staging dir under a Secret volume",
+			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyStagingDir, "/opt/mr3-run/key/staging") },
+			want:   []string{"is on volume key mounted at /opt/mr3-run/key read-only"}},
+		{name: "staging dir under a configMap volume mounted without readOnly",
+			mutate: func(t *testing.T, r *Release) {
+				r.Conf.Site.Set(KeyStagingDir, "/opt/mr3-run/conf/staging")
+				drv(t, r, "spark1").Container.VolumeMounts[0].ReadOnly = false
+			},
+			want: []string{"is on volume conf mounted at /opt/mr3-run/conf from a configMap volume, which Kubernetes mounts read-only"}},
+		{name: "scripts elsewhere in the image",
+			mutate: func(t *testing.T, r *Release) {
+				drv(t, r, "spark1").Pod().Annotations[AnnotationSubmitCommand] = "/usr/local/mr3/spark/run-spark-submit.sh"
+			},
+			want: []string{"no volume is mounted at or above /usr/local/mr3/spark/spark-submit-result"}},
+		{name: "no staging dir set",
+			mutate: func(t *testing.T, r *Release) {
+				r.Conf.Site.Delete(KeyStagingDir)
+				c := drv(t, r, "spark1").Container
+				c.VolumeMounts = slices.DeleteFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == "work-dir" })
+			}},
+	})
 }

@@ -2,6 +2,7 @@ package mr3conf
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -98,5 +99,47 @@ func FuzzParseHostAliases(f *testing.F) {
 				t.Fatalf("round trip of %q changed %+v → %+v", in, got[i], again[i])
 			}
 		}
+	})
+}
+
+// FuzzSourceEnvSh: no crash or hang; every value the model says it knows survives a render in
+// the chart's format (NAME='v', quotes as '\”) and a second evaluation; the driver's -D options
+// can be built from whatever was read.
+func FuzzSourceEnvSh(f *testing.F) {
+	for _, c := range envCases {
+		f.Add(c.in)
+	}
+	f.Add(contractEnvSh)
+	f.Add("A=\"${B:-'x'}\"\ncase $x in (a|b) A=1;; esac\nfunction g { :; }\ng\n")
+	f.Add("cat <<-'E'\n\tA=1\n\tE\nfor ((i=0;i<2;i++)); do :; done\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		e, err := SourceEnvSh([]byte(in), Env{Values: map[string]string{"HOME": "/h"}})
+		if err != nil {
+			return
+		}
+		lines := strings.Count(in, "\n") + 1
+		for _, p := range e.Problems {
+			if p.Line < 1 || p.Line > lines {
+				t.Fatalf("problem on line %d of %d: %+v", p.Line, lines, p)
+			}
+		}
+		var b strings.Builder
+		var known []EnvVar
+		for _, v := range e.Assigned() {
+			if v.Unknown == "" && v.Set() && isShellName(v.Name) {
+				known = append(known, v)
+				b.WriteString(v.Name + "=" + ShellQuote(v.Value) + "\n")
+			}
+		}
+		again, err := SourceEnvSh([]byte(b.String()), Env{})
+		if err != nil || len(again.Problems) > 0 {
+			t.Fatalf("rendered env.sh: %v %v\n%s", err, again.Problems, b.String())
+		}
+		for _, v := range known {
+			if got := again.Get(v.Name); got.Value != v.Value || got.Unknown != "" {
+				t.Fatalf("%s: %q became %+v", v.Name, v.Value, got)
+			}
+		}
+		e.JavaOptions(ScriptRun{FileExists: func(p string) (bool, bool) { return len(p)%2 == 0, len(p)%3 != 0 }, DriverJavaOptions: in})
 	})
 }

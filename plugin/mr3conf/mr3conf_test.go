@@ -1,7 +1,6 @@
 package mr3conf
 
 import (
-	"errors"
 	"strings"
 	"testing"
 )
@@ -363,43 +362,5 @@ func TestParseInt(t *testing.T) {
 func TestSplitList(t *testing.T) {
 	if got := SplitList(" /a, ,/b ,"); strings.Join(got, "|") != "/a|/b" {
 		t.Errorf("SplitList() = %q", got)
-	}
-}
-
-func TestParseEnvSh(t *testing.T) {
-	in := `#!/bin/bash
-# comment
-WORK_DIR_PERSISTENT_VOLUME_CLAIM=workdir-pvc
-export WORK_DIR_PERSISTENT_VOLUME_CLAIM_MOUNT_DIR="/opt/mr3-run/work-dir"  # trailing
-Q='single quoted'
-DOCKER_IMG=${DOCKER_IMG:-x}
-if [ "$A" = "b" ]; then
-  INNER=1
-fi
-WORK_DIR_PERSISTENT_VOLUME_CLAIM=later
-EMPTY=
-`
-	got, err := ParseEnvSh([]byte(in))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{
-		"WORK_DIR_PERSISTENT_VOLUME_CLAIM":           "later",
-		"WORK_DIR_PERSISTENT_VOLUME_CLAIM_MOUNT_DIR": "/opt/mr3-run/work-dir",
-		"Q":          "single quoted",
-		"DOCKER_IMG": "${DOCKER_IMG:-x}",
-		"INNER":      "1",
-		"EMPTY":      "",
-	}
-	for k, v := range want {
-		if got[k].Value != v {
-			t.Errorf("%s = %q, want %q", k, got[k].Value, v)
-		}
-	}
-	if got["WORK_DIR_PERSISTENT_VOLUME_CLAIM"].Line != 10 {
-		t.Errorf("line = %d, want 10", got["WORK_DIR_PERSISTENT_VOLUME_CLAIM"].Line)
-	}
-	if _, err := ParseEnvSh(make([]byte, MaxFileBytes+1)); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("oversized env.sh: %v", err)
 	}
 }

@@ -1,8 +1,10 @@
 // Package mr3conf owns the typed model of Spark on MR3's configuration files: mr3-site.xml
 // (Hadoop <configuration> XML), spark-defaults.conf (Java properties), the value syntaxes
-// inside them (host aliases, pod labels, Hadoop booleans and integers) and env.sh
-// assignments. Parsing keeps the order of the files so that rendering is stable; every parser
-// rejects oversized input so that memory stays bounded.
+// inside them (host aliases, pod labels, Hadoop booleans and integers), env.sh as MR3's
+// scripts source it, the -D options those scripts build from it, and the effective
+// configuration (the files with the -D options laid over them). Every reader of MR3's files
+// goes through this package. Parsing keeps the order of the files so that rendering is
+// stable; every parser rejects oversized input so that memory stays bounded.
 package mr3conf
 
 import (
@@ -30,6 +32,8 @@ type Property struct {
 	Description string
 	// Line is the 1-based line of <property> in the parsed input (0 when set in code).
 	Line int
+	// Override is the driver's -D option that replaced the file's value (Overlay), else nil.
+	Override *DOption
 }
 
 // Site is a Hadoop-style configuration file such as mr3-site.xml, in file order.
@@ -68,6 +72,7 @@ func (s *Site) Property(name string) (Property, bool) {
 func (s *Site) Set(name, value string) {
 	if i, ok := s.index[name]; ok {
 		s.properties[i].Value = value
+		s.properties[i].Override = nil
 		return
 	}
 	s.index[name] = len(s.properties)
