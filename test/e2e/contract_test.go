@@ -469,20 +469,21 @@ func TestContractRefusedArgumentsRunNothing(t *testing.T) {
 		name string
 		args []string
 		bad  string
+		wait time.Duration // bounds the run: an argument that is not refused may hang MR3's script
 	}{
-		{"space", []string{"app.jar", "hdfs://gold0:8020/in put"}, "hdfs://gold0:8020/in put"},
-		{"tab", []string{"--conf", "spark.app.name=a\tb", "app.jar"}, "spark.app.name=a\tb"},
-		{"glob", []string{"--jars", "/opt/jars/*.jar", "app.jar"}, "/opt/jars/*.jar"},
-		{"question mark", []string{"app.jar", "file?.txt"}, "file?.txt"},
-		{"bracket", []string{"app.jar", "part[0]"}, "part[0]"},
-		{"empty", []string{"app.jar", "", "x"}, ""},
-		{"master", []string{"--master", "local[2]", "app.jar"}, "--master"},
-		{"java options list", []string{"--driver-java-options", "-Da=1 -Db=2", "app.jar"}, "-Da=1 -Db=2"},
-		{"double dash", []string{"app.jar", "--", "x"}, "--"},
+		{"space", []string{"app.jar", "hdfs://gold0:8020/in put"}, "hdfs://gold0:8020/in put", 0},
+		{"tab", []string{"--conf", "spark.app.name=a\tb", "app.jar"}, "spark.app.name=a\tb", 0},
+		{"glob", []string{"--jars", "/opt/jars/*.jar", "app.jar"}, "/opt/jars/*.jar", 0},
+		{"question mark", []string{"app.jar", "file?.txt"}, "file?.txt", 0},
+		{"bracket", []string{"app.jar", "part[0]"}, "part[0]", 0},
+		{"empty", []string{"app.jar", "", "x"}, "", 0},
+		{"master", []string{"--master", "local[2]", "app.jar"}, "--master", 0},
+		{"java options list", []string{"--driver-java-options", "-Da=1 -Db=2", "app.jar"}, "-Da=1 -Db=2", 0},
+		{"double dash", []string{"app.jar", "--", "x"}, "--", 0},
 		// Not re-split but worse: `shift 2` with one argument left shifts nothing, and MR3's
 		// parsing loop never ends (TestModelTrailingOptionLoopsForever in test/mr3model).
-		{"trailing --jars", []string{"app.jar", "--jars"}, "--jars"},
-		{"trailing --driver-java-options", []string{"app.jar", "--driver-java-options"}, "--driver-java-options"},
+		{"trailing --jars", []string{"app.jar", "--jars"}, "--jars", 15 * time.Second},
+		{"trailing --driver-java-options", []string{"app.jar", "--driver-java-options"}, "--driver-java-options", 15 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, local := range []bool{false, true} {
@@ -490,8 +491,11 @@ func TestContractRefusedArgumentsRunNothing(t *testing.T) {
 				if local {
 					args = append(args, "--local", "--script", node.SubmitScript(), "--driver-host", "gold0")
 				}
-				// Bounded: an argument that is not refused may hang MR3's script.
-				out, errOut, code := m.runCLIFor(90*time.Second, nil, append(append(args, "--"), tc.args...)...)
+				wait := tc.wait
+				if wait == 0 {
+					wait = 90 * time.Second
+				}
+				out, errOut, code := m.runCLIFor(wait, nil, append(append(args, "--"), tc.args...)...)
 				if code != 2 || !strings.Contains(errOut, strconv.Quote(tc.bad)) {
 					t.Errorf("local=%v: exit %d (want 2) and an error naming %s\nstdout:\n%s\nstderr:\n%s", local, code, strconv.Quote(tc.bad), out, errOut)
 				}
@@ -619,9 +623,11 @@ patches:
             - mountPath: `+staging+`
               $patch: delete
 `), 0o600))
-	out, errOut, code := m.runCLI(nil, append([]string{"install", "ro", "--kustomize", overlay, "--timeout", "60s"}, m.root.SetValues("spark9")...)...)
+	// In a namespace of its own: the AM Service "mr3" is one per namespace.
+	other := m.c.Namespace(t, nil)
+	out, errOut, code := m.runCLI(nil, append([]string{"install", "ro", "-n", other, "--kustomize", overlay, "--timeout", "60s"}, m.root.SetValues("spark9")...)...)
 	if code == 0 {
-		m.runCLI(nil, "teardown", "ro", "--yes")
+		m.runCLI(nil, "teardown", "ro", "-n", other, "--yes")
 	}
 	if code != 3 || !strings.Contains(out+errOut, staging) {
 		t.Errorf("install with a read-only root and no writable %s: exit %d, want 3 and a violation naming it\nstdout:\n%s\nstderr:\n%s", staging, code, out, errOut)
