@@ -31,12 +31,15 @@ func newCheckCmd(s *Settings) *cobra.Command {
 	o := &checkOptions{}
 	cmd := &cobra.Command{
 		Use:   "check [RELEASE | CHART]",
-		Short: "Check that a release's settings agree (host aliases, local dirs, shuffle, ports, token, …)",
+		Short: "Check that a release's settings agree (host aliases, local dirs, shuffle, ports, token, env.sh, …)",
 		Long: `check runs the spark-mr3 consistency rules on rendered manifests and prints every
-violation with both sides and the fix. With RELEASE it reads the deployed release's manifest;
-with CHART (a directory, .tgz or repo/name) or no argument (the chart shipped with the plugin)
-it renders the chart client-side with -f/--set values. --kustomize applies an overlay first.
-It exits 3 when a rule is broken.`,
+violation with both sides and the fix. The rules read the configuration MR3 really uses:
+mr3-site.xml and hive-site.xml with the -D options MR3's driver scripts build from env.sh laid
+over them; one rule names every key where env.sh and a conf file disagree.
+
+With RELEASE it reads the deployed release's manifest; with CHART (a directory, .tgz or
+repo/name) or no argument (the chart shipped with the plugin) it renders the chart client-side
+with -f/--set values. --kustomize applies an overlay first. It exits 3 when a rule is broken.`,
 		Example: `  helm sparkmr3 check -f my-values.yaml
   helm sparkmr3 check ./charts/spark-mr3 -f prod.yaml --kustomize overlays/prod -o json
   helm sparkmr3 check spark -n sparkmr3`,

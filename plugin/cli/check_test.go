@@ -83,6 +83,8 @@ func TestCheckVerb(t *testing.T) {
 		{name: "chart passes", args: []string{"check", testChart, "-f", values}, golden: "check-pass.txt"},
 		{name: "overlay breaks a rule", args: []string{"check", testChart, "-f", values, "--kustomize", overlay}, golden: "check-violations.txt", wantCode: ExitCheckFailed, wantErr: "1 violation(s)"},
 		{name: "json", args: []string{"check", testChart, "-f", values, "--kustomize", overlay, "-o", "json"}, golden: "check-violations.json", wantCode: ExitCheckFailed},
+		{name: "env.sh disagrees with the conf files", args: []string{"check", testChart, "-f", values, "--set-string", "envSh.extraLines=SPARK_MR3_NAMESPACE='other'"},
+			golden: "check-envsh.txt", wantCode: ExitCheckFailed, wantErr: "2 violation(s)"},
 		{name: "bad output format", args: []string{"check", testChart, "-o", "yaml"}, wantCode: ExitUsage, wantErr: `--output "yaml": use one of text, json`},
 		{name: "values with a release", args: []string{"check", "spark", "-f", values}, wantCode: ExitUsage, wantErr: "spark names a deployed release; -f/--set apply only to a CHART"},
 		{name: "labels overlay (spark-mr3's engine)", args: []string{"check", testChart, "-f", values, "--kustomize", labels}},
