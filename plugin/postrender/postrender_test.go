@@ -114,6 +114,21 @@ spec:
 `,
 			},
 			wantErr: []string{"driver-ports (1):", "StatefulSet/spark1 container driver env SPARK_DRIVER_PORT=9850, but Service/spark1 spec.ports are [9850→9851,4040→4040]"}},
+		{name: "overlay whose env.sh overrides mr3-site.xml is refused",
+			in: good,
+			files: map[string]string{
+				"kustomization.yaml": "resources:\n  - helm-output.yaml\n  - env.yaml\n",
+				"env.yaml": `apiVersion: v1
+kind: Secret
+metadata:
+  name: rel-env
+  namespace: ns1
+stringData:
+  env.sh: |
+    HADOOP_OPTS='-Dmr3.am.staging-dir=/elsewhere'
+`,
+			},
+			wantErr: []string{"envsh-conf (1):", "Secret/rel-env [mr3-site.xml mr3.am.staging-dir]: env.sh line 1: HADOOP_OPTS='-Dmr3.am.staging-dir=/elsewhere' makes MR3's scripts pass -Dmr3.am.staging-dir=/elsewhere, but mr3-site.xml (ConfigMap rel-conf) says /opt/mr3-run/work-dir; MR3 uses /elsewhere"}},
 		{name: "overlay error names the overlay",
 			in:      good,
 			files:   map[string]string{"kustomization.yaml": kustomization + "patches:\n  - path: missing.yaml\n"},
