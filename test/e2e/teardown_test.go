@@ -16,8 +16,10 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -41,7 +43,12 @@ type teardownEnv struct {
 func teardownNewEnv(t testing.TB) *teardownEnv {
 	t.Helper()
 	c := cluster.Shared(t)
-	ns := c.Namespace(t, nil)
+	return teardownEnvFor(t, c, c.Namespace(t, nil))
+}
+
+// teardownEnvFor is a teardownEnv for an existing namespace ns.
+func teardownEnvFor(t testing.TB, c *cluster.Cluster, ns string) *teardownEnv {
+	t.Helper()
 	kc := c.Kubeconfig()
 	flags := genericclioptions.NewConfigFlags(false)
 	flags.KubeConfig, flags.Namespace = &kc, &ns
@@ -184,8 +191,9 @@ func (e *teardownEnv) teardownLeftovers(t testing.TB, release, ts string, names 
 	}
 	belongs := func(name string, labels, annotations map[string]string, namespaced bool) bool {
 		if labels[mr3runtime.LabelInstance] == release {
-			// A cluster-scoped object of a same-named release in another namespace is not ours.
-			return namespaced || annotations["meta.helm.sh/release-namespace"] == e.ns || strings.HasPrefix(name, e.ns+"-")
+			// A cluster-scoped object of a same-named release in another namespace is not ours
+			// (its name starts with ITS namespace, and "NS-x-…" also starts with "NS-").
+			return namespaced || annotations["meta.helm.sh/release-namespace"] == e.ns || strings.HasPrefix(name, e.ns+"-"+release+"-")
 		}
 		if exact[name] {
 			return true
@@ -485,4 +493,159 @@ func BenchmarkTeardownP6(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestLocalDirsPVCInstallCheckTeardown: localDirs.type=persistentVolumeClaim. The test cluster
+// has no StorageClass, so each driver's local-dir claim (from its StatefulSet's
+// volumeClaimTemplates) stays Pending and the driver cannot be scheduled: the plugin does NOT
+// call that release ready (install exits 4 naming the driver Pod), but it installs, `check`s
+// clean, becomes ready for a driver once a volume exists, and teardown names each claim with
+// what happens to its data and leaves no object of the release (the claims included).
+func TestLocalDirsPVCInstallCheckTeardown(t *testing.T) {
+	e := teardownNewEnv(t)
+	p := newPluginProc(t, e.c.Kubeconfig())
+	ctx := context.Background()
+	out, errOut, code := p.run(t, "install", "lp", "-n", e.ns, "--set", "drivers[0].name=lp1", "--set", "drivers[1].name=lp2",
+		"--set", "localDirs.type=persistentVolumeClaim", "--set", "localDirs.size=1Gi", "--timeout", "15s")
+	if code != 4 || !strings.Contains(out+errOut, "pod/lp") {
+		t.Fatalf("install: exit %d, want 4 (not ready: the claims cannot bind) naming a driver Pod\n%s\n%s", code, out, errOut)
+	}
+	t.Logf("install (no StorageClass):\n%s", errOut)
+	tokSecret, err := e.cs.CoreV1().Secrets(e.ns).Get(ctx, "lp-token", metav1.GetOptions{})
+	must(t, err)
+	ts := string(tokSecret.Data[mr3runtime.KeyTimestamp])
+	if out, errOut, code := p.run(t, "check", "lp", "-n", e.ns); code != 0 {
+		t.Errorf("check of an installed localDirs.type=persistentVolumeClaim release: exit %d\n%s\n%s", code, out, errOut)
+	}
+	claims, err := e.cs.CoreV1().PersistentVolumeClaims(e.ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=lp"})
+	must(t, err)
+	if len(claims.Items) != 2 {
+		t.Fatalf("claims: %d, want local-dir-0-lp1-0 and local-dir-0-lp2-0", len(claims.Items))
+	}
+
+	// A volume for one claim (bound by the PV controller): that driver becomes ready.
+	pv := &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: "pv-" + e.ns},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			ClaimRef:                      &corev1.ObjectReference{Namespace: e.ns, Name: "local-dir-0-lp1-0"},
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + e.ns}},
+		},
+	}
+	_, err = e.cs.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{})
+	must(t, err)
+	t.Cleanup(func() {
+		_ = e.cs.CoreV1().PersistentVolumes().Delete(context.Background(), pv.Name, metav1.DeleteOptions{})
+	})
+	chartDriversReady(t, e.cs, e.ns, "lp1")
+
+	var tdOut bytes.Buffer
+	o := e.teardownOptions("lp", &tdOut)
+	var shown string
+	o.Confirm = func(p *teardown.Plan) (bool, error) { shown = p.Summary(); return true, nil }
+	if _, err := o.Run(ctx); err != nil {
+		t.Fatalf("teardown: %v\n%s", err, tdOut.String())
+	}
+	t.Logf("teardown plan:\n%s", shown)
+	for _, want := range []string{
+		"persistentvolumeclaim/local-dir-0-lp1-0 (local dir of driver lp1; bound to persistentvolume/pv-" + e.ns + ", reclaim policy Retain: the volume (hostPath /tmp/" + e.ns + ") keeps its data after the claim goes)",
+		"persistentvolumeclaim/local-dir-0-lp2-0 (local dir of driver lp2; not bound to a volume: holds no data)",
+	} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("teardown plan lacks %q", want)
+		}
+	}
+	if left := e.teardownLeftovers(t, "lp", ts); len(left) > 0 {
+		t.Errorf("left after teardown: %v\n%s", left, tdOut.String())
+	}
+}
+
+// TestTeardownSparesSameNameReleaseInPrefixNamespace: release "spark" in namespace NS and
+// release "spark" in namespace NS-x, their cluster-scoped objects without Helm's annotations
+// (as when applied from `helm template` output). Before, teardown took every labelled
+// cluster-scoped object whose name started with "NS-", and so NS-x's ClusterRole, bindings and
+// PersistentVolume. Now: exact names, bindings' subjects and the PV's claimRef in NS.
+func TestTeardownSparesSameNameReleaseInPrefixNamespace(t *testing.T) {
+	e := teardownNewEnv(t)
+	ctx := context.Background()
+	nsX := e.ns + "-x"
+	_, err := e.cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsX}}, metav1.CreateOptions{})
+	must(t, err)
+	t.Cleanup(func() { _ = e.cs.CoreV1().Namespaces().Delete(context.Background(), nsX, metav1.DeleteOptions{}) })
+	x := teardownEnvFor(t, e.c, nsX)
+	values := func() map[string]any {
+		v := teardownWorkdirValues()
+		v["drivers"] = []any{map[string]any{"name": "spark1"}}
+		return v
+	}
+	ts := e.teardownInstall(t, "spark", values())
+	x.teardownInstall(t, "spark", values())
+	// Strip Helm's ownership annotations from both releases' cluster-scoped objects.
+	strip := []byte(`{"metadata":{"annotations":{"meta.helm.sh/release-name":null,"meta.helm.sh/release-namespace":null}}}`)
+	sel := metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=spark"}
+	crs, err := e.cs.RbacV1().ClusterRoles().List(ctx, sel)
+	must(t, err)
+	crbs, err := e.cs.RbacV1().ClusterRoleBindings().List(ctx, sel)
+	must(t, err)
+	pvs, err := e.cs.CoreV1().PersistentVolumes().List(ctx, sel)
+	must(t, err)
+	var xObjs []string
+	for _, ns := range []string{e.ns, nsX} {
+		for _, c := range crs.Items {
+			if strings.HasPrefix(c.Name, ns+"-spark-") {
+				_, err = e.cs.RbacV1().ClusterRoles().Patch(ctx, c.Name, types.MergePatchType, strip, metav1.PatchOptions{})
+				must(t, err)
+				if ns == nsX {
+					xObjs = append(xObjs, "clusterroles/"+c.Name)
+				}
+			}
+		}
+		for _, c := range crbs.Items {
+			if strings.HasPrefix(c.Name, ns+"-spark-") {
+				_, err = e.cs.RbacV1().ClusterRoleBindings().Patch(ctx, c.Name, types.MergePatchType, strip, metav1.PatchOptions{})
+				must(t, err)
+				if ns == nsX {
+					xObjs = append(xObjs, "clusterrolebindings/"+c.Name)
+				}
+			}
+		}
+		for _, c := range pvs.Items {
+			if strings.HasPrefix(c.Name, ns+"-spark-") {
+				_, err = e.cs.CoreV1().PersistentVolumes().Patch(ctx, c.Name, types.MergePatchType, strip, metav1.PatchOptions{})
+				must(t, err)
+				if ns == nsX {
+					xObjs = append(xObjs, "persistentvolumes/"+c.Name)
+				}
+			}
+		}
+	}
+	if len(xObjs) != 4 {
+		t.Fatalf("namespace %s's release has %v, want a ClusterRole, 2 bindings and a PV", nsX, xObjs)
+	}
+	t.Cleanup(func() {
+		_, _ = x.teardownOptions("spark", nil).Run(context.Background())
+	})
+
+	var out bytes.Buffer
+	o := e.teardownOptions("spark", &out)
+	var shown string
+	o.Confirm = func(p *teardown.Plan) (bool, error) { shown = p.Summary(); return true, nil }
+	if _, err := o.Run(ctx); err != nil {
+		t.Fatalf("teardown: %v\n%s", err, out.String())
+	}
+	t.Logf("plan:\n%s", shown)
+	if left := e.teardownLeftovers(t, "spark", ts); len(left) > 0 {
+		t.Errorf("release spark in %s left: %v", e.ns, left)
+	}
+	xLeft := x.teardownLeftovers(t, "spark", "")
+	for _, want := range xObjs {
+		if !teardownHas(xLeft, want) {
+			t.Errorf("tearing down %s/spark deleted %s of %s/spark", e.ns, want, nsX)
+		}
+	}
+	if !strings.Contains(shown, "Left alone (not tied to this release)") || !strings.Contains(shown, "binds ServiceAccounts of namespace "+nsX) {
+		t.Errorf("the plan does not say what it leaves alone:\n%s", shown)
+	}
 }
