@@ -16,9 +16,11 @@ func newStatusCmd(s *Settings) *cobra.Command {
 		Use:   "status RELEASE",
 		Short: "Show a release, its drivers, and the DAGAppMaster and ContainerWorkers MR3 made for it",
 		Long: `status shows the Helm release (revision, state, chart, last update), each driver Pod,
-and the Pods that MR3 created at run time: the DAGAppMaster (found by the release's
-MR3_APPLICATION_ID_TIMESTAMP and master labels) and its ContainerWorkers, plus the
-ConfigMaps and Services MR3 made. The DAGAppMaster token is never printed.`,
+and the Pods that MR3 created at run time: the DAGAppMaster and its ContainerWorkers, plus
+the ConfigMaps and Services MR3 made. They are found by what they use (the release's
+ServiceAccounts, conf ConfigMap and Secrets) and by every MR3_APPLICATION_ID_TIMESTAMP the
+release had, so a DAGAppMaster left from an earlier token (--rotate-token, helm rollback) is
+shown too, marked as such. The DAGAppMaster token is never printed.`,
 		Example: `  helm sparkmr3 status spark -n sparkmr3
   helm sparkmr3 status spark -n sparkmr3 -o json | jq '.containerWorkers | length'`,
 		Args: exactRelease,

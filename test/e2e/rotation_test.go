@@ -195,6 +195,17 @@ func TestTimestampUniquePerNamespace(t *testing.T) {
 	if b := rotationToken(t, e, "ub"); b.Timestamp == a.Timestamp {
 		t.Errorf("generated timestamp %d equals release ua's", b.Timestamp)
 	}
+	// teardown --dry-run: the plan on stdout, no --yes needed, nothing deleted.
+	out = run(0, "teardown", "ua", "--dry-run")
+	if !strings.Contains(out, "statefulset/ua1") || !strings.Contains(out, "dry run: nothing was deleted") {
+		t.Errorf("teardown --dry-run:\n%s", out)
+	}
+	if _, err := e.helm.Releases.Last("ua"); err != nil {
+		t.Errorf("teardown --dry-run removed the release: %v", err)
+	}
+	if _, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), "ua1", metav1.GetOptions{}); err != nil {
+		t.Errorf("teardown --dry-run deleted a driver: %v", err)
+	}
 	// A DAGAppMaster of another MR3 application holds its timestamp too.
 	e.teardownSimulateMR3(t, "hive", "31337", "beef", map[string]string{"app": "hive"}, 0, 0, false)
 	out = run(2, "upgrade", "ub", "--reuse-values", "--rotate-token", "--wait=false",
