@@ -2,9 +2,11 @@
 # make demo: the main job on the local test cluster, step by step.
 #   build the tools and the plugin -> start the cluster -> helm plugin install (private
 #   HELM_DATA_HOME) -> install a release with two drivers -> submit a job to a driver ->
-#   status -> teardown -> stop the cluster (KEEP_CLUSTER=1 keeps it).
+#   a refused argument, a failed job -> status -> teardown -> stop the cluster
+#   (KEEP_CLUSTER=1 keeps it).
 # No Spark image can be pulled here: the simulated driver Pods (kwok) run the driver command on
-# this machine, so the demo points it at a stand-in script that prints what it received.
+# this machine, so the demo points it at a model of MR3's driver scripts (test/mr3model) that
+# builds MR3's real command line and ends in a fake spark-submit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -34,27 +36,39 @@ export HELM_PLUGINS=$HELM_DATA_HOME/plugins HELM_CONFIG_HOME=$HELM_DATA_HOME/con
 run "$helm" plugin install "$root"
 run "$helm" sparkmr3 version
 
-step "A stand-in for run-spark-submit.sh (kwok runs driver commands on this machine)"
-standin=$HELM_DATA_HOME/run-spark-submit.sh
-cat > "$standin" <<'SCRIPT'
-#!/bin/sh
-echo "stand-in run-spark-submit.sh started on $(hostname) with $# arguments:"
-i=0
-for a in "$@"; do i=$((i + 1)); echo "  [$i] $a"; done
-echo "  (a real driver image would now run spark-submit --master spark ...)"
-SCRIPT
-chmod +x "$standin"
-cat "$standin"
+step "MR3's driver scripts, modelled (kwok runs driver commands on this machine, not in an image)"
+# test/mr3model: run-spark-submit.sh and what it sources, written from what MR3's scripts do
+# (docs/DESIGN.md, "The model of MR3's driver scripts"), ending in a fake spark-submit. Each
+# driver Pod gets a folder standing for its "/" (its mounts, env and writable paths are staged
+# from the API after the install); the release points each driver's command there.
+model=$HELM_DATA_HOME/mr3model
+read -r -a model_values <<<"$(go run ./test/mr3model/cmd/mr3model-stage --root "$model" --print-values spark1,spark2)"
+printf '  %s\n' "${model_values[@]}"
 
 step "Install release 'demo' with two drivers through the plugin (token generated once, checked, waited for by watch)"
-run "$helm" sparkmr3 install demo -n sparkmr3-demo --create-namespace \
-  --set 'drivers[0].name=spark1' --set 'drivers[1].name=spark2' \
-  --set "driverDefaults.command.submit=$standin" \
+run "$helm" sparkmr3 install demo -n sparkmr3-demo --create-namespace "${model_values[@]}" \
   --set 'hostAliases[0].ip=10.1.90.9' --set 'hostAliases[0].hostnames[0]=gold0'
 
-step "Submit a job to driver spark1 (waits for the rollout, then execs the driver command)"
+step "Stage the driver Pods for the model: env.sh and conf from the release's Secret and ConfigMap, the Pod's env, its writable paths"
+go run ./test/mr3model/cmd/mr3model-stage --kubeconfig "$KUBECONFIG" -n sparkmr3-demo --release demo --root "$model"
+run cat "$model/spark1/opt/mr3-run/.mr3model/pod-mounts"
+
+step "Submit a job to driver spark1: MR3's script turns env.sh into -D options, adds its --conf list, makes the result and staging dirs"
 run "$helm" sparkmr3 submit demo -n sparkmr3-demo --driver spark1 -- \
-  --conf spark.executor.instances=2 --class com.example.WordCount app.jar "hdfs://gold0:8020/in put" /out
+  --conf spark.executor.instances=2 --class com.example.WordCount app.jar hdfs://gold0:8020/input /out
+printf '\nWhat the job left in the driver Pod (its result dir and the MR3 staging dir):\n'
+(cd "$model/spark1" && find opt/mr3-run/spark/spark-submit-result opt/mr3-run/work-dir -mindepth 1 | sed 's|^|  /|')
+
+step "An argument MR3's script would split (a space) is refused before anything runs (exit 2)"
+code=0
+run "$helm" sparkmr3 submit demo -n sparkmr3-demo --driver spark1 -- app.jar "hdfs://gold0:8020/in put" || code=$?
+echo "exit code: $code"
+
+step "A failed job is a failed submit (the model's spark-submit exits 3; MR3's script alone would exit 0)"
+code=0
+run "$helm" sparkmr3 submit demo -n sparkmr3-demo --driver spark1 -- app.jar mr3model-exit=3 2>&1 |
+  grep -v '^\[mr3model\]   ' || code=${PIPESTATUS[0]}
+echo "exit code: $code"
 
 step "Simulate what MR3 does at run time: the first driver creates a DAGAppMaster, which creates ContainerWorkers"
 # A real driver image would do this itself; here kubectl creates the same objects under MR3's own
