@@ -15,7 +15,8 @@ sparkmr3.io/shell-command annotation) in the driver Pod as "/bin/bash -o pipefai
 SPARK_ARGS..." with standard input attached. When standard input is a terminal, the shell
 gets a terminal too: raw mode, so Ctrl-C goes to spark-shell, and window resizes follow.
 SPARK_ARGS are checked as submit checks them: an argument MR3's script would not pass on
-intact (empty, whitespace, * ? [, --master, "--") is refused before anything runs (exit 2).
+intact (empty, whitespace, * ? [, --master, an option without its value, "--") is refused
+before anything runs (exit 2).
 With --local, spark-shell runs on this machine (see submit --help: BASE_DIR, --driver-cores,
 --driver-memory-mb).
 

@@ -32,7 +32,9 @@ arguments), one argument each.
 MR3's script re-splits its arguments (an unquoted $@), so before anything runs submit
 refuses (exit 2) every SPARK_ARG that would not arrive intact: an empty one, one with
 whitespace or a glob character (* ? [), --master (the script drops it and the next word),
-and a "--" among them. Put such a value in the release's values instead
+--jars, --driver-java-options or --driver-class-path as the last argument (the script
+then loops forever), --driver-java-options=X and --driver-class-path=X (they would replace
+the script's own), and a "--" among them. Put such a value in the release's values instead
 (spark.extraProperties, rendered into spark-defaults.conf; e.g. several JVM options as
 spark.driver.extraJavaOptions), or in a file inside the Pod passed with --properties-file.
 

@@ -68,6 +68,14 @@ func CheckArgs(args []string) error {
 		case strings.HasPrefix(a, "--master="):
 			return &ArgError{pos, a, "it would replace the --master spark that MR3's driver script passes",
 				"leave it out: MR3 picks the master"}
+		case scriptTakesValue(a) && i == len(args)-1:
+			return &ArgError{pos, a, "MR3's driver script reads the word after it with 'shift 2', which fails when it is the last argument, and then loops forever",
+				"give it its value (" + a + " VALUE), or leave it out"}
+		case strings.HasPrefix(a, "--driver-java-options=") || strings.HasPrefix(a, "--driver-class-path="):
+			opt, _, _ := strings.Cut(a, "=")
+			return &ArgError{pos, a, "MR3's driver script does not read this form and passes it on after its own " + opt +
+				", so it would replace the script's (MR3's -D options or class path)",
+				"write it as two arguments (" + opt + " VALUE), which the script merges with its own"}
 		}
 		if j := strings.IndexAny(a, " \t\n"); j >= 0 {
 			n := len(strings.Fields(a))
@@ -80,6 +88,15 @@ func CheckArgs(args []string) error {
 		}
 	}
 	return nil
+}
+
+// scriptTakesValue: the options MR3's script reads together with the next word (`shift 2`).
+func scriptTakesValue(a string) bool {
+	switch a {
+	case "--master", "--driver-java-options", "--driver-class-path", "--jars":
+		return true
+	}
+	return false
 }
 
 func whitespaceName(c byte) string {

@@ -31,6 +31,13 @@ func TestCheckArgs(t *testing.T) {
 		{"--master=", []string{"--master=local[2]", "app.jar"}, 1, []string{"replace the --master spark"}},
 		{"stray --", []string{"--conf", "spark.executor.instances=8", "--", "app.py"}, 3, []string{`"--" would be passed on to spark-submit`, `Spark's arguments here start at "--conf"`, "helm sparkmr3 submit RELEASE [flags] -- SPARK_ARGS"}},
 		{"leading --", []string{"--", "app.py"}, 1, []string{`then at most one "--"`}},
+		{"trailing --jars", []string{"app.jar", "--jars"}, 2, []string{"'shift 2'", "loops forever", "--jars VALUE"}},
+		{"trailing --driver-java-options", []string{"app.jar", "--driver-java-options"}, 2, []string{"loops forever"}},
+		{"trailing --driver-class-path", []string{"--driver-class-path"}, 1, []string{"loops forever"}},
+		{"--driver-java-options=", []string{"--driver-java-options=-Da=1", "app.jar"}, 1, []string{"replace the script's", "--driver-java-options VALUE"}},
+		{"--driver-class-path=", []string{"--driver-class-path=/x.jar", "app.jar"}, 1, []string{"replace the script's"}},
+		{"--jars with its value", []string{"--jars", "a.jar", "app.jar"}, 0, nil},
+		{"--jars= is passed on", []string{"--jars=a.jar", "app.jar"}, 0, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
