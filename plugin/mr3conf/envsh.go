@@ -70,6 +70,9 @@ type EnvSh struct {
 	taint string
 	fn    funcSet // functions env.sh defines
 	lines []string
+	// readonly maps names made read-only to the line that did it (negative: only maybe, in a
+	// block the model does not evaluate).
+	readonly map[string]int
 	// condVars collects variables assigned inside the construct being evaluated.
 	condVars []string
 	// Problems are the constructs not evaluated, in file order.
@@ -102,7 +105,7 @@ func SourceEnvSh(data []byte, env Env) (*EnvSh, error) {
 		return nil, fmt.Errorf("env.sh: %w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxFileBytes)
 	}
 	lx := newShLexer(string(data))
-	e := &EnvSh{vars: map[string]EnvVar{}, env: env, lines: lx.lines, reads: map[string]bool{}}
+	e := &EnvSh{vars: map[string]EnvVar{}, env: env, lines: lx.lines, reads: map[string]bool{}, readonly: map[string]int{}}
 	p := &shParser{lx: lx}
 	for {
 		cmds, done, err := p.completeCommand()
@@ -137,6 +140,12 @@ func (e *EnvSh) lookup(name string, record bool) EnvVar {
 	if e.taint != "" {
 		return EnvVar{Name: name, Unknown: e.taint}
 	}
+	if v, ok := shellSet[name]; ok {
+		if v == "" {
+			return EnvVar{Name: name, Source: FromEnvironment, Unknown: "bash sets " + name + " itself"}
+		}
+		return EnvVar{Name: name, Value: v, Source: FromEnvironment}
+	}
 	if record {
 		e.reads[name] = true
 	}
@@ -148,6 +157,21 @@ func (e *EnvSh) lookup(name string, record bool) EnvVar {
 	}
 	return EnvVar{Name: name}
 }
+
+// shellSet are variables bash sets itself whatever the environment says: "" when the value
+// is not known here (a process id, the host name, a counter, …), else bash's fixed default.
+var shellSet = map[string]string{
+	"BASH": "", "BASHOPTS": "", "BASHPID": "", "BASH_ALIASES": "", "BASH_ARGC": "", "BASH_ARGV": "",
+	"BASH_ARGV0": "", "BASH_CMDS": "", "BASH_COMMAND": "", "BASH_LINENO": "", "BASH_SOURCE": "",
+	"BASH_SUBSHELL": "", "BASH_VERSINFO": "", "BASH_VERSION": "", "DIRSTACK": "", "EPOCHREALTIME": "",
+	"EPOCHSECONDS": "", "EUID": "", "FUNCNAME": "", "GROUPS": "", "HISTCMD": "", "HOSTNAME": "",
+	"HOSTTYPE": "", "LINENO": "", "MACHTYPE": "", "OLDPWD": "", "OSTYPE": "", "PIPESTATUS": "",
+	"PPID": "", "PWD": "", "RANDOM": "", "SECONDS": "", "SHELLOPTS": "", "SHLVL": "", "SRANDOM": "",
+	"UID": "", "_": "", "IFS": " \t\n", "OPTIND": "1", "OPTERR": "1", "PS4": "+ ",
+}
+
+// readonlyByBash are read-only in every bash.
+var readonlyByBash = map[string]bool{"BASHOPTS": true, "BASH_VERSINFO": true, "EUID": true, "PPID": true, "SHELLOPTS": true, "UID": true}
 
 // EnvironmentReads lists, sorted, the variables whose value was taken from the environment
 // (or found unset there) by the evaluation so far, JavaOptions included: the result for
@@ -297,7 +321,9 @@ func (e *EnvSh) evalSimple(c *shSimple, m evalMode) {
 	}
 	if i == len(c.words) {
 		for _, w := range c.words {
-			e.assign(w, m, false)
+			if !e.assign(w, m, false) {
+				break // bash skips the rest of the command after a read-only variable
+			}
 		}
 		return
 	}
@@ -312,33 +338,49 @@ func (e *EnvSh) evalSimple(c *shSimple, m evalMode) {
 	case (name == "export" || name == "readonly" || name == "declare" || name == "typeset") && i > 0:
 		// NAME=v export …: bash's handling of the temporary NAME mixes with the command's own.
 		e.opaqueNames(c, m, c.words, fmt.Sprintf("%s with an assignment before it is not evaluated", name))
+		if name != "export" {
+			e.maybeReadonly(c, m, c.words)
+		}
 	case name == "export" || name == "readonly" || name == "declare" || name == "typeset":
 		exported := name == "export"
+		makeReadonly := name == "readonly"
 		allowed := "xrgtp" // flags that do not change how values are stored
 		if name == "export" {
 			allowed = "fnp"
+		}
+		if name == "readonly" {
+			allowed = "p"
 		}
 		for _, a := range args {
 			s, lit := a.literal()
 			if lit && strings.HasPrefix(s, "-") && len(s) > 1 {
 				if strings.Trim(s[1:], allowed) != "" {
 					e.opaqueNames(c, m, args, fmt.Sprintf("%s %s is not evaluated", name, s))
+					if name == "readonly" || strings.Contains(s, "r") {
+						e.maybeReadonly(c, m, args)
+					}
 					return
 				}
 				if name == "export" && strings.ContainsAny(s, "fn") {
 					return // export -f (functions) / -n (un-export): values do not change
 				}
 				exported = exported || strings.Contains(s, "x")
+				makeReadonly = makeReadonly || strings.Contains(s, "r")
 				continue
 			}
-			if _, _, ok := assignmentOf(a); ok {
-				e.assign(a, m, exported)
+			if n, _, ok := assignmentOf(a); ok {
+				if e.assign(a, m, exported) && makeReadonly {
+					e.markReadonly(n, a.line, m)
+				}
 				continue
 			}
 			if lit && isShellName(s) {
 				if v, mine := e.vars[s]; mine && exported && m.cond == "" {
 					v.Exported = true
 					e.vars[s] = v
+				}
+				if makeReadonly {
+					e.markReadonly(s, a.line, m)
 				}
 				continue
 			}
@@ -353,6 +395,10 @@ func (e *EnvSh) evalSimple(c *shSimple, m evalMode) {
 			case lit && s == "-f":
 				funcsOnly = true
 			case lit && (s == "-v" || s == "--"):
+			case lit && isShellName(s) && !funcsOnly && e.isReadonly(s) != 0:
+				if m.cond == "" {
+					e.problem(a.line, a.raw, fmt.Sprintf("%s is read-only, so bash refuses to unset it", s))
+				}
 			case lit && isShellName(s) && !funcsOnly:
 				if m.cond != "" {
 					e.setUnknown(s, a.line, fmt.Sprintf("env.sh line %d unsets it %s", a.line, m.cond))
@@ -434,21 +480,38 @@ func (e *EnvSh) setUnknown(name string, line int, why string) {
 }
 
 // assign performs one NAME=value (or NAME+=value) word.
-func (e *EnvSh) assign(w *shWord, m evalMode, exported bool) {
+// assign performs one NAME=value (or NAME+=value) word; false when bash refuses it (a
+// read-only variable).
+func (e *EnvSh) assign(w *shWord, m evalMode, exported bool) bool {
 	name, appendTo, ok := assignmentOf(w)
 	if !ok {
-		return
+		return true
 	}
 	if strings.Contains(name, "[") {
 		e.setUnknown(name[:strings.IndexByte(name, '[')], w.line, fmt.Sprintf("env.sh line %d assigns an array element (%s)", w.line, shorten(w.raw)))
 		e.problem(w.line, w.raw, "array assignment not evaluated", name[:strings.IndexByte(name, '[')])
-		return
+		return true
+	}
+	switch ro := e.isReadonly(name); {
+	case ro > 0:
+		if m.cond == "" {
+			e.problem(w.line, w.raw, fmt.Sprintf("%s is read-only, so bash refuses the assignment (and the rest of the command)", name))
+		}
+		return false
+	case ro < 0:
+		e.setUnknown(name, w.line, fmt.Sprintf("env.sh line %d assigns it, but a block the checker does not evaluate may have made it read-only (line %d)", w.line, -ro))
+		if m.cond == "" {
+			e.problem(w.line, w.raw, "assignment to a variable that may be read-only", name)
+		} else {
+			e.condVars = append(e.condVars, name)
+		}
+		return true
 	}
 	val, unknown := e.expand(w.valueParts(), true)
 	if m.cond != "" {
 		e.setUnknown(name, w.line, fmt.Sprintf("env.sh line %d assigns it %s", w.line, m.cond))
 		e.condVars = append(e.condVars, name)
-		return
+		return true
 	}
 	prev := e.lookup(name, appendTo)
 	if appendTo {
@@ -464,6 +527,42 @@ func (e *EnvSh) assign(w *shWord, m evalMode, exported bool) {
 		e.problem(w.line, w.raw, unknown, name)
 	}
 	e.vars[name] = v
+	return true
+}
+
+// maybeReadonly: the names among args may have become read-only.
+func (e *EnvSh) maybeReadonly(c *shSimple, m evalMode, args []*shWord) {
+	for _, a := range args {
+		if s, lit := a.literal(); lit && !strings.HasPrefix(s, "-") {
+			for _, n := range arithNames(s) {
+				e.markReadonly(n, c.line, evalMode{cond: "maybe", dead: m.dead})
+			}
+		}
+	}
+}
+
+// isReadonly: the line that made name read-only, negative when only maybe, 0 when it is not.
+func (e *EnvSh) isReadonly(name string) int {
+	if l, ok := e.readonly[name]; ok {
+		return l
+	}
+	if readonlyByBash[name] {
+		return 1
+	}
+	return 0
+}
+
+func (e *EnvSh) markReadonly(name string, line int, m evalMode) {
+	if m.dead {
+		return
+	}
+	if m.cond != "" {
+		if e.readonly[name] <= 0 {
+			e.readonly[name] = -line
+		}
+		return
+	}
+	e.readonly[name] = line
 }
 
 // expand evaluates word parts: quote removal, parameter expansion of known variables, and

@@ -112,6 +112,14 @@ J=a=b
 	{name: "unsupported expansions reported", in: "A=${B%x}\nC=$1\n", want: map[string]string{"A": "<unknown>", "C": "<unknown>"},
 		problems: []string{"this parameter expansion", "a special parameter"}},
 	{name: "local assigns nothing outside a function", in: "local A=1\n", want: map[string]string{"A": "<unset>"}, problems: []string{"local outside a function"}},
+	{name: "read-only variables", in: "readonly A=1\nA=2\nB=3 A=4 C=5\nexport A=6 D=7\nunset A E\ndeclare -r F=8\nF=9\nUID=0\n",
+		want: map[string]string{"A": "1", "B": "3", "C": "<unset>", "D": "7", "F": "8", "UID": "<unknown>"},
+		problems: []string{"A is read-only, so bash refuses the assignment", "A is read-only, so bash refuses the assignment", "A is read-only, so bash refuses the assignment",
+			"A is read-only, so bash refuses to unset it", "F is read-only", "UID is read-only"}},
+	{name: "maybe read-only", in: "if x; then readonly A; fi\nA=2\n", want: map[string]string{"A": "<unknown>"},
+		problems: []string{"assignment to a variable that may be read-only"}},
+	{name: "variables bash sets itself", in: "A=$HOSTNAME\nB=${OPTIND}x\n", env: map[string]string{"HOSTNAME": "from-env"},
+		want: map[string]string{"A": "<unknown>", "B": "1x"}, problems: []string{"bash sets HOSTNAME itself"}},
 	{name: "unset -f and export -n", in: "A=1\nexport -n A\nunset -f A\n", want: map[string]string{"A": "1"}},
 }
 
@@ -224,7 +232,7 @@ for __n in "$@"; do if [ "${!__n+x}" ]; then printf '%s=%s\0' "$__n" "${!__n}" >
 // TestSourceEnvShRandomAgainstBash generates env.sh files from random quoting, expansion and
 // command pieces (no character that could name a real command, and PATH points nowhere, so
 // bash runs nothing) and requires every value the model says it knows to be bash's.
-// SPARKMR3_ENVSH_RANDOM=N runs N files instead of 300.
+// SPARKMR3_ENVSH_RANDOM=N runs N files instead of 300, SPARKMR3_ENVSH_SEED=S other ones.
 func TestSourceEnvShRandomAgainstBash(t *testing.T) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
@@ -239,9 +247,15 @@ func TestSourceEnvShRandomAgainstBash(t *testing.T) {
 	if testing.Short() {
 		n = 30
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	seed := uint64(1)
+	if s := os.Getenv("SPARKMR3_ENVSH_SEED"); s != "" {
+		if _, err := fmt.Sscan(s, &seed); err != nil {
+			t.Fatalf("SPARKMR3_ENVSH_SEED=%q: %v", s, err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, 2))
 	pieces := []string{"a", "b", "X", " ", "'", `"`, `\`, "$", "${A}", "${B:-", "${C-", "${A:+", "}", ":", "-", "~", "\n", "$A", "$B", "=", "#", "''", `""`, "~/x", "$'\\t'", "\t",
-		";", " export ", "unset ", " && ", " || ", " | ", "(", ")", "{ ", " }", "if ", "; then ", "; fi", "A+=", "B="}
+		";", " export ", " readonly ", "unset ", "$HOSTNAME", " && ", " || ", " | ", "(", ")", "{ ", " }", "if ", "; then ", "; fi", "A+=", "B="}
 	names := []string{"A", "B", "C"}
 	env := map[string]string{"HOME": "/h", "B": "env-b"}
 	checked := 0
