@@ -58,7 +58,7 @@ func TestHelpers(t *testing.T) {
 		{`{{ include "spark-mr3.shQuote" "it's" }}`, `'it'\''s'`},
 		// Derived strings.
 		{`{{ include "spark-mr3.masterLabelsConf" . }}`, "sparkmr3_app=mr3"},
-		{`{{ include "spark-mr3.nodeReaderName" . }}`, "sparkmr3-demo-node-reader"},
+		{`{{ include "spark-mr3.nodeReaderName" . }}`, "sparkmr3.demo-node-reader"},
 		{`{{ include "spark-mr3.workDirClaim" . }}`, ""},
 	}
 	for _, tc := range cases {

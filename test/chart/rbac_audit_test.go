@@ -12,67 +12,104 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// perm is what a role may do with one "apiGroup/resource": verbs on any object (only where
+// MR3 picks the names at run time, or where the API server cannot check a name, as for create)
+// and verbs on named objects only (the rule must list resourceNames, each one of these). Names
+// may start with "F-", the release's fullname.
+type perm struct {
+	any    []string
+	byName map[string][]string // verb → names
+}
+
 // rbacAllowed is every permission the chart may grant: role (the Role/ClusterRole name
-// without the release prefix) → "apiGroup/resource" → verbs. Anything else a rendered role
+// without the release prefix) → "apiGroup/resource" → perm. Anything else a rendered role
 // grants fails TestRBACAudit. Each entry says why MR3 needs it.
-var rbacAllowed = map[string]map[string][]string{
+var rbacAllowed = map[string]map[string]perm{
 	// The driver's MR3 client (and, in LocalProcess mode, the in-driver DAGAppMaster).
 	"driver": {
 		// creates the DAGAppMaster Pod (LocalProcess: the worker Pods), watches it, deletes it.
-		"/pods": {"get", "watch", "list", "create", "delete"},
+		"/pods": {any: []string{"get", "watch", "list", "create", "delete"}},
 		// the DAGAppMaster Deployment mr3master-spark-<ts>-0: created, found again by later
 		// drivers (shared AM), deleted on close.
-		"apps/deployments": {"get", "watch", "list", "create", "delete"},
+		"apps/deployments": {any: []string{"get", "watch", "list", "create", "delete"}},
 		// MR3 versions that run the DAGAppMaster under a ReplicationController (MR3's spark-role).
-		"/replicationcontrollers": {"get", "watch", "list", "create", "delete"},
-		// mr3conf-configmap-master: written, read back when the AM is reused, removed when stale.
-		// No list/watch: the client knows the name.
-		"/configmaps": {"get", "create", "update", "delete"},
-		// the keytab/worker Secrets named in the AM Pod spec; get only (no list: it must not be
-		// able to read every Secret of the namespace, such as the token or env.sh of another release).
-		"/secrets": {"get"},
+		"/replicationcontrollers": {any: []string{"get", "watch", "list", "create", "delete"}},
+		// mr3conf-configmap-master: written, read back when the AM is reused, removed when stale;
+		// the conf ConfigMap (mr3.k8s.conf.dir.configmap) read. No list/watch: the client knows
+		// the names.
+		"/configmaps": {any: []string{"create"}, byName: map[string][]string{
+			"get":    {"mr3conf-configmap-master", "F-conf"},
+			"update": {"mr3conf-configmap-master"},
+			"delete": {"mr3conf-configmap-master"},
+		}},
+		// the keytab/worker Secrets named in the AM Pod spec, by name: never the token, env.sh,
+		// Helm's release records or another application's Secrets.
+		"/secrets": {byName: map[string][]string{"get": {"F-keytab", "F-worker"}}},
 		// service-master-<ts>-0: created for the AM, looked up by later drivers, deleted with it.
-		"/services": {"get", "list", "create", "delete"},
+		"/services": {any: []string{"get", "list", "create", "delete"}},
 	},
 	// The DAGAppMaster.
 	"master": {
 		// ContainerWorker Pods mr3executor-*: created, watched and deleted by the AM.
-		"/pods": {"get", "watch", "list", "create", "delete"},
-		// mr3conf-configmap-worker.
-		"/configmaps": {"get", "create", "update", "delete"},
+		"/pods": {any: []string{"get", "watch", "list", "create", "delete"}},
+		// mr3conf-configmap-worker written and removed; its own and the release's conf read.
+		"/configmaps": {any: []string{"create"}, byName: map[string][]string{
+			"get":    {"mr3conf-configmap-worker", "mr3conf-configmap-master", "F-conf"},
+			"update": {"mr3conf-configmap-worker"},
+			"delete": {"mr3conf-configmap-worker"},
+		}},
 		// the Secrets mounted into worker Pods, by name.
-		"/secrets": {"get"},
+		"/secrets": {byName: map[string][]string{"get": {"F-keytab", "F-worker"}}},
 		// service-worker (headless).
-		"/services": {"get", "list", "create", "delete"},
+		"/services": {any: []string{"get", "list", "create", "delete"}},
 	},
-	// ContainerWorkers: read their configuration and Secrets by name, nothing else.
+	// ContainerWorkers run user code: they read their configuration and Secrets by name, nothing else.
 	"worker": {
-		"/configmaps": {"get"},
-		"/secrets":    {"get"},
+		"/configmaps": {byName: map[string][]string{"get": {"mr3conf-configmap-worker", "F-conf"}}},
+		"/secrets":    {byName: map[string][]string{"get": {"F-keytab", "F-worker"}}},
 	},
-	// ClusterRole NS-F-node-reader: MR3 reads Node capacity to size and place workers.
+	// ClusterRole NS.F-node-reader: MR3 reads Node capacity to size and place workers.
 	"node-reader": {
-		"/nodes": {"get", "watch", "list"},
+		"/nodes": {any: []string{"get", "watch", "list"}},
 	},
 }
 
-// roleKey maps a rendered role name to its rbacAllowed entry: F-driver → driver,
-// NS-F-node-reader → node-reader.
-func roleKey(name string) string {
+// mustBeNamed are the resources no role may reach without resourceNames, whatever the
+// allow-list says: a Secret or ConfigMap of another application (a token, env.sh, a Helm
+// release record sh.helm.release.v1.*, MR3's client-am-config) must stay out of reach.
+var mustBeNamed = map[string]string{"/secrets": "Secret", "/configmaps": "ConfigMap"}
+
+// roleKey maps a rendered role name to its rbacAllowed entry and the release's fullname:
+// F-driver → driver, F; NS.F-node-reader → node-reader, F.
+func roleKey(name string) (key, fullname string) {
 	for k := range rbacAllowed {
-		if strings.HasSuffix(name, "-"+k) {
-			return k
+		if base, ok := strings.CutSuffix(name, "-"+k); ok {
+			if _, f, dotted := strings.Cut(base, "."); dotted {
+				base = f
+			}
+			return k, base
 		}
 	}
-	return ""
+	return "", ""
 }
 
-// auditRules returns one finding per permission outside the allow-list (wildcards included).
-func auditRules(what, key string, rules []rbacv1.PolicyRule) []string {
+// auditRules returns one finding per permission outside the allow-list (wildcards included)
+// and per rule that reaches Secrets or ConfigMaps (other than create) without resourceNames.
+func auditRules(what, key, fullname string, rules []rbacv1.PolicyRule) []string {
 	var bad []string
 	allowed, ok := rbacAllowed[key]
 	if !ok {
 		return []string{fmt.Sprintf("%s: no allow-list entry; add one with a reason to rbacAllowed", what)}
+	}
+	expand := func(names []string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			if rest, ok := strings.CutPrefix(n, "F-"); ok {
+				n = fullname + "-" + rest
+			}
+			out[i] = n
+		}
+		return out
 	}
 	for _, r := range rules {
 		if len(r.NonResourceURLs) > 0 {
@@ -82,11 +119,21 @@ func auditRules(what, key string, rules []rbacv1.PolicyRule) []string {
 			for _, res := range r.Resources {
 				for _, v := range r.Verbs {
 					gr := g + "/" + res
+					p := allowed[gr]
 					switch {
-					case strings.Contains(g+res+v, "*"):
-						bad = append(bad, fmt.Sprintf("%s: wildcard in apiGroup %q resource %q verb %q", what, g, res, v))
-					case !slices.Contains(allowed[gr], v):
+					case strings.Contains(g+res+v+strings.Join(r.ResourceNames, ""), "*"):
+						bad = append(bad, fmt.Sprintf("%s: wildcard in apiGroup %q resource %q verb %q names %q", what, g, res, v, r.ResourceNames))
+					case len(r.ResourceNames) == 0 && mustBeNamed[gr] != "" && v != "create":
+						bad = append(bad, fmt.Sprintf("%s: %s on every %s of the namespace (no resourceNames); name the objects MR3 reads", what, v, mustBeNamed[gr]))
+					case len(r.ResourceNames) == 0 && !slices.Contains(p.any, v):
 						bad = append(bad, fmt.Sprintf("%s: %s %s is not in the allow-list", what, v, gr))
+					case len(r.ResourceNames) > 0 && !slices.Contains(p.any, v):
+						names := expand(p.byName[v])
+						for _, n := range r.ResourceNames {
+							if !slices.Contains(names, n) {
+								bad = append(bad, fmt.Sprintf("%s: %s %s %q is not in the allow-list (allowed names: %q)", what, v, gr, n, names))
+							}
+						}
 					}
 				}
 			}
@@ -96,7 +143,8 @@ func auditRules(what, key string, rules []rbacv1.PolicyRule) []string {
 }
 
 // TestRBACAudit walks every Role and ClusterRole of every ci/*-values.yaml rendering (and of
-// rbac.create=false) and fails on a wildcard or a verb outside rbacAllowed.
+// rbac.create=false) and fails on a wildcard, a verb or name outside rbacAllowed, or a Secret
+// or ConfigMap rule without resourceNames.
 func TestRBACAudit(t *testing.T) {
 	seen := map[string]bool{}
 	for _, name := range scenarios {
@@ -105,14 +153,16 @@ func TestRBACAudit(t *testing.T) {
 			t.Errorf("%s: %d Roles and %d ClusterRoles, want 3 and 1 (a new role needs an allow-list entry)", name, len(r.roles), len(r.clusterRoles))
 		}
 		for _, role := range r.roles {
-			seen[roleKey(role.Name)] = true
-			for _, b := range auditRules(name+": Role "+role.Name, roleKey(role.Name), role.Rules) {
+			key, f := roleKey(role.Name)
+			seen[key] = true
+			for _, b := range auditRules(name+": Role "+role.Name, key, f, role.Rules) {
 				t.Error(b)
 			}
 		}
 		for _, role := range r.clusterRoles {
-			seen[roleKey(role.Name)] = true
-			for _, b := range auditRules(name+": ClusterRole "+role.Name, roleKey(role.Name), role.Rules) {
+			key, f := roleKey(role.Name)
+			seen[key] = true
+			for _, b := range auditRules(name+": ClusterRole "+role.Name, key, f, role.Rules) {
 				t.Error(b)
 			}
 			if role.AggregationRule != nil {
@@ -125,9 +175,34 @@ func TestRBACAudit(t *testing.T) {
 			t.Errorf("allow-list entry %q matches no rendered role: remove it", k)
 		}
 	}
+	for role, perms := range rbacAllowed {
+		for gr, what := range mustBeNamed {
+			if any := perms[gr].any; len(slices.DeleteFunc(slices.Clone(any), func(v string) bool { return v == "create" })) > 0 {
+				t.Errorf("allow-list: role %s may %v every %s: only create may go without names", role, any, what)
+			}
+		}
+	}
 	off := parseRelease(t, mustRender(t, map[string]any{"rbac": map[string]any{"create": false}}, pinnedToken))
 	if len(off.roles)+len(off.clusterRoles) != 0 {
 		t.Errorf("rbac.create=false still renders %d roles", len(off.roles)+len(off.clusterRoles))
+	}
+}
+
+// TestRBACSecretsByName: each role reads exactly the keytab and worker Secrets, never the token
+// or env.sh Secrets, whatever the fullname.
+func TestRBACSecretsByName(t *testing.T) {
+	r := parseRelease(t, mustRender(t, map[string]any{"fullnameOverride": "team"}, pinnedToken))
+	for _, role := range r.roles {
+		var names []string
+		for _, rule := range role.Rules {
+			if slices.Contains(rule.Resources, "secrets") {
+				names = append(names, rule.ResourceNames...)
+			}
+		}
+		slices.Sort(names)
+		if want := []string{"team-keytab", "team-worker"}; !slices.Equal(names, want) {
+			t.Errorf("Role %s reads Secrets %q, want %q", role.Name, names, want)
+		}
 	}
 }
 
@@ -140,16 +215,31 @@ func TestRBACAuditCatchesViolations(t *testing.T) {
 	}{
 		{"driver", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"*"}}, "wildcard"},
 		{"driver", rbacv1.PolicyRule{APIGroups: []string{"*"}, Resources: []string{"pods"}, Verbs: []string{"get"}}, "wildcard"},
-		{"worker", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"list"}}, "list /secrets is not in the allow-list"},
+		{"worker", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"list"}}, "list on every Secret"},
 		{"master", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create"}}, "create /pods/exec"},
 		{"node-reader", rbacv1.PolicyRule{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"escalate"}}, "escalate"},
 		{"nope", rbacv1.PolicyRule{}, "no allow-list entry"},
+		// The chart before resourceNames: every role could read any Secret by name.
+		{"driver", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}, "get on every Secret of the namespace"},
+		{"worker", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}, "get on every ConfigMap"},
+		{"driver", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"demo-token"}, Verbs: []string{"get"}}, `"demo-token" is not in the allow-list`},
+		{"worker", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"sh.helm.release.v1.demo.v1"}, Verbs: []string{"get"}}, "sh.helm.release.v1.demo.v1"},
+		{"master", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{"mr3conf-configmap-master"}, Verbs: []string{"delete"}}, "delete /configmaps"},
+		{"worker", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"*"}, Verbs: []string{"get"}}, "wildcard"},
 	}
 	for _, tc := range cases {
-		bad := auditRules("test", tc.key, []rbacv1.PolicyRule{tc.rule})
+		bad := auditRules("test", tc.key, "demo", []rbacv1.PolicyRule{tc.rule})
 		if len(bad) != 1 || !strings.Contains(bad[0], tc.want) {
 			t.Errorf("%+v: findings %q, want one naming %q", tc.rule, bad, tc.want)
 		}
+	}
+	// The same rules pass when they name what MR3 reads.
+	ok := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"demo-keytab", "demo-worker"}, Verbs: []string{"get"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create"}},
+	}
+	if bad := auditRules("test", "driver", "demo", ok); len(bad) != 0 {
+		t.Errorf("named rules refused: %q", bad)
 	}
 }
 

@@ -52,7 +52,9 @@ func loadChart(t *testing.T) *chart.Chart {
 
 // renderOpts are the knobs of one render.
 type renderOpts struct {
-	upgrade bool // IsUpgrade: .Release.IsInstall=false, as in `helm upgrade --dry-run` or `helm template --is-upgrade`
+	upgrade   bool   // IsUpgrade: .Release.IsInstall=false, as in `helm upgrade --dry-run` or `helm template --is-upgrade`
+	release   string // release name; empty: releaseName
+	namespace string // release namespace; empty: namespace
 }
 
 // render runs a client-only dry-run install (what `helm template` does) of the chart with the
@@ -75,7 +77,13 @@ func render(t *testing.T, opts renderOpts, layers ...map[string]any) (string, er
 	inst.Replace = true
 	inst.IsUpgrade = opts.upgrade
 	inst.ReleaseName = releaseName
+	if opts.release != "" {
+		inst.ReleaseName = opts.release
+	}
 	inst.Namespace = namespace
+	if opts.namespace != "" {
+		inst.Namespace = opts.namespace
+	}
 	inst.KubeVersion = &chartutil.KubeVersion{Version: "v1.37.2", Major: "1", Minor: "37"}
 	rel, err := inst.Run(loadChart(t), vals)
 	if err != nil {

@@ -47,8 +47,30 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "spark-mr3.keytabName" -}}{{ include "spark-mr3.fullname" . }}-keytab{{- end -}}
 {{- define "spark-mr3.workerSecretName" -}}{{ include "spark-mr3.fullname" . }}-worker{{- end -}}
 {{- define "spark-mr3.tokenName" -}}{{ include "spark-mr3.fullname" . }}-token{{- end -}}
-{{- define "spark-mr3.nodeReaderName" -}}{{ .Release.Namespace }}-{{ include "spark-mr3.fullname" . }}-node-reader{{- end -}}
-{{- define "spark-mr3.workDirPVName" -}}{{ .Release.Namespace }}-{{ include "spark-mr3.fullname" . }}-workdir{{- end -}}
+{{/*
+Cluster-scoped names are NS.F-<suffix>: a namespace name has no dot (DNS-1123 label), so the
+first dot ends it and two namespace/release pairs never share a name (with NS-F, namespace a-b
+with release c and namespace a with release b-c both made a-b-c-…). ClusterRole and
+ClusterRoleBinding names only may not contain / or %; a PersistentVolume name is a DNS-1123
+subdomain, which NS.F is (F: release name or fullnameOverride, lower case, digits, - and .).
+*/}}
+{{- define "spark-mr3.clusterPrefix" -}}{{ .Release.Namespace }}.{{ include "spark-mr3.fullname" . }}{{- end -}}
+{{- define "spark-mr3.nodeReaderName" -}}{{ include "spark-mr3.clusterPrefix" . }}-node-reader{{- end -}}
+{{/*
+The work-dir PV: NS.F-workdir, except for a release installed before the NS.F names whose claim
+is already bound to NS-F-workdir: a claim's volumeName cannot change, so that name is kept while
+the claim exists (read with lookup; helm template, which cannot read the cluster, renders the
+new name).
+*/}}
+{{- define "spark-mr3.workDirPVName" -}}
+{{- $legacy := printf "%s-%s-workdir" .Release.Namespace (include "spark-mr3.fullname" .) -}}
+{{- $claim := (lookup "v1" "PersistentVolumeClaim" .Release.Namespace (printf "%s-workdir" (include "spark-mr3.fullname" .))) | default dict -}}
+{{- if eq ((($claim.spec | default dict).volumeName) | default "") $legacy -}}
+{{- $legacy -}}
+{{- else -}}
+{{- include "spark-mr3.clusterPrefix" . }}-workdir
+{{- end -}}
+{{- end -}}
 
 {{/* The claim mounted at workDir.mountPath ("" when the work dir is off). */}}
 {{- define "spark-mr3.workDirClaim" -}}
