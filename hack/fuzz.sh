@@ -21,6 +21,7 @@ targets=(
   ./plugin/mr3conf:FuzzParseSite
   ./plugin/mr3conf:FuzzParseSparkDefaults
   ./plugin/mr3conf:FuzzParseHostAliases
+  ./plugin/mr3conf:FuzzSourceEnvSh
   ./plugin/postrender:FuzzRun
   ./plugin/postrender:FuzzNativeOverlay
 )
