@@ -121,14 +121,51 @@ func validateReleaseName(name string) string {
 	return ""
 }
 
-// withToken returns a copy of vals that pins t.
-func withToken(vals map[string]any, t token.Token) map[string]any {
+// withToken returns a copy of vals that points the chart at the plugin's token Secret
+// secretName holding t (token.existingSecret and token.checksum): the token itself stays out
+// of the release's values and manifest, so out of Helm's release record.
+func withToken(vals map[string]any, t token.Token, secretName string) map[string]any {
 	out := make(map[string]any, len(vals)+1)
 	for k, v := range vals {
 		out[k] = v
 	}
-	out["token"] = t.Values()["token"]
+	out["token"] = t.RefValues(secretName)["token"]
 	return out
+}
+
+// Fullname is the chart's fullname of a release (template spark-mr3.fullname): fullnameOverride
+// from vals, else from fallback (the reused values of the last revision, or nil), else from the
+// chart's defaults, else the release name; at most 63 characters, without a trailing "-".
+func Fullname(ch *chart.Chart, releaseName string, vals, fallback map[string]any) string {
+	name := releaseName
+	for _, m := range []map[string]any{vals, fallback, chartValues(ch)} {
+		if v, ok := m["fullnameOverride"].(string); ok && v != "" {
+			name = v
+			break
+		}
+	}
+	if len(name) > 63 {
+		name = name[:63]
+	}
+	return strings.TrimSuffix(name, "-")
+}
+
+func chartValues(ch *chart.Chart) map[string]any {
+	if ch == nil {
+		return nil
+	}
+	return ch.Values
+}
+
+// userSecret is a token.existingSecret the user gave (not the plugin's own Secret): the token
+// is then theirs to keep (Sealed Secrets, External Secrets) and the plugin passes it through.
+func userSecret(vals map[string]any, own string) string {
+	tok, _ := vals["token"].(map[string]any)
+	name, _ := tok["existingSecret"].(string)
+	if name == own {
+		return ""
+	}
+	return name
 }
 
 // Install installs a new release with a new token (or the one pinned in values).
@@ -140,6 +177,11 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		return nil, fmt.Errorf("release %q already exists in namespace %q: use 'helm sparkmr3 upgrade %s'", o.Release, o.Namespace, o.Release)
 	} else if !errors.Is(err, driver.ErrReleaseNotFound) {
 		return nil, fmt.Errorf("read releases in namespace %q: %w", o.Namespace, err)
+	}
+	fullname := Fullname(o.Chart, o.Release, o.Values, nil)
+	secretName := token.PluginSecretName(fullname)
+	if name := userSecret(o.Values, secretName); name != "" {
+		return applyUserSecret(ctx, cfg, client, o, name, nil)
 	}
 	tok, pinned, err := token.FromValues(o.Values)
 	if err != nil {
@@ -168,8 +210,11 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	in.PostRenderer = o.PostRenderer
 	if o.DryRun {
 		in.DryRun, in.DryRunOption = true, "server"
+	} else if err := token.Store(ctx, client, o.Namespace, o.Release, fullname, res.Token); err != nil {
+		// Before the release: its drivers read the Secret when they start.
+		return nil, err
 	}
-	rel, err := in.RunWithContext(ctx, o.Chart, withToken(o.Values, res.Token))
+	rel, err := in.RunWithContext(ctx, o.Chart, withToken(o.Values, res.Token, secretName))
 	res.Release = rel
 	if err == nil && !o.DryRun && o.Wait != nil {
 		err = o.Wait(ctx)
@@ -178,7 +223,62 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		if uerr := uninstall(cfg, o); uerr != nil {
 			return res, fmt.Errorf("%w; and the atomic clean-up failed too: %v (remove it with 'helm sparkmr3 teardown %s')", err, uerr, o.Release)
 		}
+		if derr := token.Delete(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname); derr != nil {
+			return res, fmt.Errorf("%w; --atomic: release %q was uninstalled again, but %v (remove it with 'helm sparkmr3 teardown %s')", err, o.Release, derr, o.Release)
+		}
 		return res, fmt.Errorf("%w; --atomic: release %q was uninstalled again", err, o.Release)
+	}
+	if err != nil && !o.DryRun && rel == nil {
+		// Nothing was recorded (bad values, refused by the post-renderer): no release holds the
+		// Secret, so it goes too (a release that was recorded keeps it until teardown).
+		if _, lerr := cfg.Releases.Last(o.Release); errors.Is(lerr, driver.ErrReleaseNotFound) {
+			_ = token.Delete(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname)
+		}
+	}
+	return res, err
+}
+
+// applyUserSecret installs (last == nil) or upgrades a release whose values name a token Secret
+// the user keeps (token.existingSecret, e.g. from Sealed Secrets): the plugin neither makes nor
+// changes a token then, and passes the values as they are (the chart requires token.checksum).
+func applyUserSecret(ctx context.Context, cfg *action.Configuration, client kubernetes.Interface, o Options, name string, last *release.Release) (*Result, error) {
+	if o.RotateToken {
+		return nil, refused("--rotate-token: the values set token.existingSecret=%s, a Secret you keep yourself: put the new token in that Secret and change token.checksum, or drop token.existingSecret to let the plugin keep the token", name)
+	}
+	if _, pinned, _ := token.FromValues(o.Values); pinned {
+		return nil, refused("values from -f/--set pin token.clientToAMTokenKey/applicationIdTimestamp and set token.existingSecret=%s: two sources of one token; drop one of them", name)
+	}
+	res := &Result{TokenSource: "Secret " + name}
+	if s, err := client.CoreV1().Secrets(o.Namespace).Get(ctx, name, metav1.GetOptions{}); err == nil {
+		if t, err := token.FromSecret(s); err == nil {
+			res.Token = t
+		}
+	} else if !apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("read token Secret %s/%s: %w", o.Namespace, name, err)
+	} else {
+		o.warnf("token.existingSecret=%s: no such Secret in namespace %q yet; the drivers start once it exists with keys %s and %s", name, o.Namespace, token.KeyToken, token.KeyTimestamp)
+	}
+	var rel *release.Release
+	var err error
+	if last == nil {
+		in := action.NewInstall(cfg)
+		in.ReleaseName, in.Namespace, in.CreateNamespace, in.Timeout, in.PostRenderer = o.Release, o.Namespace, o.CreateNamespace, o.Timeout, o.PostRenderer
+		if o.DryRun {
+			in.DryRun, in.DryRunOption = true, "server"
+		}
+		rel, err = in.RunWithContext(ctx, o.Chart, o.Values)
+	} else {
+		up := action.NewUpgrade(cfg)
+		up.Namespace, up.Timeout, up.PostRenderer, up.MaxHistory = o.Namespace, o.Timeout, o.PostRenderer, 10
+		up.ReuseValues, up.ResetValues, up.ResetThenReuseValues = o.ReuseValues, o.ResetValues, o.ResetThenReuseValues
+		if o.DryRun {
+			up.DryRun, up.DryRunOption = true, "server"
+		}
+		rel, err = up.RunWithContext(ctx, o.Release, o.Chart, o.Values)
+	}
+	res.Release = rel
+	if err == nil && !o.DryRun && o.Wait != nil {
+		err = o.Wait(ctx)
 	}
 	return res, err
 }
@@ -232,15 +332,41 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	if last.Chart != nil && last.Chart.Metadata != nil && last.Chart.Metadata.Name != ChartName {
 		return nil, fmt.Errorf("release %q in namespace %q was made from chart %q, not %s: this plugin only upgrades %s releases", o.Release, o.Namespace, last.Chart.Metadata.Name, ChartName, ChartName)
 	}
-	res, err := settleUpgradeToken(ctx, client, o, last)
-	if err != nil {
-		return nil, err
-	}
 	vals := o.Values
 	if len(vals) == 0 && !o.ReuseValues && !o.ResetValues && !o.ResetThenReuseValues {
 		// helm upgrade without values keeps the release's (action.Upgrade does that only when
 		// it gets none, and the plugin always passes the token): do it here.
 		vals = last.Config
+	}
+	reusing := !o.ResetValues && (o.ReuseValues || o.ResetThenReuseValues || len(o.Values) == 0)
+	var reused map[string]any
+	if reusing {
+		reused = last.Config
+	}
+	fullname := Fullname(o.Chart, o.Release, vals, reused)
+	secretName := token.PluginSecretName(fullname)
+	if name := userSecret(o.Values, secretName); name != "" {
+		return applyUserSecret(ctx, cfg, client, o, name, last)
+	}
+	if name := userSecret(reused, secretName); name != "" {
+		return applyUserSecret(ctx, cfg, client, o, name, last)
+	}
+	res, err := settleUpgradeToken(ctx, client, o, last)
+	if err != nil {
+		return nil, err
+	}
+	// The plugin's Secret before this upgrade: restored by an --atomic rollback. A release of
+	// the older plugin (token in its values and in the chart's F-token) has none yet: the token
+	// is copied into it first, then the chart stops rendering F-token and Helm deletes that.
+	prev, prevErr := client.CoreV1().Secrets(o.Namespace).Get(ctx, secretName, metav1.GetOptions{})
+	hadSecret := prevErr == nil
+	if prevErr != nil && !apierrors.IsNotFound(prevErr) {
+		return nil, fmt.Errorf("read token Secret %s/%s: %w", o.Namespace, secretName, prevErr)
+	}
+	if !o.DryRun {
+		if err := token.Store(ctx, client, o.Namespace, o.Release, fullname, res.Token); err != nil {
+			return nil, err
+		}
 	}
 	up := action.NewUpgrade(cfg)
 	up.Namespace = o.Namespace
@@ -253,7 +379,7 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	if o.DryRun {
 		up.DryRun, up.DryRunOption = true, "server"
 	}
-	rel, err := up.RunWithContext(ctx, o.Release, o.Chart, withToken(vals, res.Token))
+	rel, err := up.RunWithContext(ctx, o.Release, o.Chart, withToken(vals, res.Token, secretName))
 	res.Release = rel
 	if err == nil && !o.DryRun && res.changed() {
 		err = restartDrivers(ctx, client, o, "the new token")
@@ -268,6 +394,18 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		rb.Timeout = o.Timeout
 		if rerr := bounded(o.Timeout, func() error { return rb.Run(o.Release) }); rerr != nil {
 			return res, fmt.Errorf("%w; and the atomic rollback to revision %d failed too: %v", err, last.Version, rerr)
+		}
+		// helm rollback does not know the plugin's Secret: put back what it held.
+		var serr error
+		if hadSecret {
+			if old, ferr := token.FromSecret(prev); ferr == nil {
+				serr = token.Store(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname, old)
+			}
+		} else {
+			serr = token.Delete(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname)
+		}
+		if serr != nil {
+			return res, fmt.Errorf("%w; --atomic: rolled back to revision %d, but %v", err, last.Version, serr)
 		}
 		if res.changed() && rel != nil {
 			// The rollback restored the old token Secret: drivers that restarted with the new
@@ -459,15 +597,18 @@ func driverNames(ctx context.Context, client kubernetes.Interface, ns, rel strin
 }
 
 // StorageExposure returns a warning when Helm's storage driver (HELM_DRIVER) keeps release
-// records where more people can read them than can read Secrets: the record holds every value,
-// the token included (the plugin passes it as values; see docs/DESIGN.md, "Token"). "" when
-// the driver keeps them in Secrets (the default) or in memory.
+// records where more people can read them than can read Secrets. The plugin keeps the token
+// out of the record (its own Secret, token.existingSecret; docs/DESIGN.md, "Token"), so what
+// is exposed is every other value (keytab contents given with --set-file, passwords in
+// sparkDefaults, ...) and, for a release made by an older plugin, the token in the revisions
+// it wrote. "" when the driver keeps records in Secrets (the default) or in memory.
 func StorageExposure(helmDriver, namespace string) string {
+	const rest = "the DAGAppMaster token is not in it (the plugin keeps it in its own Secret), but revisions written by an older plugin still hold it"
 	switch strings.ToLower(strings.TrimSpace(helmDriver)) {
 	case "configmap", "configmaps":
-		return fmt.Sprintf("HELM_DRIVER=%s keeps the release record, with every value and the DAGAppMaster token, in a ConfigMap: anyone with the built-in 'view' role in namespace %q can read it (helm get values); unset HELM_DRIVER to keep it in a Secret", helmDriver, namespace)
+		return fmt.Sprintf("HELM_DRIVER=%s keeps the release record, with every value (keytabs from --set-file, passwords in sparkDefaults, ...), in a ConfigMap: anyone with the built-in 'view' role in namespace %q can read it (helm get values); %s; unset HELM_DRIVER to keep it in a Secret", helmDriver, namespace, rest)
 	case "sql":
-		return "HELM_DRIVER=sql keeps the release record, with every value and the DAGAppMaster token, in the SQL database: whoever can read that table can read the token"
+		return "HELM_DRIVER=sql keeps the release record, with every value (keytabs from --set-file, passwords in sparkDefaults, ...), in the SQL database: whoever can read that table can read them; " + rest
 	}
 	return ""
 }

@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	kubefake "helm.sh/helm/v3/pkg/kube/fake"
 	"helm.sh/helm/v3/pkg/registry"
+	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	appsv1 "k8s.io/api/apps/v1"
@@ -25,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	"sigs.k8s.io/yaml"
 
 	sparkmr3 "github.com/spark-mr3/spark-mr3"
 	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
@@ -64,9 +66,56 @@ func tokenSecret(ns, rel string, tok token.Token) *corev1.Secret {
 	}
 }
 
-func TestInstallGeneratesTokenAndPassesItAsValues(t *testing.T) {
+// olderPluginInstall makes revision 1 as the plugin did before it kept its own Secret: the
+// token pinned in the values, the chart's F-token in the manifest.
+func olderPluginInstall(t *testing.T, cfg *action.Configuration, ch *chart.Chart, tok token.Token) {
+	t.Helper()
+	in := action.NewInstall(cfg)
+	in.ReleaseName, in.Namespace = "r1", "ns"
+	if _, err := in.Run(ch, tok.Values()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertTokenOutOfRecord: the release's values and manifest name the plugin's Secret and the
+// token's checksum, never the token; the plugin's Secret holds it.
+func assertTokenOutOfRecord(t *testing.T, cs kubernetes.Interface, rel *release.Release, want token.Token) {
+	t.Helper()
+	cfgYAML, _ := yaml.Marshal(rel.Config)
+	for _, secret := range []string{want.Key, b64(want.Key)} {
+		if strings.Contains(string(cfgYAML), secret) || strings.Contains(rel.Manifest, secret) {
+			t.Fatalf("the release record holds the token (values:\n%s)", cfgYAML)
+		}
+	}
+	tok, _ := rel.Config["token"].(map[string]any)
+	if tok["existingSecret"] != rel.Name+"-mr3-token" || tok["checksum"] != want.Checksum() {
+		t.Fatalf("values token = %v, want existingSecret %s-mr3-token and checksum of the token", tok, rel.Name)
+	}
+	if _, pinned, _ := token.FromValues(rel.Config); pinned {
+		t.Fatal("values pin a token")
+	}
+	if !strings.Contains(rel.Manifest, "checksum/token: \""+want.Checksum()+"\"") {
+		t.Fatal("manifest: drivers' checksum/token is not the token's checksum")
+	}
+	if strings.Contains(rel.Manifest, "name: "+rel.Name+"-token\n") {
+		t.Fatal("manifest still renders or references the chart's token Secret")
+	}
+	s, err := cs.CoreV1().Secrets(rel.Namespace).Get(context.Background(), rel.Name+"-mr3-token", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := token.FromSecret(s); err != nil || got != want {
+		t.Fatalf("plugin Secret holds %v (%v), want %v", got, err, want)
+	}
+	if s.Labels[token.LabelManagedBy] != token.ManagedBy || s.Labels["app.kubernetes.io/instance"] != rel.Name || len(s.Annotations) != 0 {
+		t.Fatalf("plugin Secret labels %v annotations %v", s.Labels, s.Annotations)
+	}
+}
+
+func TestInstallKeepsTokenInItsOwnSecret(t *testing.T) {
 	cfg := actionConfig(t)
-	res, err := Install(context.Background(), cfg, fake.NewClientset(), Options{
+	cs := fake.NewClientset()
+	res, err := Install(context.Background(), cfg, cs, Options{
 		Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{},
 	})
 	if err != nil {
@@ -75,12 +124,71 @@ func TestInstallGeneratesTokenAndPassesItAsValues(t *testing.T) {
 	if res.TokenSource != "generated" || res.Token.Validate("t") != nil {
 		t.Fatalf("token %v source %s", res.Token, res.TokenSource)
 	}
-	got, pinned, err := token.FromValues(res.Release.Config)
-	if err != nil || !pinned || got != res.Token {
-		t.Fatalf("release values pin %v (pinned %v, err %v), want %v", got, pinned, err, res.Token)
+	assertTokenOutOfRecord(t, cs, res.Release, res.Token)
+	// Rotation updates the plugin's Secret; the record still holds only the checksum.
+	up, err := Upgrade(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), RotateToken: true})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(res.Release.Manifest, "kind: Secret") {
-		t.Fatal("manifest has no token Secret")
+	if up.Token == res.Token || up.Previous != res.Token {
+		t.Fatalf("rotation: %v (previous %v), installed %v", up.Token, up.Previous, res.Token)
+	}
+	assertTokenOutOfRecord(t, cs, up.Release, up.Token)
+}
+
+// A pinned token at install goes to the Secret, not into the record.
+func TestInstallPinnedTokenStaysOutOfRecord(t *testing.T) {
+	cfg := actionConfig(t)
+	cs := fake.NewClientset()
+	pin := token.Token{Key: "pinned-key-123", Timestamp: 777}
+	res, err := Install(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: pin.Values()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertTokenOutOfRecord(t, cs, res.Release, pin)
+}
+
+// A failed install that recorded nothing removes the Secret it made.
+func TestInstallFailureRemovesItsSecret(t *testing.T) {
+	cs := fake.NewClientset()
+	_, err := Install(context.Background(), actionConfig(t), cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t),
+		Values: map[string]any{"drivers": "not-a-list"}})
+	if err == nil {
+		t.Fatal("bad values installed")
+	}
+	if l, _ := cs.CoreV1().Secrets("ns").List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
+		t.Fatalf("left %d Secrets", len(l.Items))
+	}
+}
+
+// A Secret of the plugin's name that the plugin did not make is refused, not overwritten.
+func TestInstallRefusesForeignSecret(t *testing.T) {
+	cs := fake.NewClientset(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "r1-mr3-token", Namespace: "ns"}})
+	_, err := Install(context.Background(), actionConfig(t), cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{}})
+	if err == nil || !strings.Contains(err.Error(), "not made by helm sparkmr3") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// A user's token.existingSecret is passed through; rotating it is refused.
+func TestUserExistingSecret(t *testing.T) {
+	cfg := actionConfig(t)
+	cs := fake.NewClientset()
+	vals := map[string]any{"token": map[string]any{"existingSecret": "sealed", "checksum": "abc"}}
+	res, err := Install(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: vals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Release.Manifest, "name: sealed") || strings.Contains(res.Release.Manifest, "CLIENT_TO_AM_TOKEN_KEY: ") {
+		t.Fatal("drivers do not read Secret sealed, or the chart rendered a token Secret")
+	}
+	if l, _ := cs.CoreV1().Secrets("ns").List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
+		t.Fatal("the plugin made a Secret for a user-kept token")
+	}
+	_, err = Upgrade(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), ReuseValues: true, RotateToken: true})
+	var re *RefusedError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "existingSecret=sealed") {
+		t.Fatalf("rotate with a user Secret: %v", err)
 	}
 }
 
@@ -123,8 +231,8 @@ func TestOptionsValidate(t *testing.T) {
 // the last revision pin (the plugin wrote the token there), the release's Secret, and
 // --rotate-token. Reused pins never win over the Secret or over a rotation.
 func TestUpgradeToken(t *testing.T) {
-	existing := token.Token{Key: "kept-key", Timestamp: 4242}
-	other := token.Token{Key: "other", Timestamp: 99}
+	existing := token.Token{Key: "kept-key-77c1a", Timestamp: 4242}
+	other := token.Token{Key: "other-key-5b1e9", Timestamp: 99}
 	type flags struct{ reuse, reset, resetThenReuse, rotate bool }
 	cases := []struct {
 		name       string
@@ -162,9 +270,8 @@ func TestUpgradeToken(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := actionConfig(t)
 			ch := shippedChart(t)
-			if _, err := Install(context.Background(), cfg, fake.NewClientset(), Options{Release: "r1", Namespace: "ns", Chart: ch, Values: existing.Values()}); err != nil {
-				t.Fatal(err)
-			}
+			// Revision 1 by the older plugin: upgrading migrates it.
+			olderPluginInstall(t, cfg, ch, existing)
 			var cs kubernetes.Interface = fake.NewClientset()
 			if c.secret {
 				cs = fake.NewClientset(tokenSecret("ns", "r1", existing))
@@ -194,14 +301,9 @@ func TestUpgradeToken(t *testing.T) {
 			if c.want != (token.Token{}) && res.Token != c.want {
 				t.Fatalf("token %v, want %v", res.Token, c.want)
 			}
-			// What the new revision renders is the token reported, in every value path.
-			got, pinned, err := token.FromValues(res.Release.Config)
-			if err != nil || !pinned || got != res.Token {
-				t.Fatalf("revision 2 values pin %v (pinned %v, err %v), want %v", got, pinned, err, res.Token)
-			}
-			if !strings.Contains(res.Release.Manifest, "MR3_APPLICATION_ID_TIMESTAMP: "+b64(strconv.FormatInt(res.Token.Timestamp, 10))) {
-				t.Fatalf("manifest does not carry timestamp %d", res.Token.Timestamp)
-			}
+			// What the new revision's drivers read is the token reported, in every value path,
+			// and the record holds none of it.
+			assertTokenOutOfRecord(t, cs, res.Release, res.Token)
 			if c.f.rotate && res.Token == existing {
 				t.Fatal("--rotate-token kept the old token")
 			}
@@ -220,7 +322,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // An upgrade without values keeps the release's values, as helm upgrade does; before, the
 // plugin's own token values made helm treat it as "new values" and reset everything else.
 func TestUpgradeWithoutValuesKeepsThem(t *testing.T) {
-	existing := token.Token{Key: "kept-key", Timestamp: 4242}
+	existing := token.Token{Key: "kept-key-77c1a", Timestamp: 4242}
 	cfg := actionConfig(t)
 	ch := shippedChart(t)
 	vals := existing.Values()

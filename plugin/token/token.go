@@ -1,12 +1,15 @@
 // Package token owns CLIENT_TO_AM_TOKEN_KEY and MR3_APPLICATION_ID_TIMESTAMP, the pair that
 // lets every Spark driver of a release share one DAGAppMaster: generated once, found again in
-// the release's token Secret, passed to the chart as values, and never rotated silently.
+// the release's token Secret (the plugin keeps its own, F-mr3-token, out of Helm's record), and
+// never rotated silently.
 package token
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -99,8 +102,108 @@ func (t Token) Validate(where string) error {
 	return nil
 }
 
-// SecretName is the token Secret of a release whose fullname is fullname (docs/DESIGN.md).
+// SecretName is the token Secret the chart renders for a release whose fullname is fullname
+// (plain helm install; docs/DESIGN.md).
 func SecretName(fullname string) string { return fullname + "-token" }
+
+// PluginSecretName is the token Secret the plugin creates and keeps itself, outside Helm's
+// release record (docs/DESIGN.md, "Token"); the chart reads it through token.existingSecret.
+func PluginSecretName(fullname string) string { return fullname + "-mr3-token" }
+
+// The plugin's token Secret carries the release's labels and this managed-by label (and no
+// Helm annotations: Helm neither owns nor records it).
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedBy      = "helm-sparkmr3"
+)
+
+// Checksum is the value of the driver Pods' checksum/token annotation for t: the hex sha256 of
+// "<key>\n<timestamp>", as the chart computes it for a token it resolves itself, so moving a
+// release between the two keeps the annotation.
+func (t Token) Checksum() string {
+	sum := sha256.Sum256([]byte(t.Key + "\n" + strconv.FormatInt(t.Timestamp, 10)))
+	return hex.EncodeToString(sum[:])
+}
+
+// RefValues are the chart values that point the release at the token Secret name holding t:
+// its name and t's checksum, never the token. The pinned keys are set empty, so values reused
+// from a revision of the older plugin (which pinned the token) do not contradict them.
+func (t Token) RefValues(name string) map[string]any {
+	return map[string]any{"token": map[string]any{
+		"existingSecret":         name,
+		"checksum":               t.Checksum(),
+		"clientToAMTokenKey":     "",
+		"applicationIdTimestamp": "",
+	}}
+}
+
+// PluginSecret is the plugin's token Secret for release (labels as the chart's, plus ManagedBy).
+func PluginSecret(namespace, release, fullname string, t Token) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: PluginSecretName(fullname), Namespace: namespace,
+			Labels: map[string]string{
+				"app.kubernetes.io/name":      "spark-mr3",
+				"app.kubernetes.io/instance":  release,
+				"app.kubernetes.io/component": "token",
+				LabelManagedBy:                ManagedBy,
+			},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{KeyToken: []byte(t.Key), KeyTimestamp: []byte(strconv.FormatInt(t.Timestamp, 10))},
+	}
+}
+
+// Store creates the plugin's token Secret for release, or updates it to hold t. It refuses a
+// Secret of that name the plugin did not make (no ManagedBy label, or another release's).
+func Store(ctx context.Context, client kubernetes.Interface, namespace, release, fullname string, t Token) error {
+	want := PluginSecret(namespace, release, fullname, t)
+	secrets := client.CoreV1().Secrets(namespace)
+	cur, err := secrets.Get(ctx, want.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		if _, err = secrets.Create(ctx, want, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create token Secret %s/%s: %w", namespace, want.Name, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read token Secret %s/%s: %w", namespace, want.Name, err)
+	}
+	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels["app.kubernetes.io/instance"] != release {
+		return fmt.Errorf("Secret %s/%s exists but was not made by helm sparkmr3 for release %q (labels %s=%q, app.kubernetes.io/instance=%q): rename or delete it, or use another release name or fullnameOverride", namespace, want.Name, release, LabelManagedBy, cur.Labels[LabelManagedBy], cur.Labels["app.kubernetes.io/instance"])
+	}
+	cur.Data, cur.StringData, cur.Type = want.Data, nil, want.Type
+	if cur.Labels == nil {
+		cur.Labels = map[string]string{}
+	}
+	for k, v := range want.Labels {
+		cur.Labels[k] = v
+	}
+	if _, err = secrets.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("update token Secret %s/%s: %w", namespace, want.Name, err)
+	}
+	return nil
+}
+
+// Delete removes the plugin's token Secret of release (only one it made); gone is fine.
+func Delete(ctx context.Context, client kubernetes.Interface, namespace, release, fullname string) error {
+	name := PluginSecretName(fullname)
+	cur, err := client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read token Secret %s/%s: %w", namespace, name, err)
+	}
+	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels["app.kubernetes.io/instance"] != release {
+		return nil
+	}
+	err = client.CoreV1().Secrets(namespace).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &cur.UID}})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete token Secret %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
 
 // FromSecret reads a token Secret's data.
 func FromSecret(s *corev1.Secret) (Token, error) {
@@ -134,20 +237,65 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, fullname 
 	return t, err == nil, err
 }
 
-// FindForRelease finds a release's token Secret by its labels (docs/DESIGN.md), so it works
-// whatever fullnameOverride the release uses. found is false when there is none.
+// FindForRelease finds the token Secret a release uses, by its labels (docs/DESIGN.md), so it
+// works whatever fullnameOverride the release uses. When both the plugin's Secret
+// (F-mr3-token, labelled ManagedBy) and the chart's F-token exist (a release being migrated,
+// or rolled back to a revision of the older plugin), the one the driver StatefulSets name
+// wins, else the plugin's. found is false when there is none.
 func FindForRelease(ctx context.Context, client kubernetes.Interface, namespace, release string) (t Token, found bool, err error) {
+	s, err := SecretForRelease(ctx, client, namespace, release)
+	if err != nil || s == nil {
+		return Token{}, false, err
+	}
+	t, err = FromSecret(s)
+	return t, err == nil, err
+}
+
+// SecretForRelease is the token Secret of FindForRelease; nil when there is none.
+func SecretForRelease(ctx context.Context, client kubernetes.Interface, namespace, release string) (*corev1.Secret, error) {
 	list, err := client.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=token",
 	})
 	if err != nil {
-		return Token{}, false, fmt.Errorf("find the token Secret of release %q in namespace %q: %w", release, namespace, err)
+		return nil, fmt.Errorf("find the token Secret of release %q in namespace %q: %w", release, namespace, err)
 	}
-	if len(list.Items) == 0 {
-		return Token{}, false, nil
+	switch len(list.Items) {
+	case 0:
+		return nil, nil
+	case 1:
+		return &list.Items[0], nil
 	}
-	t, err = FromSecret(&list.Items[0])
-	return t, err == nil, err
+	used := map[string]bool{}
+	if sts, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=driver",
+	}); err == nil {
+		for _, st := range sts.Items {
+			for _, c := range st.Spec.Template.Spec.Containers {
+				for _, e := range c.Env {
+					if e.Name == KeyToken && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+						used[e.ValueFrom.SecretKeyRef.Name] = true
+					}
+				}
+			}
+		}
+	}
+	var best *corev1.Secret
+	rank := func(s *corev1.Secret) int {
+		r := 0
+		if used[s.Name] {
+			r += 2
+		}
+		if s.Labels[LabelManagedBy] == ManagedBy {
+			r++
+		}
+		return r
+	}
+	for i := range list.Items {
+		if s := &list.Items[i]; best == nil || rank(s) > rank(best) {
+			best = s
+		}
+	}
+	return best, nil
 }
 
 // Values are the chart values that pin t.

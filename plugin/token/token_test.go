@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
@@ -133,5 +134,70 @@ func TestGenerateAvoiding(t *testing.T) {
 	_, err = GenerateAvoiding(nil, func(int64) bool { return true })
 	if err == nil || !strings.Contains(err.Error(), "--set token.applicationIdTimestamp") {
 		t.Fatalf("all taken: err %v", err)
+	}
+}
+
+// The checksum is the chart's (sha256 hex of "<key>\n<timestamp>"), so a release moving from the
+// chart's F-token to the plugin's Secret keeps its drivers' annotation.
+func TestChecksumMatchesChart(t *testing.T) {
+	if got := (Token{Key: "k", Timestamp: 5}).Checksum(); got != "69c5cde8d7b8cc976b5ede1afcc88d933f2ef760841c5027c4e65b5719ca16b7" {
+		t.Fatalf("checksum %s", got)
+	}
+	v := Token{Key: "secret-key", Timestamp: 5}.RefValues("r-mr3-token")
+	if tok := v["token"].(map[string]any); tok["existingSecret"] != "r-mr3-token" || tok["clientToAMTokenKey"] != "" {
+		t.Fatalf("ref values %v", v)
+	}
+}
+
+func TestStoreAndDelete(t *testing.T) {
+	ctx := context.Background()
+	cs := fake.NewClientset()
+	a, b := Token{Key: "a", Timestamp: 1}, Token{Key: "b", Timestamp: 2}
+	if err := Store(ctx, cs, "ns", "r", "f", a); err != nil {
+		t.Fatal(err)
+	}
+	if err := Store(ctx, cs, "ns", "r", "f", b); err != nil {
+		t.Fatal(err)
+	}
+	if got, found, err := FindForRelease(ctx, cs, "ns", "r"); err != nil || !found || got != b {
+		t.Fatalf("after update: %v %v %v", got, found, err)
+	}
+	// Another release's Secret of that name is neither overwritten nor deleted.
+	if err := Store(ctx, cs, "ns", "other", "f", a); err == nil || !strings.Contains(err.Error(), "not made by helm sparkmr3") {
+		t.Fatalf("foreign store: %v", err)
+	}
+	if err := Delete(ctx, cs, "ns", "other", "f"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Secrets("ns").Get(ctx, "f-mr3-token", metav1.GetOptions{}); err != nil {
+		t.Fatal("another release's delete removed it")
+	}
+	if err := Delete(ctx, cs, "ns", "r", "f"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Delete(ctx, cs, "ns", "r", "f"); err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+// With both the chart's F-token and the plugin's Secret (a migration, or helm rollback to a
+// revision of the older plugin), the one the drivers name wins, else the plugin's.
+func TestFindForReleasePrefersTheUsedSecret(t *testing.T) {
+	ctx := context.Background()
+	chartSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "r-token", Namespace: "ns", Labels: map[string]string{
+		"app.kubernetes.io/instance": "r", "app.kubernetes.io/component": "token"}},
+		Data: map[string][]byte{KeyToken: []byte("old"), KeyTimestamp: []byte("1")}}
+	plugin := PluginSecret("ns", "r", "r", Token{Key: "new", Timestamp: 2})
+	cs := fake.NewClientset(chartSecret, plugin)
+	if got, _, _ := FindForRelease(ctx, cs, "ns", "r"); got.Key != "new" {
+		t.Fatalf("no driver: got %v, want the plugin's", got)
+	}
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "r-d", Namespace: "ns", Labels: map[string]string{
+		"app.kubernetes.io/instance": "r", "app.kubernetes.io/component": "driver"}}}
+	sts.Spec.Template.Spec.Containers = []corev1.Container{{Name: "d", Env: []corev1.EnvVar{{Name: KeyToken,
+		ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "r-token"}, Key: KeyToken}}}}}}
+	cs = fake.NewClientset(chartSecret, plugin, sts)
+	if got, _, _ := FindForRelease(ctx, cs, "ns", "r"); got.Key != "old" {
+		t.Fatalf("drivers read r-token: got %v", got)
 	}
 }

@@ -55,10 +55,36 @@ as resolved above. A changed token or timestamp changes the Pod template, so dri
 it (also on helm rollback). Only a hash: the token itself never appears in the Pod template.
 */}}
 {{- define "spark-mr3.tokenChecksum" -}}
+{{- include "spark-mr3.tokenValidate" . -}}
 {{- if .Values.token.checksum -}}
 {{- toString .Values.token.checksum -}}
 {{- else -}}
 {{- $t := include "spark-mr3.token" . | fromJson -}}
 {{- printf "%s\n%s" $t.key $t.ts | sha256sum -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Name of the Secret the drivers read the token from: token.existingSecret when set (a Secret the
+chart does not render: the plugin's F-mr3-token, or one from Sealed Secrets / External Secrets
+with keys CLIENT_TO_AM_TOKEN_KEY and MR3_APPLICATION_ID_TIMESTAMP), else the chart's F-token.
+*/}}
+{{- define "spark-mr3.tokenSecretName" -}}
+{{- default (include "spark-mr3.tokenName" .) .Values.token.existingSecret -}}
+{{- end -}}
+
+{{/*
+Refusals for token.existingSecret: the chart cannot hash a token it never sees, so
+token.checksum is required (it rolls the drivers when the Secret's token changes), and a pinned
+token would be a second, contradicting source.
+*/}}
+{{- define "spark-mr3.tokenValidate" -}}
+{{- if .Values.token.existingSecret -}}
+{{- if not .Values.token.checksum -}}
+{{- fail (printf "token.checksum: required with token.existingSecret=%s (the chart cannot read that Secret's token to hash it): set it to any value that changes when the token changes, e.g. the sha256 hex of \"<CLIENT_TO_AM_TOKEN_KEY>\\n<MR3_APPLICATION_ID_TIMESTAMP>\" ('helm sparkmr3 values RELEASE --file pin.yaml' writes both)" .Values.token.existingSecret) -}}
+{{- end -}}
+{{- if or .Values.token.clientToAMTokenKey (include "spark-mr3.str" .Values.token.applicationIdTimestamp) -}}
+{{- fail (printf "token.clientToAMTokenKey/applicationIdTimestamp: a pinned token and token.existingSecret=%s are two sources of one token: drop the pinned values (put the token in that Secret) or drop token.existingSecret" .Values.token.existingSecret) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
