@@ -301,27 +301,39 @@ func (f *finder) identity(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		if s.Labels[LabelInstance] == rel && token == nil {
-			token = s
+		if s.Labels[LabelInstance] == rel {
+			// The plugin's own Secret (F-mr3-token) over the chart's F-token when both are
+			// there (a release being migrated); the other one's timestamp is still the release's.
+			if token == nil || (s.Labels[labelManagedBy] == managedByPlugin && token.Labels[labelManagedBy] != managedByPlugin) {
+				if token != nil {
+					f.q.PastTimestamps = append(f.q.PastTimestamps, strings.TrimSpace(string(token.Data[KeyTimestamp])))
+				}
+				token = s
+			} else {
+				f.q.PastTimestamps = append(f.q.PastTimestamps, strings.TrimSpace(string(ts)))
+			}
 			continue
 		}
 		other := s.Labels[LabelInstance]
 		f.otherTokens[strings.TrimSpace(string(ts))] = fmt.Sprintf("release %q (Secret %s)", other, s.Name)
 		if other != "" {
-			DefaultRefs(strings.TrimSuffix(s.Name, "-token")).each(func(k string) { f.otherRefs[k] = other })
+			DefaultRefs(fullnameOfToken(s.Name)).each(func(k string) { f.otherRefs[k] = other })
 		}
 	}
 	if token == nil {
 		// A token Secret that lost its labels (e.g. to an overlay): by its name.
+	names:
 		for _, n := range uniq(rel, o.Fullname) {
-			s, err := f.client.CoreV1().Secrets(ns).Get(ctx, n+"-token", metav1.GetOptions{})
-			if err == nil && s.Labels[LabelInstance] == "" {
-				if _, ok := s.Data[KeyTimestamp]; ok {
-					token = s
-					break
+			for _, name := range []string{n + "-mr3-token", n + "-token"} {
+				s, err := f.client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+				if err == nil && s.Labels[LabelInstance] == "" {
+					if _, ok := s.Data[KeyTimestamp]; ok {
+						token = s
+						break names
+					}
+				} else if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+					return fmt.Errorf("read Secret %s/%s: %w", ns, name, err)
 				}
-			} else if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
-				return fmt.Errorf("read Secret %s/%s: %w", ns, n+"-token", err)
 			}
 		}
 	}
@@ -340,7 +352,7 @@ func (f *finder) identity(ctx context.Context) error {
 	if token != nil {
 		o.TokenSecret = token.Name
 		if o.Fullname == "" {
-			o.Fullname = strings.TrimSuffix(token.Name, "-token")
+			o.Fullname = fullnameOfToken(token.Name)
 		}
 		if ts := strings.TrimSpace(string(token.Data[KeyTimestamp])); ts != "" {
 			if o.Timestamp != "" && o.Timestamp != ts {
@@ -348,6 +360,13 @@ func (f *finder) identity(ctx context.Context) error {
 			}
 			o.Timestamp = ts
 			o.TimestampSource = "Secret " + token.Name
+		}
+		// The plugin's Secret remembers the timestamps it held before (its release record
+		// holds only a checksum of the token, so Helm's history no longer names them).
+		for _, ts := range strings.Split(token.Annotations[AnnoPastTimestamps], ",") {
+			if ts = strings.TrimSpace(ts); ts != "" {
+				f.q.PastTimestamps = append(f.q.PastTimestamps, ts)
+			}
 		}
 	}
 	if o.Fullname == "" {
@@ -801,4 +820,23 @@ func boolKeys(m map[string][]string) map[string]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// The plugin keeps a release's token in its own Secret F-mr3-token (plugin/token), labelled
+// like the chart's F-token plus this managed-by label.
+const (
+	labelManagedBy  = "app.kubernetes.io/managed-by"
+	managedByPlugin = "helm-sparkmr3"
+	// AnnoPastTimestamps on the plugin's token Secret lists, comma-separated, the timestamps
+	// it held before (newest last).
+	AnnoPastTimestamps = "spark-mr3/past-timestamps"
+)
+
+// fullnameOfToken is the fullname F of a token Secret F-mr3-token (the plugin's) or F-token
+// (the chart's).
+func fullnameOfToken(name string) string {
+	if f, ok := strings.CutSuffix(name, "-mr3-token"); ok {
+		return f
+	}
+	return strings.TrimSuffix(name, "-token")
 }

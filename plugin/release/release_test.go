@@ -107,7 +107,7 @@ func assertTokenOutOfRecord(t *testing.T, cs kubernetes.Interface, rel *release.
 	if got, err := token.FromSecret(s); err != nil || got != want {
 		t.Fatalf("plugin Secret holds %v (%v), want %v", got, err, want)
 	}
-	if s.Labels[token.LabelManagedBy] != token.ManagedBy || s.Labels["app.kubernetes.io/instance"] != rel.Name || len(s.Annotations) != 0 {
+	if s.Labels[token.LabelManagedBy] != token.ManagedBy || s.Labels["app.kubernetes.io/instance"] != rel.Name || s.Annotations["meta.helm.sh/release-name"] != "" {
 		t.Fatalf("plugin Secret labels %v annotations %v", s.Labels, s.Annotations)
 	}
 }
@@ -134,6 +134,11 @@ func TestInstallKeepsTokenInItsOwnSecret(t *testing.T) {
 		t.Fatalf("rotation: %v (previous %v), installed %v", up.Token, up.Previous, res.Token)
 	}
 	assertTokenOutOfRecord(t, cs, up.Release, up.Token)
+	// The Secret remembers the earlier timestamp (Helm's history no longer does).
+	s, _ := cs.CoreV1().Secrets("ns").Get(context.Background(), "r1-mr3-token", metav1.GetOptions{})
+	if s.Annotations[token.AnnoPastTimestamps] != strconv.FormatInt(res.Token.Timestamp, 10) {
+		t.Fatalf("past timestamps %q, want %d", s.Annotations[token.AnnoPastTimestamps], res.Token.Timestamp)
+	}
 }
 
 // A pinned token at install goes to the Secret, not into the record.

@@ -40,6 +40,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
 
 // Helm's ownership annotations, set on every object a release creates.
@@ -103,6 +104,9 @@ type Plan struct {
 	Data []string
 	// Kept are the same, kept because of KeepData.
 	Kept []string
+	// TokenSecret is the token Secret the plugin keeps outside Helm's record (F-mr3-token),
+	// "" when there is none; Helm's uninstall does not know it, teardown deletes it.
+	TokenSecret string
 	// LeftAlone are objects labelled as the release's that it does not own, as
 	// "kind/name: why" (another namespace's binding or volume, another Helm release's object).
 	LeftAlone []string
@@ -135,6 +139,9 @@ func (p *Plan) Summary() string {
 		drv = append(drv, "service/"+d)
 	}
 	list("Drivers", drv)
+	if p.TokenSecret != "" {
+		list("Token Secret (kept by the plugin, not by Helm)", []string{"secret/" + p.TokenSecret})
+	}
 	list("Cluster-scoped", p.ClusterScoped)
 	list("Data that will be deleted (keep it with --keep-data)", p.Data)
 	list("Kept (--keep-data)", p.Kept)
@@ -198,6 +205,8 @@ type run struct {
 	clusterNames clusterNames
 	// clusterLeft are cluster-scoped objects labelled as the release's but not its own.
 	clusterLeft []string
+	// tokenFullname is F of the plugin's token Secret F-mr3-token when it exists.
+	tokenFullname string
 }
 
 // Run tears the release down. It returns ErrNothingToTearDown (wrapped) when neither a Helm
@@ -317,6 +326,16 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 	svcs, err := r.Client.CoreV1().Services(r.Namespace).List(ctx, sel)
 	if err != nil {
 		return nil, fmt.Errorf("list driver Services: %w", err)
+	}
+	// The plugin's token Secret (by its exact name and its labels, one that it made).
+	for _, f := range uniqStrings(p.MR3.Fullname, r.Release) {
+		s, err := r.Client.CoreV1().Secrets(r.Namespace).Get(ctx, token.PluginSecretName(f), metav1.GetOptions{})
+		if err == nil && s.Labels[token.LabelManagedBy] == token.ManagedBy && s.Labels[mr3runtime.LabelInstance] == r.Release {
+			p.TokenSecret, r.tokenFullname = s.Name, f
+			break
+		} else if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("read the token Secret %s/%s: %w", r.Namespace, token.PluginSecretName(f), err)
+		}
 	}
 	var left []string
 	r.drivers, left = r.driverObjects(sts.Items, pods.Items, svcs.Items)
@@ -713,6 +732,12 @@ func (r *run) uninstall(ctx context.Context) error {
 	if err := r.helmUninstall(ctx); err != nil {
 		return err
 	}
+	if r.tokenFullname != "" {
+		r.say("deleting secret/%s", token.PluginSecretName(r.tokenFullname))
+		if err := token.Delete(ctx, r.Client, r.Namespace, r.Release, r.tokenFullname); err != nil {
+			return err
+		}
+	}
 	if r.KeepData {
 		return nil
 	}
@@ -887,4 +912,16 @@ func remaining(ctx context.Context) time.Duration {
 		return time.Until(d)
 	}
 	return DefaultTimeout
+}
+
+func uniqStrings(a ...string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range a {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

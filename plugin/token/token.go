@@ -172,6 +172,14 @@ func Store(ctx context.Context, client kubernetes.Interface, namespace, release,
 	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels["app.kubernetes.io/instance"] != release {
 		return fmt.Errorf("Secret %s/%s exists but was not made by helm sparkmr3 for release %q (labels %s=%q, app.kubernetes.io/instance=%q): rename or delete it, or use another release name or fullnameOverride", namespace, want.Name, release, LabelManagedBy, cur.Labels[LabelManagedBy], cur.Labels["app.kubernetes.io/instance"])
 	}
+	if old, err := FromSecret(cur); err == nil && old.Timestamp != t.Timestamp {
+		// Remembered for status and teardown: the DAGAppMaster of an earlier token is still the
+		// release's (Helm's record holds only the checksum now).
+		if cur.Annotations == nil {
+			cur.Annotations = map[string]string{}
+		}
+		cur.Annotations[AnnoPastTimestamps] = appendPast(cur.Annotations[AnnoPastTimestamps], old.Timestamp)
+	}
 	cur.Data, cur.StringData, cur.Type = want.Data, nil, want.Type
 	if cur.Labels == nil {
 		cur.Labels = map[string]string{}
@@ -183,6 +191,27 @@ func Store(ctx context.Context, client kubernetes.Interface, namespace, release,
 		return fmt.Errorf("update token Secret %s/%s: %w", namespace, want.Name, err)
 	}
 	return nil
+}
+
+// AnnoPastTimestamps on the plugin's token Secret lists the timestamps it held before,
+// comma-separated, newest last (at most maxPast): mr3runtime ties their DAGAppMasters to the
+// release.
+const AnnoPastTimestamps = "spark-mr3/past-timestamps"
+
+const maxPast = 32
+
+func appendPast(list string, ts int64) string {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" && s != strconv.FormatInt(ts, 10) {
+			out = append(out, s)
+		}
+	}
+	out = append(out, strconv.FormatInt(ts, 10))
+	if len(out) > maxPast {
+		out = out[len(out)-maxPast:]
+	}
+	return strings.Join(out, ",")
 }
 
 // Delete removes the plugin's token Secret of release (only one it made); gone is fine.
