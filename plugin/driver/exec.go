@@ -10,9 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
-	apihttpstream "k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes/scheme"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
@@ -38,9 +38,6 @@ type ExecOptions struct {
 	TerminalSizeQueue remotecommand.TerminalSizeQueue
 	// OnStart, when set, is called just before the stream is opened.
 	OnStart func()
-	// Preconnect, when not nil, holds a connection opened while waiting: the exec goes over it
-	// with SPDY (WebSocket when the upgrade is refused) instead of dialing now.
-	Preconnect *Preconnect
 }
 
 // ErrInterrupted is returned when ctx ended (Ctrl-C / SIGINT outside a TTY) before the driver
@@ -70,7 +67,7 @@ func Exec(ctx context.Context, cfg *rest.Config, o ExecOptions) (int, error) {
 			Stderr:    stderr != nil,
 			TTY:       o.TTY,
 		}, scheme.ParameterCodec)
-	executor, err := newExecutor(cfg, req, o.Preconnect)
+	executor, err := newExecutor(cfg, req)
 	if err != nil {
 		return -1, err
 	}
@@ -87,58 +84,38 @@ func Exec(ctx context.Context, cfg *rest.Config, o ExecOptions) (int, error) {
 	return exitCode(ctx, err, fmt.Sprintf("exec in pod %s/%s container %s", o.Namespace, o.Pod, o.Container))
 }
 
-// newExecutor is kubectl's choice: WebSocket (protocol v5, which can close stdin) first, SPDY
-// when the server refuses the WebSocket upgrade (older API servers, or a kubelet's streaming
-// server addressed directly). With a Preconnect, the WebSocket exec goes over its waiting
-// connection.
-func newExecutor(cfg *rest.Config, req *rest.Request, pre *Preconnect) (remotecommand.Executor, error) {
-	spdy := &lazyExecutor{make: func() (remotecommand.Executor, error) {
-		return remotecommand.NewSPDYExecutor(cfg, "POST", req.URL())
-	}}
-	if pre != nil {
-		return remotecommand.NewFallbackExecutor(newWSExecutor(cfg, pre, req.URL().String()), spdy, upgradeRefused)
+// newExecutor is kubectl's choice (k8s.io/kubectl/pkg/cmd/exec): WebSocket (protocol v5,
+// which can close stdin) first, SPDY when the server refuses the WebSocket upgrade (older API
+// servers, or a kubelet's streaming server addressed directly). The fallback happens only when
+// the upgrade was refused, so the command never runs twice.
+func newExecutor(cfg *rest.Config, req *rest.Request) (remotecommand.Executor, error) {
+	spdy, err := remotecommand.NewSPDYExecutor(cfg, http.MethodPost, req.URL())
+	if err != nil {
+		return nil, fmt.Errorf("spdy executor: %w", err)
 	}
-	ws, err := remotecommand.NewWebSocketExecutor(cfg, "GET", req.URL().String())
+	// WebSocket needs GET (RFC 6455 section 4.1).
+	ws, err := remotecommand.NewWebSocketExecutor(cfg, http.MethodGet, req.URL().String())
 	if err != nil {
 		return nil, fmt.Errorf("websocket executor: %w", err)
 	}
-	return remotecommand.NewFallbackExecutor(ws, spdy, upgradeRefused)
+	return remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
+		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+	})
 }
 
-// lazyExecutor builds the fallback executor only when it is needed: its TLS setup is not free,
-// and it sits between "Ready" and the exec.
-type lazyExecutor struct {
-	make func() (remotecommand.Executor, error)
-}
-
-func (l *lazyExecutor) Stream(o remotecommand.StreamOptions) error {
-	return l.StreamWithContext(context.Background(), o)
-}
-
-func (l *lazyExecutor) StreamWithContext(ctx context.Context, o remotecommand.StreamOptions) error {
-	e, err := l.make()
-	if err != nil {
-		return fmt.Errorf("spdy executor: %w", err)
-	}
-	return e.StreamWithContext(ctx, o)
-}
-
-// upgradeRefused: the server (or a proxy) answered the upgrade request without switching
-// protocols, so the other protocol may work.
-func upgradeRefused(err error) bool {
-	return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err) || apihttpstream.IsUpgradeFailure(err)
-}
-
+// exitCode reads the executor's outcome. ctx ending wins over what the stream said last: closing
+// the connection ends the remote command, and the server may report that as a normal end (or
+// the command's own exit) before the executor sees its context; the user interrupted, so 130.
 func exitCode(ctx context.Context, err error, what string) (int, error) {
+	if ctx.Err() != nil {
+		return -1, ErrInterrupted
+	}
 	if err == nil {
 		return 0, nil
 	}
 	var ee utilexec.ExitError
 	if errors.As(err, &ee) && ee.Exited() {
 		return ee.ExitStatus(), nil
-	}
-	if ctx.Err() != nil {
-		return -1, ErrInterrupted
 	}
 	return -1, fmt.Errorf("%s: %w", what, err)
 }

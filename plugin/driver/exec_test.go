@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apiserver/pkg/util/proxy"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 	criremote "k8s.io/cri-streaming/pkg/streaming/remotecommand"
 	"k8s.io/klog/v2"
+	"k8s.io/streaming/pkg/httpstream/wsstream"
 	utilexec "k8s.io/utils/exec"
 )
 
@@ -38,6 +40,8 @@ type kubeletExecutor struct {
 	cmds   [][]string
 	sizes  []criremote.TerminalSize
 	gotTTY bool
+	// websocket says, for each exec request the API server got, whether it asked for WebSocket.
+	websocket []bool
 }
 
 func (e *kubeletExecutor) ExecInContainer(ctx context.Context, name, uid, container string, cmd []string,
@@ -70,17 +74,19 @@ func (e *kubeletExecutor) ExecInContainer(ctx context.Context, name, uid, contai
 	return err
 }
 
-// kubeletServer serves pods/exec with the kubelet's own streaming library. The client-go
-// WebSocket executor offers only protocol v5, which this library (like a kubelet addressed
-// directly) does not speak, so Exec's fallback to SPDY is exercised too.
-func kubeletServer(t *testing.T) (*rest.Config, *kubeletExecutor) {
+// kubeletServer serves pods/exec the way a cluster does, with Kubernetes' own libraries. The
+// kubelet's streaming library (cri-streaming) serves SPDY (and WebSocket protocols older than
+// v5). In front of it, as the API server does, a WebSocket v5 request goes through the API
+// server's stream translator (k8s.io/apiserver/pkg/util/proxy), which speaks SPDY to the
+// kubelet. Without the translator (translate false: an old API server, or a kubelet addressed
+// directly) client-go's WebSocket upgrade is refused and Exec falls back to SPDY. The
+// executor's requests are counted by the protocol they asked for.
+func kubeletServer(t *testing.T, translate bool) (*rest.Config, *kubeletExecutor) {
 	t.Helper()
 	ex := &kubeletExecutor{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/exec") {
-			http.NotFound(w, r)
-			return
-		}
+	mux := http.NewServeMux()
+	var srv *httptest.Server
+	mux.HandleFunc("/kubelet/exec", func(w http.ResponseWriter, r *http.Request) {
 		// The API server turns pods/exec's PodExecOptions into the kubelet's own parameters
 		// (input/output/error/tty); do the same here.
 		q := r.URL.Query()
@@ -88,69 +94,114 @@ func kubeletServer(t *testing.T) (*rest.Config, *kubeletExecutor) {
 			Stderr: q.Get("stderr") == "true", TTY: q.Get("tty") == "true"}
 		criremote.ServeExec(w, r, ex, "driver-0", "uid", q.Get("container"), q["command"], opts,
 			time.Minute, criremote.DefaultStreamCreationTimeout, criremote.SupportedStreamingProtocols)
-	}))
+	})
+	mux.HandleFunc("/api/v1/namespaces/{ns}/pods/{pod}/exec", func(w http.ResponseWriter, r *http.Request) {
+		ex.mu.Lock()
+		ex.websocket = append(ex.websocket, wsstream.IsWebSocketRequest(r))
+		ex.mu.Unlock()
+		kubelet := *r.URL
+		kubelet.Scheme, kubelet.Host, kubelet.Path = "http", strings.TrimPrefix(srv.URL, "http://"), "/kubelet/exec"
+		if translate && wsstream.IsWebSocketRequestWithStreamCloseProtocol(r) {
+			q := r.URL.Query()
+			proxy.NewStreamTranslatorHandler(&kubelet, nil, 0, proxy.Options{Stdin: q.Get("stdin") == "true",
+				Stdout: q.Get("stdout") == "true", Stderr: q.Get("stderr") == "true", Tty: q.Get("tty") == "true"}).ServeHTTP(w, r)
+			return
+		}
+		r.URL = &kubelet
+		mux.ServeHTTP(w, r)
+	})
+	srv = httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &rest.Config{Host: srv.URL}, ex
 }
 
+// protocols are the two ways an exec reaches the kubelet.
+var protocols = []struct {
+	name      string
+	translate bool
+}{{"websocket", true}, {"spdy fallback", false}}
+
+// eachProtocol runs test against a server of each kind and checks which protocol Exec used.
+func eachProtocol(t *testing.T, test func(t *testing.T, cfg *rest.Config, ex *kubeletExecutor)) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			cfg, ex := kubeletServer(t, p.translate)
+			test(t, cfg, ex)
+			ex.mu.Lock()
+			defer ex.mu.Unlock()
+			want := []bool{true}
+			if !p.translate {
+				want = []bool{true, false} // refused WebSocket upgrade, then SPDY
+			}
+			if fmt.Sprint(ex.websocket) != fmt.Sprint(want) {
+				t.Errorf("requests (websocket?): got %v, want %v", ex.websocket, want)
+			}
+		})
+	}
+}
+
 func TestExecPassesExitCode(t *testing.T) {
-	cfg, _ := kubeletServer(t)
-	var out, errOut bytes.Buffer
-	code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
-		Command: []string{"sh", "-c", "echo out; echo err >&2; exit 7"}, Stdout: &out, Stderr: &errOut})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code != 7 {
-		t.Fatalf("exit code: got %d, want 7", code)
-	}
-	if out.String() != "out\n" || errOut.String() != "err\n" {
-		t.Fatalf("streams: stdout %q stderr %q", out.String(), errOut.String())
-	}
+	eachProtocol(t, func(t *testing.T, cfg *rest.Config, _ *kubeletExecutor) {
+		var out, errOut bytes.Buffer
+		code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
+			Command: []string{"sh", "-c", "echo out; echo err >&2; exit 7"}, Stdout: &out, Stderr: &errOut})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code != 7 {
+			t.Fatalf("exit code: got %d, want 7", code)
+		}
+		if out.String() != "out\n" || errOut.String() != "err\n" {
+			t.Fatalf("streams: stdout %q stderr %q", out.String(), errOut.String())
+		}
+	})
 }
 
 func TestExecZeroExit(t *testing.T) {
-	cfg, _ := kubeletServer(t)
-	code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
-		Command: []string{"true"}, Stdout: io.Discard})
-	if err != nil || code != 0 {
-		t.Fatalf("got %d, %v", code, err)
-	}
+	eachProtocol(t, func(t *testing.T, cfg *rest.Config, _ *kubeletExecutor) {
+		code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
+			Command: []string{"true"}, Stdout: io.Discard})
+		if err != nil || code != 0 {
+			t.Fatalf("got %d, %v", code, err)
+		}
+	})
 }
 
 func TestExecArgsWithSpacesAndQuotesSurvive(t *testing.T) {
-	cfg, ex := kubeletServer(t)
-	args := []string{"--driver-java-options", "-Da=1 -Db='two words'", "--conf", `spark.x=a "quoted" b`, "--jars", "a.jar,b c.jar", "", "$HOME", "tab\there"}
-	var out bytes.Buffer
-	code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
-		Command: append([]string{"printf", `[%s]\n`}, args...), Stdout: &out})
-	if err != nil || code != 0 {
-		t.Fatalf("got %d, %v", code, err)
-	}
-	var want strings.Builder
-	for _, a := range args {
-		fmt.Fprintf(&want, "[%s]\n", a)
-	}
-	if out.String() != want.String() {
-		t.Fatalf("args changed on the way:\n got %q\nwant %q", out.String(), want.String())
-	}
-	if got := ex.cmds[0][2:]; strings.Join(got, "\x00") != strings.Join(args, "\x00") {
-		t.Fatalf("kubelet saw %q", got)
-	}
+	eachProtocol(t, func(t *testing.T, cfg *rest.Config, ex *kubeletExecutor) {
+		args := []string{"--driver-java-options", "-Da=1 -Db='two words'", "--conf", `spark.x=a "quoted" b`, "--jars", "a.jar,b c.jar", "", "$HOME", "tab\there"}
+		var out bytes.Buffer
+		code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
+			Command: append([]string{"printf", `[%s]\n`}, args...), Stdout: &out})
+		if err != nil || code != 0 {
+			t.Fatalf("got %d, %v", code, err)
+		}
+		var want strings.Builder
+		for _, a := range args {
+			fmt.Fprintf(&want, "[%s]\n", a)
+		}
+		if out.String() != want.String() {
+			t.Fatalf("args changed on the way:\n got %q\nwant %q", out.String(), want.String())
+		}
+		if got := ex.cmds[0][2:]; strings.Join(got, "\x00") != strings.Join(args, "\x00") {
+			t.Fatalf("kubelet saw %q", got)
+		}
+	})
 }
 
 func TestExecStdinRoundTrip(t *testing.T) {
-	cfg, _ := kubeletServer(t)
-	in := bytes.Repeat([]byte("line of input\x00\xff\n"), 64*1024) // ~1 MiB, binary-safe
-	var out bytes.Buffer
-	code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
-		Command: []string{"cat"}, Stdin: bytes.NewReader(in), Stdout: &out})
-	if err != nil || code != 0 {
-		t.Fatalf("got %d, %v", code, err)
-	}
-	if !bytes.Equal(out.Bytes(), in) {
-		t.Fatalf("stdin round trip: sent %d bytes, got %d back", len(in), out.Len())
-	}
+	eachProtocol(t, func(t *testing.T, cfg *rest.Config, _ *kubeletExecutor) {
+		in := bytes.Repeat([]byte("line of input\x00\xff\n"), 64*1024) // ~1 MiB, binary-safe
+		var out bytes.Buffer
+		code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
+			Command: []string{"cat"}, Stdin: bytes.NewReader(in), Stdout: &out})
+		if err != nil || code != 0 {
+			t.Fatalf("got %d, %v", code, err)
+		}
+		if !bytes.Equal(out.Bytes(), in) {
+			t.Fatalf("stdin round trip: sent %d bytes, got %d back", len(in), out.Len())
+		}
+	})
 }
 
 type oneSize struct{ sent bool }
@@ -164,34 +215,36 @@ func (q *oneSize) Next() *remotecommand.TerminalSize {
 }
 
 func TestExecTTYSendsTerminalSize(t *testing.T) {
-	cfg, ex := kubeletServer(t)
-	var out bytes.Buffer
-	code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
-		Command: []string{"report-size"}, Stdin: strings.NewReader(""), Stdout: &out, TTY: true, TerminalSizeQueue: &oneSize{}})
-	if err != nil || code != 0 {
-		t.Fatalf("got %d, %v", code, err)
-	}
-	if !ex.gotTTY || out.String() != "132x43\n" {
-		t.Fatalf("tty %v, output %q", ex.gotTTY, out.String())
-	}
+	eachProtocol(t, func(t *testing.T, cfg *rest.Config, ex *kubeletExecutor) {
+		var out bytes.Buffer
+		code, err := Exec(context.Background(), cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
+			Command: []string{"report-size"}, Stdin: strings.NewReader(""), Stdout: &out, TTY: true, TerminalSizeQueue: &oneSize{}})
+		if err != nil || code != 0 {
+			t.Fatalf("got %d, %v", code, err)
+		}
+		if !ex.gotTTY || out.String() != "132x43\n" {
+			t.Fatalf("tty %v, output %q", ex.gotTTY, out.String())
+		}
+	})
 }
 
 func TestExecInterruptedByContext(t *testing.T) {
-	cfg, _ := kubeletServer(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan struct{})
-	go func() {
-		<-started
-		time.Sleep(100 * time.Millisecond) // let the stream open
-		cancel()
-	}()
-	pr, pw := io.Pipe() // stdin that never ends
-	defer pw.Close()
-	code, err := Exec(ctx, cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
-		Command: []string{"cat"}, Stdin: pr, Stdout: io.Discard, OnStart: func() { close(started) }})
-	if !errors.Is(err, ErrInterrupted) || code != -1 {
-		t.Fatalf("want ErrInterrupted, got %d, %v", code, err)
-	}
+	eachProtocol(t, func(t *testing.T, cfg *rest.Config, _ *kubeletExecutor) {
+		ctx, cancel := context.WithCancel(context.Background())
+		started := make(chan struct{})
+		go func() {
+			<-started
+			time.Sleep(100 * time.Millisecond) // let the stream open
+			cancel()
+		}()
+		pr, pw := io.Pipe() // stdin that never ends
+		defer pw.Close()
+		code, err := Exec(ctx, cfg, ExecOptions{Namespace: "ns", Pod: "driver-0", Container: "driver",
+			Command: []string{"cat"}, Stdin: pr, Stdout: io.Discard, OnStart: func() { close(started) }})
+		if !errors.Is(err, ErrInterrupted) || code != -1 {
+			t.Fatalf("want ErrInterrupted, got %d, %v", code, err)
+		}
+	})
 }
 
 func TestExecUnreachableServerIsAnError(t *testing.T) {
@@ -199,5 +252,39 @@ func TestExecUnreachableServerIsAnError(t *testing.T) {
 		Command: []string{"true"}, Stdout: io.Discard})
 	if err == nil || code != -1 || !strings.Contains(err.Error(), "exec in pod ns/p container driver") {
 		t.Fatalf("got %d, %v", code, err)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	live := context.Background()
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	exit3 := utilexec.CodeExitError{Err: errors.New("exit 3"), Code: 3}
+	for _, c := range []struct {
+		name     string
+		ctx      context.Context
+		err      error
+		wantCode int
+		wantErr  string
+	}{
+		{"success", live, nil, 0, ""},
+		{"command's exit code", live, exit3, 3, ""},
+		{"stream broken", live, errors.New("connection reset"), -1, "exec in pod ns/p container driver: connection reset"},
+		// Ctrl-C: closing the stream may end the command and be reported as a normal end or
+		// as the command's own exit; the interruption wins (exit 130, never 0).
+		{"interrupted, stream ended cleanly", ended, nil, -1, ErrInterrupted.Error()},
+		{"interrupted, command exited", ended, exit3, -1, ErrInterrupted.Error()},
+		{"interrupted, context error", ended, context.Canceled, -1, ErrInterrupted.Error()},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, err := exitCode(c.ctx, c.err, "exec in pod ns/p container driver")
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if code != c.wantCode || got != c.wantErr {
+				t.Fatalf("got %d, %v; want %d, %q", code, err, c.wantCode, c.wantErr)
+			}
+		})
 	}
 }

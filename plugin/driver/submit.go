@@ -18,6 +18,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/utils/clock"
 
 	"github.com/spark-mr3/spark-mr3/plugin/outside"
@@ -229,14 +230,6 @@ func (o *Options) Validate() error {
 // *rollout.UnknownDriverError for a --driver the release lacks.
 func (o *Options) Run(ctx context.Context) error {
 	printer := rollout.NewPrinter(o.IO.ErrOut, o.IsTerminal(o.IO.ErrOut))
-	var pre *Preconnect
-	if !o.Local && !o.DryRun && o.Config != nil {
-		// A connection for the exec, opened while waiting (nil: exec dials as kubectl does).
-		if pre, _ = NewPreconnect(o.Config, o.Clock, DefaultRefresh); pre != nil {
-			pre.Start(ctx)
-			defer pre.Close()
-		}
-	}
 	var base *outside.BaseDir
 	if o.Local {
 		// Before waiting: a node without the release's env.sh and conf/ fails at once.
@@ -263,7 +256,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if o.Local {
 		return o.runLocal(ctx, ready, base)
 	}
-	return o.runRemote(ctx, ready, pre)
+	return o.runRemote(ctx, ready)
 }
 
 func (o *Options) started() {
@@ -272,7 +265,7 @@ func (o *Options) started() {
 	}
 }
 
-func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready, pre *Preconnect) error {
+func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 	d, note, err := Select(ready.Drivers, o.Driver)
 	if err != nil {
 		return err
@@ -300,20 +293,22 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready, pre *Prec
 	}
 	eo := ExecOptions{
 		Namespace: d.Pod.Namespace, Pod: d.Pod.Name, Container: container, Command: argv,
-		Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started, Preconnect: pre,
+		Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started,
 	}
 	if o.Stdin {
 		eo.Stdin = o.IO.In
 	}
+	var code int
 	if o.tty {
-		t, err := StartTerminal(o.IO.In.(*os.File), o.IO.Out.(*os.File))
-		if err != nil {
+		eo.TTY = true
+		err = inTerminal(o.IO.In, o.IO.Out, func(sizes remotecommand.TerminalSizeQueue) error {
+			eo.TerminalSizeQueue = sizes
+			code, err = Exec(ctx, o.Config, eo)
 			return err
-		}
-		defer t.Restore()
-		eo.TTY, eo.TerminalSizeQueue = true, t.SizeQueue()
+		})
+	} else {
+		code, err = Exec(ctx, o.Config, eo)
 	}
-	code, err := Exec(ctx, o.Config, eo)
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ func baseDir(t *testing.T, envSh, site, body string) (base, script string) {
 }
 
 func TestRunSubmitExecsAnnotatedCommandWithPipefailAndPassesExitCode(t *testing.T) {
-	cfg, ex := kubeletServer(t)
+	cfg, ex := kubeletServer(t, true)
 	// MR3's run-spark-submit.sh ends in `spark-submit … 2>&1 | tee FILE`: only pipefail makes a
 	// failed spark-submit the script's status.
 	script := writeScript(t, t.TempDir(), "run-spark-submit.sh", "{ printf '%s|' \"$@\"; exit 7; } 2>&1 | tee /dev/null\n")
@@ -159,7 +159,7 @@ func TestRunSubmitExecsAnnotatedCommandWithPipefailAndPassesExitCode(t *testing.
 }
 
 func TestRunSubmitStdinOnlyWithFlag(t *testing.T) {
-	cfg, _ := kubeletServer(t)
+	cfg, _ := kubeletServer(t, true)
 	script := writeScript(t, t.TempDir(), "cat.sh", "cat\n")
 	objs := append(releaseObjects("", "spark1"), readyPod("spark1", script))
 	for _, stdin := range []bool{false, true} {
@@ -658,7 +658,7 @@ func TestLocalAMMemoryWarning(t *testing.T) {
 }
 
 func TestRunSubmitLocalProcessWarnsThroughRun(t *testing.T) {
-	cfg, _ := kubeletServer(t)
+	cfg, _ := kubeletServer(t, true)
 	script := writeScript(t, t.TempDir(), "ok.sh", "exit 0\n")
 	p := readyPod("spark1", script)
 	p.Spec.Containers[1].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("4Gi")}

@@ -1,77 +1,46 @@
 package driver
 
 import (
-	"fmt"
+	"io"
 	"os"
-	"sync"
+	"syscall"
 
-	"golang.org/x/term"
 	"k8s.io/client-go/tools/remotecommand"
+	"k8s.io/kubectl/pkg/util/interrupt"
+	"k8s.io/kubectl/pkg/util/term"
 )
 
-// Terminal puts a local terminal in raw mode for an interactive remote shell: keys, Ctrl-C
-// included, go to the remote process as bytes, and the remote side learns the window size and
-// each resize (SIGWINCH).
-type Terminal struct {
-	in, out  *os.File
-	state    *term.State
-	sizes    chan remotecommand.TerminalSize
-	stop     chan struct{}
-	stopOnce sync.Once
-}
-
-// StartTerminal makes in raw and starts following out's window size. Call Restore when done.
-func StartTerminal(in, out *os.File) (*Terminal, error) {
-	state, err := term.MakeRaw(int(in.Fd()))
-	if err != nil {
-		return nil, fmt.Errorf("put the terminal in raw mode: %w", err)
-	}
-	t := &Terminal{in: in, out: out, state: state, sizes: make(chan remotecommand.TerminalSize, 1), stop: make(chan struct{})}
-	t.pushSize()
-	t.watchResize()
-	return t, nil
-}
-
-// SizeQueue is what Exec needs to pass resizes on.
-func (t *Terminal) SizeQueue() remotecommand.TerminalSizeQueue { return sizeQueue{t} }
-
-// Restore leaves raw mode and stops following resizes.
-func (t *Terminal) Restore() {
-	t.stopOnce.Do(func() {
-		close(t.stop)
-		_ = term.Restore(int(t.in.Fd()), t.state)
-	})
-}
-
-// pushSize queues the current size, replacing a size not yet sent: only the latest matters.
-func (t *Terminal) pushSize() {
-	w, h, err := term.GetSize(int(t.out.Fd()))
-	if err != nil {
-		if w, h, err = term.GetSize(int(t.in.Fd())); err != nil {
+// inTerminal runs fn with the local terminal in raw mode, as kubectl exec -t does
+// (k8s.io/kubectl/pkg/util/term): keys, Ctrl-C included, go to the remote process as bytes, and
+// the size queue passed to fn carries the window size and each resize (SIGWINCH). The terminal
+// is restored when fn returns, and also on SIGINT, SIGTERM, SIGHUP or SIGQUIT: SIGINT and
+// SIGTERM then end the exec through its context (the CLI's signal context), the others end this
+// process with 128+signal as an unhandled signal would.
+func inTerminal(in io.Reader, out io.Writer, fn func(remotecommand.TerminalSizeQueue) error) error {
+	t := term.TTY{In: in, Out: out, Raw: true, Parent: interrupt.New(func(s os.Signal) {
+		if s == syscall.SIGINT || s == syscall.SIGTERM {
 			return
 		}
-	}
-	size := remotecommand.TerminalSize{Width: uint16(w), Height: uint16(h)}
-	for {
-		select {
-		case t.sizes <- size:
-			return
-		default:
-			select {
-			case <-t.sizes:
-			default:
-			}
+		if n, ok := s.(syscall.Signal); ok {
+			os.Exit(128 + int(n))
 		}
+		os.Exit(1)
+	})}
+	var sizes remotecommand.TerminalSizeQueue
+	if q := t.MonitorSize(t.GetSize()); q != nil {
+		sizes = sizeQueue{q}
 	}
+	return t.Safe(func() error { return fn(sizes) })
 }
 
-type sizeQueue struct{ t *Terminal }
+// sizeQueue turns kubectl's terminal size queue into client-go's (the same type, kept apart so
+// that the terminal package does not import the API client).
+type sizeQueue struct{ q term.TerminalSizeQueue }
 
-func (q sizeQueue) Next() *remotecommand.TerminalSize {
-	select {
-	case s := <-q.t.sizes:
-		return &s
-	case <-q.t.stop:
+func (s sizeQueue) Next() *remotecommand.TerminalSize {
+	size := s.q.Next()
+	if size == nil {
 		return nil
 	}
+	return &remotecommand.TerminalSize{Width: size.Width, Height: size.Height}
 }
