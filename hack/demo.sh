@@ -73,7 +73,8 @@ echo "exit code: $code"
 step "Simulate what MR3 does at run time: the first driver creates a DAGAppMaster, which creates ContainerWorkers"
 # A real driver image would do this itself; here kubectl creates the same objects under MR3's own
 # names and labels (docs/DESIGN.md), so that status and teardown have them to find.
-ts=$("$bin/kubectl" -n sparkmr3-demo get secret demo-token -o jsonpath='{.data.MR3_APPLICATION_ID_TIMESTAMP}' | base64 -d)
+# The timestamp the drivers carry, as MR3's client used it for its application folder above.
+ts=$(ls "$model/spark1/opt/mr3-run/work-dir/.mr3" | sed -n 's/^application_\([0-9]*\)_0000$/\1/p' | head -n 1)
 "$bin/kubectl" -n sparkmr3-demo apply -f - <<YAML
 apiVersion: apps/v1
 kind: Deployment

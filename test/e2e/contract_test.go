@@ -565,14 +565,13 @@ func TestContractOutsideDriverGetsReleaseSettings(t *testing.T) {
 			t.Errorf("-D%s=%q, want the release's %q", k, got, v)
 		}
 	}
-	tok, err := m.cs.CoreV1().Secrets(m.ns).Get(context.Background(), rel+"-token", metav1.GetOptions{})
-	must(t, err)
-	sum := sha256.Sum256(tok.Data["CLIENT_TO_AM_TOKEN_KEY"])
+	tok := m.token()
+	sum := sha256.Sum256([]byte(tok.Key))
 	if got := r.Env["CLIENT_TO_AM_TOKEN_KEY"]; got != "sha256:"+hex.EncodeToString(sum[:]) {
 		t.Errorf("the outside driver's CLIENT_TO_AM_TOKEN_KEY is not the release's (%q)", got)
 	}
-	if got := r.Env["MR3_APPLICATION_ID_TIMESTAMP"]; got != string(tok.Data["MR3_APPLICATION_ID_TIMESTAMP"]) {
-		t.Errorf("MR3_APPLICATION_ID_TIMESTAMP=%q, want the release's %q", got, tok.Data["MR3_APPLICATION_ID_TIMESTAMP"])
+	if got := r.Env["MR3_APPLICATION_ID_TIMESTAMP"]; got != strconv.FormatInt(tok.Timestamp, 10) {
+		t.Errorf("MR3_APPLICATION_ID_TIMESTAMP=%q, want the release's %d", got, tok.Timestamp)
 	}
 	site, err := os.ReadFile(filepath.Join(node.Base(), "conf", "mr3-site.xml"))
 	must(t, err)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/spark-mr3/spark-mr3/plugin/cli"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
+	"github.com/spark-mr3/spark-mr3/plugin/token"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
 	"github.com/spark-mr3/spark-mr3/test/mr3model"
 )
@@ -76,6 +77,16 @@ func (m *modelRelease) lastRun(d string) *mr3model.Run {
 		m.t.Fatal(err)
 	}
 	return r
+}
+
+// token is the release's token, wherever the plugin keeps it.
+func (m *modelRelease) token() token.Token {
+	m.t.Helper()
+	tok, found, err := token.FindForRelease(context.Background(), m.cs, m.ns, m.rel)
+	if err != nil || !found {
+		m.t.Fatalf("the token of release %s: found=%v err=%v", m.rel, found, err)
+	}
+	return tok
 }
 
 // runs counts the model's spark-submit runs in driver d.
