@@ -22,7 +22,7 @@ var checkFormats = []string{"text", "json"}
 type checkOptions struct {
 	values       values.Options
 	chartVersion string
-	kustomize    string
+	kustomize    postrender.Flags
 	kubeVersion  string
 	output       string
 }
@@ -53,7 +53,7 @@ with -f/--set values. --kustomize applies an overlay first. It exits 3 when a ru
 	f.StringArrayVar(&o.values.Values, "set", nil, "set values on the command line (key1=val1,key2=val2)")
 	f.StringArrayVar(&o.values.StringValues, "set-string", nil, "set STRING values on the command line")
 	f.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
-	f.StringVar(&o.kustomize, "kustomize", "", "kustomize overlay directory applied before checking (its kustomization.yaml lists helm-output.yaml)")
+	o.kustomize.Register(f, "kustomize overlay directory applied before checking (its kustomization.yaml lists helm-output.yaml)")
 	f.StringVar(&o.kubeVersion, "kube-version", render.DefaultKubeVersion, "Kubernetes version the chart is rendered for")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(checkFormats, ", "))
 	return cmd
@@ -63,13 +63,9 @@ func runCheck(s *Settings, o *checkOptions, args []string) error {
 	if !slices.Contains(checkFormats, o.output) {
 		return UsageError("--output %q: use one of %s", o.output, strings.Join(checkFormats, ", "))
 	}
-	only, err := postrender.KustomizeOnlyFromEnv(s.Getenv)
+	pr, err := newOverlay(s, o.kustomize)
 	if err != nil {
-		return UsageError("%v", err)
-	}
-	pr, err := postrender.New(postrender.Options{KustomizeDir: o.kustomize, KustomizeOnly: only})
-	if err != nil {
-		return UsageError("%v", err)
+		return err
 	}
 	m, err := checkManifest(s, o, args)
 	if err != nil {
@@ -77,7 +73,7 @@ func runCheck(s *Settings, o *checkOptions, args []string) error {
 	}
 	out, err := pr.Overlay([]byte(m))
 	if err != nil {
-		return err
+		return overlayError(err)
 	}
 	rel, err := check.ReadRelease(strings.NewReader(string(out)), manifest.Limits{})
 	if err != nil {

@@ -33,6 +33,9 @@ func writeDir(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, data := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -68,10 +71,22 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 }
 
+// remoteBaseOverlay is an overlay OVERLAY/overlay whose local base names a git repository
+// (loopback: even if it were fetched, nothing leaves the machine).
+func remoteBaseOverlay(t *testing.T) string {
+	dir := writeDir(t, map[string]string{
+		"overlay/kustomization.yaml": "resources: [helm-output.yaml, ../base]\n",
+		"base/kustomization.yaml":    "resources:\n- ssh://git@127.0.0.1/org/repo//x?ref=v1\n",
+	})
+	return filepath.Join(dir, "overlay")
+}
+
 func TestCheckVerb(t *testing.T) {
 	values := filepath.Join(testChart, "ci", "outside-driver-values.yaml")
 	overlay := brokenOverlay(t)
 	labels := writeDir(t, map[string]string{"kustomization.yaml": "resources: [helm-output.yaml]\nlabels:\n- pairs: {team: spark}\n  includeTemplates: true\n"})
+	remote := writeDir(t, map[string]string{"kustomization.yaml": "resources:\n- helm-output.yaml\n- http://127.0.0.1:9/cm.yaml\n"})
+	nestedRemote := remoteBaseOverlay(t)
 	tests := []struct {
 		name     string
 		env      string // SPARKMR3_OVERLAY
@@ -91,6 +106,10 @@ func TestCheckVerb(t *testing.T) {
 		{name: "labels overlay (kustomize)", env: "kustomize", args: []string{"check", testChart, "-f", values, "--kustomize", labels}},
 		{name: "bad overlay engine", env: "fastest", args: []string{"check", testChart, "--kustomize", labels}, wantCode: ExitUsage, wantErr: `SPARKMR3_OVERLAY="fastest" in the environment`},
 		{name: "overlay without helm-output.yaml", args: []string{"check", testChart, "--kustomize", t.TempDir()}, wantCode: ExitUsage, wantErr: "no kustomization.yaml"},
+		{name: "remote resource refused", args: []string{"check", testChart, "--kustomize", remote}, wantCode: ExitUsage,
+			wantErr: `kustomization.yaml: resources refers to the remote "http://127.0.0.1:9/cm.yaml"`},
+		{name: "remote in a local base refused", args: []string{"check", testChart, "--kustomize", nestedRemote}, wantCode: ExitUsage,
+			wantErr: `base/kustomization.yaml: resources refers to the remote "ssh://git@127.0.0.1/org/repo//x?ref=v1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,6 +148,8 @@ func TestPostrenderVerb(t *testing.T) {
 		{name: "violation: nothing on stdout, every violation in the error", args: []string{"postrender", "--kustomize", brokenOverlay(t)},
 			wantCode: ExitCheckFailed, wantErr: []string{"spark-mr3 check: 1 violation", "driver-ports (1):", "StatefulSet/spark1 [Service/spark1 spec.ports]"}},
 		{name: "bad overlay dir", args: []string{"postrender", "--kustomize", "/does/not/exist"}, wantCode: ExitUsage, wantErr: []string{"--kustomize /does/not/exist: not a directory"}},
+		{name: "remote in a local base refused", args: []string{"postrender", "--kustomize", remoteBaseOverlay(t)}, wantCode: ExitUsage,
+			wantErr: []string{`base/kustomization.yaml: resources refers to the remote "ssh://git@127.0.0.1/org/repo//x?ref=v1"`, "--kustomize-allow-remote"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,7 +39,7 @@ type applyOptions struct {
 	atomic          bool
 	dryRun          bool
 	wait            bool
-	kustomize       string
+	kustomize       overlayFlags
 	rotateToken     bool
 	reuseValues     bool
 	resetValues     bool
@@ -58,7 +58,7 @@ func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool) {
 	fs.BoolVar(&o.atomic, "atomic", false, "undo the change if it fails or the rollout does not complete (uninstall on install, roll back on upgrade)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "render, post-render and check against the cluster without changing it; Secret data is masked")
 	fs.BoolVar(&o.wait, "wait", true, "wait (by watching) until the drivers, token Secret, conf and AM Service are ready")
-	fs.StringVar(&o.kustomize, "kustomize", "", "kustomize overlay directory applied to the rendered manifests before the consistency check")
+	o.kustomize.Register(fs, "kustomize overlay directory applied to the rendered manifests before the consistency check")
 	if upgrade {
 		fs.BoolVar(&o.rotateToken, "rotate-token", false, "generate a NEW token and timestamp, whatever the reused values pin (or take the one -f/--set pin); drivers restart, the old DAGAppMaster runs until teardown")
 		fs.BoolVar(&o.reuseValues, "reuse-values", false, "reuse the last release's values and merge in any overrides (the release's token is kept unless --rotate-token)")

@@ -51,6 +51,9 @@ type Options struct {
 	// KustomizeOnly applies the overlay with kustomize even when package overlay could
 	// (SPARKMR3_OVERLAY=kustomize in the commands): to compare, or to rule us out.
 	KustomizeOnly bool
+	// AllowRemote lets kustomize fetch what the overlay names by URL (HTTP, git clone);
+	// without it such an overlay is refused (RemoteError) before anything is fetched.
+	AllowRemote bool
 }
 
 // EnvOverlay is the environment variable the commands read to choose the overlay engine:
@@ -97,6 +100,11 @@ func New(opts Options) (*PostRenderer, error) {
 	k, raw, name, err := readKustomization(p.opts.FS, p.dir)
 	if err != nil {
 		return nil, fmt.Errorf("--kustomize %s: %w", opts.KustomizeDir, err)
+	}
+	if !opts.AllowRemote {
+		if e := scanRemote(filepath.Join(opts.KustomizeDir, name), raw, false); e != nil {
+			return nil, fmt.Errorf("--kustomize %s: %w", opts.KustomizeDir, e)
+		}
 	}
 	if !slices.Contains(k.Resources, RenderedFile) {
 		return nil, fmt.Errorf("--kustomize %s: %s does not list %s under resources, so the overlay would not see helm's output; add \"resources: [%s]\" (the post-renderer serves helm's manifests under that name)",
@@ -216,8 +224,16 @@ func (p *PostRenderer) kustomize(rendered []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: helm's output is %d bytes, the limit is %d", manifest.ErrTooLarge, len(rendered), lim.MaxBytes)
 	}
 	fs := &renderedFS{FileSystem: p.opts.FS, path: filepath.Join(p.dir, RenderedFile), data: rendered}
+	if !p.opts.AllowRemote {
+		fs.guard = p.displayPath
+	}
 	opts := krusty.MakeDefaultOptions()
 	res, err := krusty.MakeKustomizer(opts).Run(fs, p.dir)
+	if fs.refused != nil {
+		// kustomize wraps (or, trying other file names, drops) the read error: the refusal
+		// is what the user must see.
+		return nil, fmt.Errorf("--kustomize %s: %w", p.opts.KustomizeDir, fs.refused)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("apply kustomize overlay %s to helm's output: %w", p.opts.KustomizeDir, err)
 	}
@@ -237,18 +253,46 @@ func (p *PostRenderer) kustomize(rendered []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// renderedFS serves helm's output as one read-only file on top of another file system.
+// displayPath names a file kustomize reads relative to where the user's --kustomize is (a
+// base at overlays/prod/../../base is base/…).
+func (p *PostRenderer) displayPath(path string) string {
+	if rel, err := filepath.Rel(p.dir, path); err == nil {
+		return filepath.Join(p.opts.KustomizeDir, rel)
+	}
+	return path
+}
+
+// renderedFS serves helm's output as one read-only file on top of another file system. With
+// guard set it refuses to hand kustomize a kustomization or builtin plugin configuration that
+// names a remote reference (see remote.go), and keeps the first refusal.
 type renderedFS struct {
 	filesys.FileSystem
-	path string
-	data []byte
+	path    string
+	data    []byte
+	guard   func(path string) string // display name of a path; nil: remote loading allowed
+	refused *RemoteError
 }
 
 func (f *renderedFS) ReadFile(path string) ([]byte, error) {
 	if filepath.Clean(path) == f.path {
 		return slices.Clone(f.data), nil
 	}
-	return f.FileSystem.ReadFile(path)
+	data, err := f.FileSystem.ReadFile(path)
+	if err != nil || f.guard == nil {
+		return data, err
+	}
+	if f.refused != nil {
+		return nil, f.refused
+	}
+	isKust := kustomizationNames[filepath.Base(path)]
+	if !isKust && !bytes.Contains(data, []byte("builtin")) {
+		return data, nil
+	}
+	if e := scanRemote(f.guard(path), data, !isKust); e != nil {
+		f.refused = e
+		return nil, e
+	}
+	return data, nil
 }
 
 func (f *renderedFS) Exists(path string) bool {

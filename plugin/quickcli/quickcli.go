@@ -135,9 +135,9 @@ func NewVersionCmd(s Streams) *cobra.Command {
 
 // NewPostrenderCmd is `helm sparkmr3 postrender`, helm's post-renderer.
 func NewPostrenderCmd(s Streams) *cobra.Command {
-	var kustomize string
+	var kustomize postrender.Flags
 	cmd := &cobra.Command{
-		Use:   "postrender [--kustomize DIR]",
+		Use:   "postrender [--kustomize DIR [--kustomize-allow-remote]]",
 		Short: "Helm post-renderer: apply an overlay, check every rule, pass the manifests on",
 		Long: `postrender reads helm's rendered manifests on stdin, applies the kustomize overlay
 (its kustomization.yaml must list helm-output.yaml under resources: the manifests are served
@@ -148,11 +148,11 @@ installs nothing.`,
   helm template spark ./charts/spark-mr3 | helm sparkmr3 postrender --kustomize overlays/prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			only, err := postrender.KustomizeOnlyFromEnv(s.Getenv)
+			opts, err := kustomize.Options(s.Getenv)
 			if err != nil {
 				return UsageError("%v", err)
 			}
-			p, err := postrender.New(postrender.Options{KustomizeDir: kustomize, KustomizeOnly: only})
+			p, err := postrender.New(opts)
 			if err != nil {
 				return UsageError("%v", err)
 			}
@@ -174,13 +174,16 @@ installs nothing.`,
 				if IsCheckFailure(err) {
 					return WithCode(ExitCheckFailed, err)
 				}
+				if re := (*postrender.RemoteError)(nil); errors.As(err, &re) {
+					return UsageError("%v", err)
+				}
 				return err
 			}
 			_, err = s.Out.Write(out.Bytes())
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&kustomize, "kustomize", "", "kustomize overlay directory (its kustomization.yaml lists helm-output.yaml under resources)")
+	kustomize.Register(cmd.Flags(), "kustomize overlay directory (its kustomization.yaml lists helm-output.yaml under resources)")
 	return cmd
 }
 
@@ -211,7 +214,7 @@ func reportToTerminalUnderHelm4(s Streams, err error) {
 
 // Serves reports whether the quick binary answers args (the words after `helm sparkmr3`)
 // exactly as the complete one would: `version` alone, or `postrender` with no other flag than
-// its --kustomize. Anything else (help, global flags such as --namespace, another verb,
+// its --kustomize and --kustomize-allow-remote. Anything else (help, global flags such as --namespace, another verb,
 // completion, a missing flag value) goes to the complete binary.
 func Serves(args []string) bool {
 	if len(args) == 0 {
@@ -227,6 +230,7 @@ func Serves(args []string) bool {
 			case strings.HasPrefix(a, "--kustomize="):
 			case a == "--kustomize" && i+1 < len(rest):
 				i++
+			case a == "--"+postrender.FlagAllowRemote, strings.HasPrefix(a, "--"+postrender.FlagAllowRemote+"="):
 			default:
 				return false
 			}

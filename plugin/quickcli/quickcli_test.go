@@ -15,6 +15,8 @@ func TestServes(t *testing.T) {
 		{[]string{"postrender"}, true},
 		{[]string{"postrender", "--kustomize", "dir"}, true},
 		{[]string{"postrender", "--kustomize=dir"}, true},
+		{[]string{"postrender", "--kustomize", "dir", "--kustomize-allow-remote"}, true},
+		{[]string{"postrender", "--kustomize-allow-remote=false", "--kustomize=dir"}, true},
 		{nil, false},
 		{[]string{"version", "--help"}, false},            // help lists the global flags: complete CLI
 		{[]string{"postrender", "--kustomize"}, false},    // missing value: the complete CLI says so
