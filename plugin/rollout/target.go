@@ -3,6 +3,9 @@
 // docs/DESIGN.md), reports each resource's state as it changes, and on timeout names the
 // resource that blocks and why. Readiness of a driver is stricter than kstatus' Current: the Pod
 // must be Running and Ready with its container running, on the StatefulSet's current revision.
+// Beside a job, WatchDAGAppMaster reports at once when the API server refuses the Pod of the
+// DAGAppMaster Deployment MR3 creates (e.g. PodSecurity), instead of leaving MR3's client to
+// wait out its pod creation timeout.
 package rollout
 
 import (
