@@ -901,7 +901,19 @@ func Token(r *Release) []Violation {
 	var out []Violation
 	tok := r.Token
 	if tok == nil {
-		if len(r.Drivers) > 0 {
+		// A token Secret outside the manifest (token.existingSecret: the plugin's F-mr3-token,
+		// or a Sealed/External Secret) is fine when every driver reads both keys from it.
+		external := map[string]bool{}
+		for _, d := range r.Drivers {
+			for _, name := range []string{EnvTokenKey, EnvTimestamp} {
+				if e := envVar(d.Container, name); e != nil && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Key == name {
+					external[e.ValueFrom.SecretKeyRef.Name] = true
+				} else {
+					external[""] = true
+				}
+			}
+		}
+		if len(r.Drivers) > 0 && (len(external) != 1 || external[""]) {
 			out = append(out, violation(RuleToken, r.Drivers[0].Object, "Secret",
 				fmt.Sprintf("the release has no Secret with key %s, but %d driver(s) need the token to share one DAGAppMaster", EnvTokenKey, len(r.Drivers)),
 				"render the token Secret (the chart's token template; helm sparkmr3 install passes the values)"))

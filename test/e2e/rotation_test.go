@@ -106,22 +106,23 @@ func TestRotationThenTeardownLeavesNothing(t *testing.T) {
 		t.Fatalf("a refused upgrade changed the release (revision %d -> %d)", before.Version, after.Version)
 	}
 
-	// helm rollback (the helm CLI, not the plugin) to the first revision: the first token is
-	// back; its DAGAppMaster still runs, so nothing new is simulated.
+	// helm rollback (the helm CLI, not the plugin) to the first revision: the token is in the
+	// plugin's own Secret, not in Helm's record, so a rollback does not change it.
 	h.mustRun(t, "rollback", "rt", "1", "-n", e.ns, "--wait")
-	if got := rotationToken(t, e, "rt"); got != first {
-		t.Fatalf("helm rollback: timestamp %d, want %d", got.Timestamp, first.Timestamp)
+	if got := rotationToken(t, e, "rt"); got != pinned {
+		t.Fatalf("helm rollback changed the token: timestamp %d, want %d", got.Timestamp, pinned.Timestamp)
 	}
 
-	// --atomic: the rotated upgrade cannot become ready (no node matches), is rolled back to
-	// the first token; a driver had started a DAGAppMaster with the rotated one meanwhile.
+	// --atomic: the rotated upgrade cannot become ready (no node matches), is rolled back, and
+	// the plugin's Secret gets the token back; a driver had started a DAGAppMaster with the
+	// rotated one meanwhile.
 	out := run(4, "upgrade", "rt", "--reuse-values", "--rotate-token", "--atomic", "--timeout", "20s",
 		"--set", "driverDefaults.nodeSelector.sparkmr3-e2e=nowhere")
 	if !strings.Contains(out, "--atomic: rolled back") {
 		t.Fatalf("atomic upgrade:\n%s", out)
 	}
-	if got := rotationToken(t, e, "rt"); got != first {
-		t.Fatalf("after the --atomic rollback: timestamp %d, want %d", got.Timestamp, first.Timestamp)
+	if got := rotationToken(t, e, "rt"); got != pinned {
+		t.Fatalf("after the --atomic rollback: timestamp %d, want %d", got.Timestamp, pinned.Timestamp)
 	}
 	m := rotationNewApp.FindStringSubmatch(out)
 	if m == nil {
@@ -142,7 +143,7 @@ func TestRotationThenTeardownLeavesNothing(t *testing.T) {
 	if err := json.Unmarshal([]byte(js[:strings.LastIndex(js, "}")+1]), &rep); err != nil {
 		t.Fatalf("status -o json: %v\n%s", err, js)
 	}
-	if rep.Application != first.ApplicationID() || len(rep.AMs) != len(timestamps) || len(rep.Stale) != len(timestamps)-1 ||
+	if rep.Application != pinned.ApplicationID() || len(rep.AMs) != len(timestamps) || len(rep.Stale) != len(timestamps)-1 ||
 		len(rep.Workers) != len(workers) || len(rep.MR3Objects) != len(timestamps)+3 || len(rep.NotTied) != 0 {
 		t.Errorf("status after %d tokens: %+v", len(timestamps), rep)
 	}
@@ -180,7 +181,7 @@ func TestTimestampUniquePerNamespace(t *testing.T) {
 	ub := []string{"install", "ub", "--set", "drivers[0].name=ub1", "--wait=false", "--set", "mr3.amService.name=mr3-ub", "--set", "mr3.masterLabels.sparkmr3_app=mr3-ub"}
 	out := run(2, append(ub,
 		"--set", "token.clientToAMTokenKey=ub-key", "--set", "token.applicationIdTimestamp="+strconv.FormatInt(a.Timestamp, 10))...)
-	for _, want := range []string{"timestamp " + strconv.FormatInt(a.Timestamp, 10) + " is already used", `release "ua" (Secret ua-token)`, "leave token.clientToAMTokenKey and token.applicationIdTimestamp empty"} {
+	for _, want := range []string{"timestamp " + strconv.FormatInt(a.Timestamp, 10) + " is already used", `release "ua" (Secret ua-mr3-token)`, "leave token.clientToAMTokenKey and token.applicationIdTimestamp empty"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("refusal lacks %q:\n%s", want, out)
 		}
