@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -72,22 +71,7 @@ token.applicationIdTimestamp: it holds the token, keep it secret (sealed-secrets
 			if err != nil {
 				return err
 			}
-			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if o.force {
-				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			f, err := os.OpenFile(o.file, flags, 0o600)
-			if os.IsExist(err) {
-				return UsageError("%s exists: pass --force to overwrite it", o.file)
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %w", o.file, err)
-			}
-			if _, err := f.WriteString(header + string(body)); err != nil {
-				f.Close()
-				return fmt.Errorf("write %s: %w", o.file, err)
-			}
-			if err := f.Close(); err != nil {
+			if err := writeSecretFile(o.file, []byte(header+string(body)), o.force); err != nil {
 				return err
 			}
 			abs, _ := filepath.Abs(o.file)
@@ -96,6 +80,6 @@ token.applicationIdTimestamp: it holds the token, keep it secret (sealed-secrets
 		},
 	}
 	cmd.Flags().StringVar(&o.file, "file", "", "values file to write (mode 0600)")
-	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite FILE if it exists")
+	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite FILE if it exists (replaced by a new 0600 file; a symlink is replaced, not followed)")
 	return cmd
 }
