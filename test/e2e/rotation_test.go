@@ -38,8 +38,9 @@ var rotationNewApp = regexp.MustCompile(`start a new DAGAppMaster \(application_
 
 // TestRotationThenTeardownLeavesNothing changes the token of one release on every path that
 // changes it — --rotate-token with --reuse-values, with --reset-then-reuse-values, to a
-// token pinned with --set, `helm rollback`, and an --atomic upgrade that fails and is rolled
-// back — and after each lets "MR3" start a DAGAppMaster for the token the drivers then hold
+// token pinned with --set, and an --atomic upgrade that fails and is rolled back (`helm
+// rollback` must NOT change it: the token is not in Helm's record) — and after each lets "MR3"
+// start a DAGAppMaster for the token the drivers then hold
 // (an AM Deployment that uses the release's ServiceAccount and conf ConfigMap, workers, the
 // AM Service, MR3's shared objects). Every value path must really change the token; the
 // refused contradictions change nothing; status shows every DAGAppMaster; teardown leaves
