@@ -80,6 +80,16 @@ func SettingsFrom(get func(key string) string) Settings {
 	}
 }
 
+// SettingsFromSite reads Settings from an mr3-site.xml, best the effective one (plugin/check's
+// Release.Conf.Site: the file with the driver script's -D options laid over it). nil gives the
+// zero Settings.
+func SettingsFromSite(site *mr3conf.Site) Settings {
+	if site == nil {
+		return Settings{}
+	}
+	return SettingsFrom(func(k string) string { v, _ := site.Get(k); return v })
+}
+
 // need is one reason MR3's Pods need a level more permissive than restricted.
 type need struct {
 	level Level

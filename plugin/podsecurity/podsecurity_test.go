@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
 func TestEvaluate(t *testing.T) {
@@ -92,6 +94,22 @@ func TestSettingsFrom(t *testing.T) {
 	want := Settings{WorkerHostPaths: "/a", WorkerAdditionalHostPaths: "/b", MasterHostPaths: "/c", WorkerSysctls: "k=v"}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestSettingsFromSite(t *testing.T) {
+	site, err := mr3conf.ParseSite("mr3-site.xml", []byte(`<configuration>
+<property><name>mr3.k8s.pod.worker.hostpaths</name><value>/data1/k8s</value></property>
+<property><name>mr3.k8s.pod.worker.security.context.sysctls</name><value></value></property>
+</configuration>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := SettingsFromSite(site); got != (Settings{WorkerHostPaths: "/data1/k8s"}) {
+		t.Errorf("got %+v", got)
+	}
+	if got := SettingsFromSite(nil); got != (Settings{}) {
+		t.Errorf("nil site: %+v", got)
 	}
 }
 
