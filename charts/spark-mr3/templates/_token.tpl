@@ -11,7 +11,7 @@ Returns JSON {"key": ..., "ts": ...}.
 */}}
 {{- define "spark-mr3.token" -}}
 {{- if not (hasKey . "sparkmr3ResolvedToken") -}}
-{{- $name := include "spark-mr3.tokenName" . -}}
+{{- $name := include "spark-mr3.tokenSecretName" . -}}
 {{- $key := toString (default "" .Values.token.clientToAMTokenKey) -}}
 {{- $ts := include "spark-mr3.str" .Values.token.applicationIdTimestamp -}}
 {{- if and $ts (not (regexMatch `^[1-9][0-9]{0,17}$` $ts)) -}}
@@ -70,7 +70,23 @@ chart does not render: the plugin's F-mr3-token, or one from Sealed Secrets / Ex
 with keys CLIENT_TO_AM_TOKEN_KEY and MR3_APPLICATION_ID_TIMESTAMP), else the chart's F-token.
 */}}
 {{- define "spark-mr3.tokenSecretName" -}}
-{{- default (include "spark-mr3.tokenName" .) .Values.token.existingSecret -}}
+{{- default (default (include "spark-mr3.tokenName" .) (include "spark-mr3.pluginTokenSecret" .)) .Values.token.existingSecret -}}
+{{- end -}}
+
+{{/*
+The plugin's own token Secret F-mr3-token when a plain `helm upgrade` (without
+token.existingSecret in its values) meets a release installed by helm sparkmr3: the chart then
+keeps using that Secret (and hashes its token for checksum/token) instead of failing or making a
+second token. "" otherwise (no cluster access, or no such Secret made by the plugin).
+*/}}
+{{- define "spark-mr3.pluginTokenSecret" -}}
+{{- if and (not .Values.token.existingSecret) .Release.IsUpgrade -}}
+{{- $n := printf "%s-mr3-token" (include "spark-mr3.fullname" .) -}}
+{{- $s := lookup "v1" "Secret" .Release.Namespace $n -}}
+{{- if and $s (eq (dig "metadata" "labels" "app.kubernetes.io/managed-by" "" $s) "helm-sparkmr3") -}}
+{{- $n -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
@@ -79,6 +95,10 @@ token.checksum is required (it rolls the drivers when the Secret's token changes
 token would be a second, contradicting source.
 */}}
 {{- define "spark-mr3.tokenValidate" -}}
+{{- $plugin := include "spark-mr3.pluginTokenSecret" . -}}
+{{- if and $plugin (or .Values.token.clientToAMTokenKey (include "spark-mr3.str" .Values.token.applicationIdTimestamp)) -}}
+{{- fail (printf "token.clientToAMTokenKey/applicationIdTimestamp: release %s keeps its token in Secret %s (made by helm sparkmr3), which a pinned token would contradict: drop the pinned values, or change the token with 'helm sparkmr3 upgrade %s --rotate-token'" .Release.Name $plugin .Release.Name) -}}
+{{- end -}}
 {{- if .Values.token.existingSecret -}}
 {{- if not .Values.token.checksum -}}
 {{- fail (printf "token.checksum: required with token.existingSecret=%s (the chart cannot read that Secret's token to hash it): set it to any value that changes when the token changes, e.g. the sha256 hex of \"<CLIENT_TO_AM_TOKEN_KEY>\\n<MR3_APPLICATION_ID_TIMESTAMP>\" ('helm sparkmr3 values RELEASE --file pin.yaml' writes both)" .Values.token.existingSecret) -}}
