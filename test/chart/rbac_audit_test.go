@@ -34,13 +34,14 @@ var rbacAllowed = map[string]map[string]perm{
 		"apps/deployments": {any: []string{"get", "watch", "list", "create", "delete"}},
 		// MR3 versions that run the DAGAppMaster under a ReplicationController (MR3's spark-role).
 		"/replicationcontrollers": {any: []string{"get", "watch", "list", "create", "delete"}},
-		// mr3conf-configmap-master: written, read back when the AM is reused, removed when stale;
-		// the conf ConfigMap (mr3.k8s.conf.dir.configmap) read. No list/watch: the client knows
-		// the names.
+		// mr3conf-configmap-master: written, read back when the AM is reused, removed when stale
+		// (in LocalThread/LocalProcess mode the in-driver DAGAppMaster does the same with
+		// mr3conf-configmap-worker); the conf ConfigMap (mr3.k8s.conf.dir.configmap) read. No
+		// list/watch: MR3 knows the names.
 		"/configmaps": {any: []string{"create"}, byName: map[string][]string{
-			"get":    {"mr3conf-configmap-master", "F-conf"},
-			"update": {"mr3conf-configmap-master"},
-			"delete": {"mr3conf-configmap-master"},
+			"get":    {"mr3conf-configmap-master", "mr3conf-configmap-worker", "F-conf"},
+			"update": {"mr3conf-configmap-master", "mr3conf-configmap-worker"},
+			"delete": {"mr3conf-configmap-master", "mr3conf-configmap-worker"},
 		}},
 		// the keytab/worker Secrets named in the AM Pod spec, by name: never the token, env.sh,
 		// Helm's release records or another application's Secrets.

@@ -192,7 +192,7 @@ func TestRolesReachOnlyNamedSecrets(t *testing.T) {
 	asks = append(asks,
 		ask{"driver", "create", "configmaps", "", true},
 		ask{"driver", "update", "configmaps", "mr3conf-configmap-master", true},
-		ask{"driver", "delete", "configmaps", "mr3conf-configmap-worker", false},
+		ask{"driver", "delete", "configmaps", "mr3conf-configmap-worker", true}, // LocalProcess: the AM in the driver
 		ask{"driver", "delete", "configmaps", "rel-conf", false},
 		ask{"master", "update", "configmaps", "mr3conf-configmap-worker", true},
 		ask{"master", "update", "configmaps", "mr3conf-configmap-master", false},
