@@ -20,6 +20,7 @@ import (
 	"helm.sh/helm/v3/pkg/postrender"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -216,6 +217,15 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	}
 	rel, err := in.RunWithContext(ctx, o.Chart, withToken(o.Values, res.Token, secretName))
 	res.Release = rel
+	if err != nil && !o.DryRun {
+		// Nothing recorded (bad values, refused by the post-renderer: helm then returns an
+		// unsaved release with the error): no release holds the Secret, so it goes too (a
+		// release that was recorded keeps it until teardown or the --atomic clean-up below).
+		if _, lerr := cfg.Releases.Last(o.Release); errors.Is(lerr, driver.ErrReleaseNotFound) {
+			_ = token.Delete(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname)
+			return res, err
+		}
+	}
 	if err == nil && !o.DryRun && o.Wait != nil {
 		err = o.Wait(ctx)
 	}
@@ -227,13 +237,6 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 			return res, fmt.Errorf("%w; --atomic: release %q was uninstalled again, but %v (remove it with 'helm sparkmr3 teardown %s')", err, o.Release, derr, o.Release)
 		}
 		return res, fmt.Errorf("%w; --atomic: release %q was uninstalled again", err, o.Release)
-	}
-	if err != nil && !o.DryRun && rel == nil {
-		// Nothing was recorded (bad values, refused by the post-renderer): no release holds the
-		// Secret, so it goes too (a release that was recorded keeps it until teardown).
-		if _, lerr := cfg.Releases.Last(o.Release); errors.Is(lerr, driver.ErrReleaseNotFound) {
-			_ = token.Delete(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname)
-		}
 	}
 	return res, err
 }
@@ -381,6 +384,16 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	}
 	rel, err := up.RunWithContext(ctx, o.Release, o.Chart, withToken(vals, res.Token, secretName))
 	res.Release = rel
+	if err != nil && !o.DryRun {
+		// No new revision recorded (bad values, refused by the post-renderer): the release and
+		// its drivers still use the token of before, so the Secret must hold it again.
+		if cur, lerr := cfg.Releases.Last(o.Release); lerr == nil && cur.Version == last.Version {
+			if serr := restoreTokenSecret(ctx, client, o, fullname, hadSecret, prev); serr != nil {
+				return res, fmt.Errorf("%w; and restoring token Secret %s/%s failed: %v", err, o.Namespace, secretName, serr)
+			}
+			return res, err
+		}
+	}
 	if err == nil && !o.DryRun && res.changed() {
 		err = restartDrivers(ctx, client, o, "the new token")
 	}
@@ -396,15 +409,7 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 			return res, fmt.Errorf("%w; and the atomic rollback to revision %d failed too: %v", err, last.Version, rerr)
 		}
 		// helm rollback does not know the plugin's Secret: put back what it held.
-		var serr error
-		if hadSecret {
-			if old, ferr := token.FromSecret(prev); ferr == nil {
-				serr = token.Store(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname, old)
-			}
-		} else {
-			serr = token.Delete(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname)
-		}
-		if serr != nil {
+		if serr := restoreTokenSecret(ctx, client, o, fullname, hadSecret, prev); serr != nil {
 			return res, fmt.Errorf("%w; --atomic: rolled back to revision %d, but %v", err, last.Version, serr)
 		}
 		if res.changed() && rel != nil {
@@ -418,6 +423,20 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		return res, fmt.Errorf("%w; --atomic: rolled back to revision %d", err, last.Version)
 	}
 	return res, err
+}
+
+// restoreTokenSecret puts back the plugin's token Secret as it was before an upgrade that did
+// not take: its old token, or no Secret when the upgrade made it.
+func restoreTokenSecret(ctx context.Context, client kubernetes.Interface, o Options, fullname string, hadSecret bool, prev *corev1.Secret) error {
+	ctx = context.WithoutCancel(ctx)
+	if !hadSecret {
+		return token.Delete(ctx, client, o.Namespace, o.Release, fullname)
+	}
+	old, err := token.FromSecret(prev)
+	if err != nil {
+		return err
+	}
+	return token.Store(ctx, client, o.Namespace, o.Release, fullname, old)
 }
 
 // settleUpgradeToken decides the token of an upgrade. Three sources, in this order:

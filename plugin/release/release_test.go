@@ -469,3 +469,40 @@ func TestStorageExposure(t *testing.T) {
 		}
 	}
 }
+
+// refusingPostRenderer is a post-renderer whose rules refuse every render, as check does.
+type refusingPostRenderer struct{}
+
+func (refusingPostRenderer) Run(*bytes.Buffer) (*bytes.Buffer, error) {
+	return nil, errors.New("refused by the rules")
+}
+
+// A post-renderer refusal records nothing: an install leaves no token Secret, and a rotating
+// upgrade leaves the Secret with the token the release still uses.
+func TestRefusedRenderLeavesTokenSecretAsItWas(t *testing.T) {
+	ctx := context.Background()
+	cfg := actionConfig(t)
+	cs := fake.NewClientset()
+	if _, err := Install(ctx, cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t),
+		Values: map[string]any{}, PostRenderer: refusingPostRenderer{}}); err == nil {
+		t.Fatal("refused render installed")
+	}
+	if l, _ := cs.CoreV1().Secrets("ns").List(ctx, metav1.ListOptions{}); len(l.Items) != 0 {
+		t.Fatalf("refused install left %d Secrets", len(l.Items))
+	}
+	res, err := Install(ctx, cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Upgrade(ctx, cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t),
+		RotateToken: true, PostRenderer: refusingPostRenderer{}}); err == nil {
+		t.Fatal("refused render upgraded")
+	}
+	s, err := cs.CoreV1().Secrets("ns").Get(ctx, "r1-mr3-token", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := token.FromSecret(s); err != nil || got != res.Token {
+		t.Fatalf("after a refused rotation the Secret holds %v (%v), the release uses %v", got, err, res.Token)
+	}
+}

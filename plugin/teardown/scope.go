@@ -66,11 +66,14 @@ func chartClusterNames(ns, fullname string) clusterNames {
 	if fullname == "" {
 		return out
 	}
-	base := ns + "-" + fullname
-	out["clusterrole/"+base+"-node-reader"] = true
-	out["clusterrolebinding/"+base+"-node-reader-driver"] = true
-	out["clusterrolebinding/"+base+"-node-reader-master"] = true
-	out["persistentvolume/"+base+"-workdir"] = true
+	// NS.F-… today; NS-F-… from chart versions before the dot (ambiguous on its own, so those
+	// objects are still held to the subject, claimRef and binding checks of this file).
+	for _, base := range []string{ns + "." + fullname, ns + "-" + fullname} {
+		out["clusterrole/"+base+"-node-reader"] = true
+		out["clusterrolebinding/"+base+"-node-reader-driver"] = true
+		out["clusterrolebinding/"+base+"-node-reader-master"] = true
+		out["persistentvolume/"+base+"-workdir"] = true
+	}
 	return out
 }
 

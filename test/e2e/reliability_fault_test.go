@@ -311,7 +311,7 @@ func releaseLeftovers(t *testing.T, c *cluster.Cluster, ns, rel string) string {
 	var left []string
 	for _, name := range strings.Fields(snapshotNamespace(t, c, ns)) {
 		if strings.Contains(name, "/"+rel+"-") || strings.Contains(name, "sh.helm.release.v1."+rel+".") ||
-			strings.Contains(name, "-"+rel+"-node-reader") || name == "statefulset/spark1" || name == "service/spark1" || name == "service/mr3" {
+			strings.Contains(name, "."+rel+"-node-reader") || name == "statefulset/spark1" || name == "service/spark1" || name == "service/mr3" {
 			left = append(left, name)
 		}
 	}

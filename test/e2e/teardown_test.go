@@ -335,14 +335,14 @@ func TestTeardownKeepDataKeepsPVAndPVC(t *testing.T) {
 		t.Fatalf("teardown: %v\n%s", err, out.String())
 	}
 	left := e.teardownLeftovers(t, "a", ts, teardownSharedNames...)
-	want := []string{"persistentvolumeclaims/a-workdir", "persistentvolumes/" + e.ns + "-a-workdir"}
+	want := []string{"persistentvolumeclaims/a-workdir", "persistentvolumes/" + e.ns + ".a-workdir"}
 	sort.Strings(left)
 	sort.Strings(want)
 	if strings.Join(left, " ") != strings.Join(want, " ") {
 		t.Errorf("left %v, want %v", left, want)
 	}
 	t.Cleanup(func() {
-		_ = e.cs.CoreV1().PersistentVolumes().Delete(context.Background(), e.ns+"-a-workdir", metav1.DeleteOptions{})
+		_ = e.cs.CoreV1().PersistentVolumes().Delete(context.Background(), e.ns+".a-workdir", metav1.DeleteOptions{})
 	})
 }
 
@@ -594,7 +594,7 @@ func TestTeardownSparesSameNameReleaseInPrefixNamespace(t *testing.T) {
 	var xObjs []string
 	for _, ns := range []string{e.ns, nsX} {
 		for _, c := range crs.Items {
-			if strings.HasPrefix(c.Name, ns+"-spark-") {
+			if strings.HasPrefix(c.Name, ns+".spark-") {
 				_, err = e.cs.RbacV1().ClusterRoles().Patch(ctx, c.Name, types.MergePatchType, strip, metav1.PatchOptions{})
 				must(t, err)
 				if ns == nsX {
@@ -603,7 +603,7 @@ func TestTeardownSparesSameNameReleaseInPrefixNamespace(t *testing.T) {
 			}
 		}
 		for _, c := range crbs.Items {
-			if strings.HasPrefix(c.Name, ns+"-spark-") {
+			if strings.HasPrefix(c.Name, ns+".spark-") {
 				_, err = e.cs.RbacV1().ClusterRoleBindings().Patch(ctx, c.Name, types.MergePatchType, strip, metav1.PatchOptions{})
 				must(t, err)
 				if ns == nsX {
@@ -612,7 +612,7 @@ func TestTeardownSparesSameNameReleaseInPrefixNamespace(t *testing.T) {
 			}
 		}
 		for _, c := range pvs.Items {
-			if strings.HasPrefix(c.Name, ns+"-spark-") {
+			if strings.HasPrefix(c.Name, ns+".spark-") {
 				_, err = e.cs.CoreV1().PersistentVolumes().Patch(ctx, c.Name, types.MergePatchType, strip, metav1.PatchOptions{})
 				must(t, err)
 				if ns == nsX {
