@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -45,7 +46,7 @@ with -f/--set values. --kustomize applies an overlay first. It exits 3 when a ru
   helm sparkmr3 check spark -n sparkmr3`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheck(s, o, args)
+			return runCheck(contextOf(cmd), s, o, args)
 		},
 	}
 	f := cmd.Flags()
@@ -59,7 +60,7 @@ with -f/--set values. --kustomize applies an overlay first. It exits 3 when a ru
 	return cmd
 }
 
-func runCheck(s *Settings, o *checkOptions, args []string) error {
+func runCheck(ctx context.Context, s *Settings, o *checkOptions, args []string) error {
 	if !slices.Contains(checkFormats, o.output) {
 		return UsageError("--output %q: use one of %s", o.output, strings.Join(checkFormats, ", "))
 	}
@@ -80,6 +81,12 @@ func runCheck(s *Settings, o *checkOptions, args []string) error {
 		return err
 	}
 	vs := check.Run(rel, nil)
+	if len(args) == 1 && isReleaseName(args[0]) && rel.Conf != nil {
+		// A deployed release: also say whether its namespace admits the Pods MR3 creates.
+		if client, err := s.KubeClient(); err == nil {
+			warnPodSecurity(ctx, s, client, m)
+		}
+	}
 	if o.output == "json" {
 		err = check.WriteJSON(s.IO.Out, vs)
 	} else {

@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	sparkmr3 "github.com/spark-mr3/spark-mr3"
+	"github.com/spark-mr3/spark-mr3/plugin/postrender"
 	"github.com/spark-mr3/spark-mr3/plugin/release"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
 )
@@ -167,6 +168,9 @@ func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, 
 	if err != nil {
 		return applyError(explainClusterError(err, s))
 	}
+	if !o.dryRun && res.Release != nil {
+		warnPodSecurity(ctx, s, client, res.Release.Manifest)
+	}
 	return printApplied(s.IO.Out, res, o, s.Clock.Since(start))
 }
 
@@ -227,7 +231,7 @@ func applyError(err error) error {
 		return WithCode(ExitNotReady, err)
 	case isInterrupted(err):
 		return WithCode(ExitInterrupted, err)
-	case errors.As(err, new(*release.RefusedError)):
+	case errors.As(err, new(*release.RefusedError)), errors.As(err, new(*postrender.RemoteError)):
 		return WithCode(ExitUsage, err)
 	case isBadValues(err):
 		if strings.Contains(err.Error(), "values don't meet the specifications of the schema") {

@@ -72,8 +72,14 @@ func evaluate(t Target, s *snapshot) (evaluation, error) {
 		ok = ok && driversOK
 	}
 
-	secret := pick(s.secrets, t.Release+"-token")
-	st := ResourceState{Kind: KindSecret, Name: t.Release + "-token"}
+	// The plugin keeps the token in R-mr3-token; a plain helm install has the chart's R-token.
+	secret := pick(s.secrets, t.Release+"-mr3-token")
+	if secret == nil || secret.Name != t.Release+"-mr3-token" {
+		if chartSecret := s.secrets[t.Release+"-token"]; chartSecret != nil {
+			secret = chartSecret
+		}
+	}
+	st := ResourceState{Kind: KindSecret, Name: t.Release + "-mr3-token"}
 	switch {
 	case secret == nil:
 		st.Reason, st.Message = "NotFound", "no Secret with labels "+t.selector(ComponentToken)

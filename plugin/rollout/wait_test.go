@@ -162,7 +162,7 @@ func TestWaitTimeoutNamesMissingSecret(t *testing.T) {
 	objs := []runtime.Object{driverSet("spark1"), driverPod("spark1", true), releaseObjects()[1], releaseObjects()[2]}
 	client := fake.NewClientset(objs...)
 	_, err := Wait(context.Background(), client, Target{Namespace: ns, Release: release}, Options{Timeout: 100 * time.Millisecond})
-	if err == nil || !strings.Contains(err.Error(), "secret/rel-token is not ready: NotFound") {
+	if err == nil || !strings.Contains(err.Error(), "secret/rel-mr3-token is not ready: NotFound") {
 		t.Fatalf("want the missing token Secret named, got %v", err)
 	}
 }
