@@ -192,14 +192,14 @@ func (e *teardownEnv) teardownLeftovers(t testing.TB, release, ts string, names 
 	belongs := func(name string, labels, annotations map[string]string, namespaced bool) bool {
 		if labels[mr3runtime.LabelInstance] == release {
 			// A cluster-scoped object of a same-named release in another namespace is not ours
-			// (its name starts with ITS namespace, and "NS-x-…" also starts with "NS-").
-			return namespaced || annotations["meta.helm.sh/release-namespace"] == e.ns || strings.HasPrefix(name, e.ns+"-"+release+"-")
+			// (its name starts with ITS namespace and a dot: "NS.F-…").
+			return namespaced || annotations["meta.helm.sh/release-namespace"] == e.ns || strings.HasPrefix(name, e.ns+"."+release+"-")
 		}
 		if exact[name] {
 			return true
 		}
 		if !namespaced {
-			return strings.HasPrefix(name, e.ns+"-"+release+"-")
+			return strings.HasPrefix(name, e.ns+"."+release+"-")
 		}
 		return strings.HasPrefix(name, release+"-") ||
 			strings.Contains(name, "-"+ts+"-0") // mr3master-spark-<ts>-0…, service-master-<ts>-0
@@ -511,7 +511,7 @@ func TestLocalDirsPVCInstallCheckTeardown(t *testing.T) {
 		t.Fatalf("install: exit %d, want 4 (not ready: the claims cannot bind) naming a driver Pod\n%s\n%s", code, out, errOut)
 	}
 	t.Logf("install (no StorageClass):\n%s", errOut)
-	tokSecret, err := e.cs.CoreV1().Secrets(e.ns).Get(ctx, "lp-token", metav1.GetOptions{})
+	tokSecret, err := e.cs.CoreV1().Secrets(e.ns).Get(ctx, "lp-mr3-token", metav1.GetOptions{})
 	must(t, err)
 	ts := string(tokSecret.Data[mr3runtime.KeyTimestamp])
 	if out, errOut, code := p.run(t, "check", "lp", "-n", e.ns); code != 0 {
