@@ -387,10 +387,10 @@ func benchReadyToExec(t *testing.T, e *env, r *Report) {
 		"(random per round, same for all methods). p99 of %d trials is the largest. helm sparkmr3 made %s API requests before exec (median, max %s).",
 		"0.5–2.5 s", e.trials, num(reqs.Median()), num(reqs.Max()))
 	ours := s.Row(methodSparkMR3.name, "ms")
-	r.Check(Target{ID: "P1", What: "sparkmr3 ready→exec p50", Got: ours.Median(), Limit: 30, Unit: "ms"})
-	r.Check(Target{ID: "P1", What: "sparkmr3 ready→exec p99", Got: ours.Quantile(0.99), Limit: 100, Unit: "ms"})
+	// Issue 15's targets for client-go's executor (no kept connection): p50 ≤ 40 ms and ≥ 2.5×
+	// kubectl wait+exec; p99 and helm 3 stay in the table for reference.
+	r.Check(Target{ID: "P1", What: "sparkmr3 ready→exec p50", Got: ours.Median(), Limit: 40, Unit: "ms"})
 	r.Check(Target{ID: "P1", What: "kubectl wait+exec p50 / sparkmr3 p50", Got: s.Row(methodKubectl.name, "ms").Median() / ours.Median(), Limit: 2.5, AtLeast: true, Unit: "×"})
-	r.Check(Target{ID: "P1", What: "helm 3 --wait+exec p50 / sparkmr3 p50", Got: s.Row(methodHelm3.name, "ms").Median() / ours.Median(), Limit: 20, AtLeast: true, Unit: "×"})
 }
 
 // benchRequests is P4: API requests of submit before exec with 1 and 10 drivers, against
