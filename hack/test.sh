@@ -10,7 +10,7 @@ start=$(date +%s)
 step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
 # Each stage builds only the tools it runs (built once, then cached by version): unit needs
-# none, lint needs helm and ct, e2e needs everything.
+# none, lint needs helm, ct and helm-docs, e2e needs everything.
 tools() {
   step "tools: $* (built once, then cached by version)"
   bin=$(hack/tools.sh "$@" | tail -n1)
@@ -24,7 +24,7 @@ tools() {
 }
 
 lint() {
-  tools helm ct yamllint
+  tools helm ct helmdocs yamllint
   step "gofmt"
   bad=$(gofmt -l $(git ls-files '*.go' | grep -v '^test/cluster/tools/') 2>&1 || true)
   if [ -n "$bad" ]; then echo "gofmt would change these files (run gofmt -w):"; echo "$bad"; exit 1; fi
@@ -37,6 +37,17 @@ lint() {
     [ -e "$f" ] || continue
     "$bin/helm3" lint --strict charts/spark-mr3 -f "$f" >/dev/null || { echo "helm lint failed with $f"; "$bin/helm3" lint --strict charts/spark-mr3 -f "$f"; exit 1; }
   done
+  step "chart README up to date (helm-docs: the Values table from values.yaml's \`# --\` comments)"
+  # The template (README.md.gotmpl) fails on a key without a `# --` comment or not in camelCase;
+  # helm-docs then logs why and prints a partial README, so the comparison fails too.
+  if ! "$bin/helm-docs" --chart-search-root charts --sort-values-order file --dry-run --log-level warning \
+      | diff -u charts/spark-mr3/README.md -; then
+    echo "charts/spark-mr3/README.md is stale (or helm-docs logged an error above): edit values.yaml or"
+    echo "charts/spark-mr3/README.md.gotmpl, not README.md, then run"
+    echo "  \"$bin/helm-docs\" --chart-search-root charts --sort-values-order file"
+    echo "and commit charts/spark-mr3/README.md"
+    exit 1
+  fi
   step "ct lint (yamllint, chart schema off: yamale is not packaged)"
   "$bin/ct" lint --config ct.yaml --all --validate-chart-schema=false --validate-maintainers=false \
     --lint-conf "$cache/ct-etc/lintconf.yaml" --chart-yaml-schema "$cache/ct-etc/chart_schema.yaml"

@@ -3,7 +3,7 @@
 # (yamllint from Debian), into a cache outside the work tree keyed by version, so a second run
 # on the same machine builds nothing. Prints the bin directory on the last line of stdout.
 #
-#   hack/tools.sh [all|cluster|helm|ct|yamllint]...
+#   hack/tools.sh [all|cluster|helm|ct|helmdocs|yamllint]...
 #
 # SPARKMR3_CACHE overrides the cache root (default: ${XDG_CACHE_HOME:-~/.cache}/spark-mr3).
 set -euo pipefail
@@ -107,6 +107,18 @@ build_ct() {
   mkdir -p "$cache/ct-etc"; cp -f "$etc"/*.yaml "$cache/ct-etc/"; chmod u+w "$cache/ct-etc/"*
 }
 
+build_helmdocs() {
+  # helm-docs writes charts/spark-mr3/README.md's Values table from values.yaml's `# --` comments.
+  if ! have "helm-docs-$HELMDOCS_VERSION"; then
+    say "building helm-docs $HELMDOCS_VERSION (cold: ~30 s)"
+    local gobin; gobin=$(mktemp -d "$cache/build.XXXXXX")
+    (cd /tmp && GOBIN="$gobin" go install -trimpath -ldflags "-X main.version=${HELMDOCS_VERSION#v}" \
+      "github.com/norwoodj/helm-docs/cmd/helm-docs@$HELMDOCS_VERSION")
+    mv "$gobin/helm-docs" "$bin/helm-docs-$HELMDOCS_VERSION"; rm -rf "$gobin"
+  fi
+  link helm-docs "helm-docs-$HELMDOCS_VERSION"
+}
+
 install_yamllint() {
   command -v yamllint >/dev/null && return 0
   say "installing yamllint from Debian"
@@ -122,12 +134,13 @@ need_go
 [ $# -gt 0 ] || set -- all
 for what in "$@"; do
   case $what in
-    all) build_etcd; build_k8s; build_kwok; build_helm 3 "$HELM3_VERSION"; build_helm 4 "$HELM4_VERSION"; build_ct; install_yamllint ;;
+    all) build_etcd; build_k8s; build_kwok; build_helm 3 "$HELM3_VERSION"; build_helm 4 "$HELM4_VERSION"; build_ct; build_helmdocs; install_yamllint ;;
     cluster) build_etcd; build_k8s; build_kwok ;;
     helm) build_helm 3 "$HELM3_VERSION"; build_helm 4 "$HELM4_VERSION" ;;
     ct) build_ct ;;
+    helmdocs) build_helmdocs ;;
     yamllint) install_yamllint ;;
-    *) say "unknown tool set '$what': use all, cluster, helm, ct or yamllint"; exit 2 ;;
+    *) say "unknown tool set '$what': use all, cluster, helm, ct, helmdocs or yamllint"; exit 2 ;;
   esac
 done
 echo "$bin"
