@@ -23,7 +23,7 @@ tools:
 
 build:
 	@mkdir -p bin
-	go build -o bin/ ./cmd/helm-sparkmr3 ./cmd/helm-sparkmr3-full
+	go build -o bin/ ./cmd/helm-sparkmr3
 
 cluster:
 	@hack/tools.sh cluster >/dev/null

@@ -54,8 +54,7 @@ func newEnv(t *testing.T) *env {
 	if e.plugin == "" {
 		dir := t.TempDir()
 		e.plugin = filepath.Join(dir, "helm-sparkmr3")
-		build := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-			"github.com/spark-mr3/spark-mr3/cmd/helm-sparkmr3", "github.com/spark-mr3/spark-mr3/cmd/helm-sparkmr3-full")
+		build := exec.Command("go", "build", "-o", e.plugin, "github.com/spark-mr3/spark-mr3/cmd/helm-sparkmr3")
 		if out, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("build the plugin: %v\n%s", err, out)
 		}

@@ -23,7 +23,7 @@ if [ -z "${SPARKMR3_KUBECONFIG:-}" ]; then
   export SPARKMR3_KUBECONFIG=$PWD/.cluster-bench/kubeconfig
 fi
 echo "==> build helm-sparkmr3"
-go build -o "$work/" ./cmd/helm-sparkmr3 ./cmd/helm-sparkmr3-full
+go build -o "$work/" ./cmd/helm-sparkmr3
 export SPARKMR3_BENCH=1 SPARKMR3_BENCH_PLUGIN=$work/helm-sparkmr3
 echo "==> benchmarks (several minutes; load from other work on this machine shows up as noise)"
 go test ./bench -run '^TestReport$' -count=1 -timeout 90m -v 2>&1 | grep -v -E '^=== RUN'

@@ -1,48 +1,44 @@
-// Command helm-sparkmr3 is the `helm sparkmr3` plugin's entry binary. It serves `version` and
-// `postrender` itself, linking only plugin/quickcli and plugin/postrender: without the Helm and
-// Kubernetes SDKs a process starts in about 5 ms instead of 20 (helm runs the post-renderer
-// once per render; docs/PERFORMANCE.md P2, P3). Every other command line goes, unchanged, to
-// helm-sparkmr3-full in the same directory, which replaces this process (exec), so signals,
-// streams, the terminal and the exit code are that binary's own.
+// Command helm-sparkmr3 is the `helm sparkmr3` plugin: it builds the root command, runs it and
+// maps its error to the exit code (plugin/exitcode). Everything else lives in plugin/. Helm's
+// post-renderer is the `postrender` verb of this same binary.
 package main
 
 import (
+	"flag"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
+	"strconv"
 
-	"github.com/spark-mr3/spark-mr3/plugin/quickcli"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+
+	"github.com/spark-mr3/spark-mr3/plugin/cli"
+	"github.com/spark-mr3/spark-mr3/plugin/exitcode"
 )
 
-// FullBinary is the complete CLI's file name, next to this binary.
-const FullBinary = "helm-sparkmr3-full"
-
 func main() {
-	args := os.Args[1:]
-	if quickcli.Serves(args) {
-		os.Exit(quickcli.Main(args, quickcli.Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-			Getenv: os.Getenv, IsTerminal: quickcli.IsTerminal}))
+	quietClientGo()
+	s := cli.NewSettings(os.Stdin, os.Stdout, os.Stderr)
+	err := cli.NewRootCommand(s).Execute()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 	}
-	full, err := fullBinary()
-	if err == nil {
-		err = run(full, os.Args) // returns only on failure (on Unix)
-	}
-	fmt.Fprintf(os.Stderr, "Error: %v\n", err)
-	os.Exit(quickcli.ExitError)
+	os.Exit(exitcode.Of(err))
 }
 
-// fullBinary finds helm-sparkmr3-full next to this executable.
-func fullBinary() (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("find this executable to run %s next to it: %w", FullBinary, err)
+// quietClientGo keeps client-go's internal logging (reflector retries, throttling notes) off
+// the user's terminal unless helm runs with --debug (HELM_DEBUG): each verb reports failures
+// itself in one actionable message. API server warnings are still shown, one line each.
+func quietClientGo() {
+	rest.SetDefaultWarningHandler(rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{Deduplicate: true}))
+	if debug, _ := strconv.ParseBool(os.Getenv("HELM_DEBUG")); debug {
+		return
 	}
-	if resolved, err := filepath.EvalSymlinks(self); err == nil {
-		self = resolved
-	}
-	full := filepath.Join(filepath.Dir(self), FullBinary)
-	if _, err := os.Stat(full); err != nil {
-		return "", fmt.Errorf("%s is missing next to %s (%v): the plugin is half-built; rebuild it with `helm plugin update sparkmr3` or `make build` (which builds both binaries)", FullBinary, self, err)
-	}
-	return full, nil
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("alsologtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(io.Discard)
 }

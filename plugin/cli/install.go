@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
 	"sort"
@@ -22,7 +21,6 @@ import (
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	helmrelease "helm.sh/helm/v3/pkg/release"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 
 	sparkmr3 "github.com/spark-mr3/spark-mr3"
@@ -166,40 +164,12 @@ func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, 
 		res, err = release.Install(ctx, cfg, client, ro)
 	}
 	if err != nil {
-		return applyError(explainClusterError(err, s))
+		return applyError(err)
 	}
 	if !o.dryRun && res.Release != nil {
 		warnPodSecurity(ctx, s, client, res.Release.Manifest)
 	}
 	return printApplied(s.IO.Out, res, o, s.Clock.Since(start))
-}
-
-// explainClusterError turns the API failures users hit first — an unreachable API server,
-// credentials it rejects or that lack a permission, a namespace that does not exist — into
-// one message that says what to fix. Other errors pass through unchanged.
-func explainClusterError(err error, s *Settings) error {
-	if err == nil {
-		return nil
-	}
-	server := "(no server in the kubeconfig)"
-	if cfg, cerr := s.RESTConfig(); cerr == nil {
-		server = cfg.Host
-	}
-	var opErr *net.OpError
-	var status apierrors.APIStatus
-	switch {
-	case isInterrupted(err):
-		return err
-	case errors.As(err, &opErr):
-		return fmt.Errorf("cannot reach the Kubernetes API server %s: %w; check that --kubeconfig (or KUBECONFIG) and --kube-context name a running cluster", server, opErr)
-	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("the Kubernetes API server %s rejected the credentials (expired or revoked token, or an unknown client certificate): %w; log in again or refresh the kubeconfig", server, err)
-	case apierrors.IsForbidden(err) && errors.As(err, &status):
-		return fmt.Errorf("%s; use credentials (--kube-context, --kubeconfig) that have this permission in namespace %q, or ask a cluster admin to grant it", status.Status().Message, s.Namespace())
-	case apierrors.IsNotFound(err) && errors.As(err, &status) && status.Status().Details != nil && status.Status().Details.Kind == "namespaces":
-		return fmt.Errorf("namespace %q does not exist: add --create-namespace, or pass the right -n NAMESPACE", status.Status().Details.Name)
-	}
-	return err
 }
 
 // waitRelease waits until every driver of the release is ready.

@@ -5,8 +5,8 @@ import (
 
 	helmpostrender "helm.sh/helm/v3/pkg/postrender"
 
+	"github.com/spark-mr3/spark-mr3/plugin/check"
 	"github.com/spark-mr3/spark-mr3/plugin/postrender"
-	"github.com/spark-mr3/spark-mr3/plugin/quickcli"
 )
 
 // overlayFlags are --kustomize and --kustomize-allow-remote, shared by every verb that
@@ -41,4 +41,8 @@ func overlayError(err error) error {
 	return err
 }
 
-func isCheckFailure(err error) bool { return quickcli.IsCheckFailure(err) }
+// isCheckFailure reports whether err lists rule violations.
+func isCheckFailure(err error) bool {
+	var ce *check.Error
+	return errors.As(err, &ce)
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 	"helm.sh/helm/v3/pkg/action"
 	helmcli "helm.sh/helm/v3/pkg/cli"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -17,31 +18,31 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
-	"github.com/spark-mr3/spark-mr3/plugin/quickcli"
+	"github.com/spark-mr3/spark-mr3/plugin/exitcode"
 )
 
-// Exit codes of helm-sparkmr3, defined in plugin/quickcli (which the entry binary links
-// without the SDKs). A driver command's own exit code is passed through by submit and shell.
+// Exit codes of helm-sparkmr3 (plugin/exitcode). A driver command's own exit code is passed
+// through by submit and shell.
 const (
-	ExitOK          = quickcli.ExitOK
-	ExitError       = quickcli.ExitError
-	ExitUsage       = quickcli.ExitUsage
-	ExitCheckFailed = quickcli.ExitCheckFailed
-	ExitNotReady    = quickcli.ExitNotReady
-	ExitInterrupted = quickcli.ExitInterrupted
+	ExitOK          = exitcode.OK
+	ExitError       = exitcode.Error
+	ExitUsage       = exitcode.Usage
+	ExitCheckFailed = exitcode.CheckFailed
+	ExitNotReady    = exitcode.NotReady
+	ExitInterrupted = exitcode.Interrupted
 )
 
-// ExitErr carries the process exit code for an error; main maps it with ExitCode.
-type ExitErr = quickcli.ExitErr
+// ExitErr carries the process exit code for an error; main maps it with exitcode.Of.
+type ExitErr = exitcode.ExitErr
 
 // WithCode wraps err so that main exits with code.
-func WithCode(code int, err error) error { return quickcli.WithCode(code, err) }
+func WithCode(code int, err error) error { return exitcode.WithCode(code, err) }
 
 // UsageError is a bad-input error (exit code 2).
-func UsageError(format string, a ...any) error { return quickcli.UsageError(format, a...) }
+func UsageError(format string, a ...any) error { return exitcode.UsageError(format, a...) }
 
 // ExitCode is the process exit code for an error returned by the root command.
-func ExitCode(err error) int { return quickcli.ExitCode(err) }
+func ExitCode(err error) int { return exitcode.Of(err) }
 
 // Settings is everything a verb needs from its environment. main builds it from the process
 // (helm's HELM_* variables and flags); tests build it by hand.
@@ -65,7 +66,7 @@ func NewSettings(in io.Reader, out, errOut io.Writer) *Settings {
 		IO:         genericiooptions.IOStreams{In: in, Out: out, ErrOut: errOut},
 		Clock:      clock.RealClock{},
 		Getenv:     os.Getenv,
-		IsTerminal: quickcli.IsTerminal,
+		IsTerminal: IsTerminal,
 	}
 }
 
@@ -124,7 +125,33 @@ everything, including the Pods that MR3 creates at run time.`,
 	for _, add := range verbs {
 		root.AddCommand(add(s))
 	}
-	quickcli.UsageErrors(root)
+	usageErrors(root)
+	explainErrors(s, root)
 	addReleaseCompletion(s, root)
 	return root
+}
+
+// IsTerminal reports whether stream is an interactive terminal.
+func IsTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// usageErrors makes cobra's own refusals (unknown flag, wrong number of arguments, unknown
+// verb) in c and its sub-commands exit with ExitUsage, naming the verb's --help.
+func usageErrors(c *cobra.Command) {
+	c.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return UsageError("%v (see 'helm sparkmr3 %s --help')", err, cmd.Name())
+	})
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return UsageError("%s: %v (usage: helm %s)", cmd.Name(), err, cmd.UseLine())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageErrors(sub)
+	}
 }

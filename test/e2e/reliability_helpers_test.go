@@ -33,13 +33,12 @@ func pluginBinary(t *testing.T) string {
 			return
 		}
 		builtPlugin.path = filepath.Join(dir, "helm-sparkmr3")
-		// The entry binary and, next to it, the complete CLI it runs for most verbs.
-		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/helm-sparkmr3", "./cmd/helm-sparkmr3-full")
+		cmd := exec.Command("go", "build", "-o", builtPlugin.path, "./cmd/helm-sparkmr3")
 		cmd.Dir = repoRoot
 		builtPlugin.out, builtPlugin.err = cmd.CombinedOutput()
 	})
 	if builtPlugin.err != nil {
-		t.Fatalf("go build ./cmd/helm-sparkmr3 ./cmd/helm-sparkmr3-full: %v\n%s", builtPlugin.err, builtPlugin.out)
+		t.Fatalf("go build ./cmd/helm-sparkmr3: %v\n%s", builtPlugin.err, builtPlugin.out)
 	}
 	return builtPlugin.path
 }
