@@ -1,141 +1,9 @@
 {{/*
-Names, labels and derived values shared by every template. docs/DESIGN.md is the contract for
-the names and labels made here; change it there first.
+The conf-file engine: the properties of mr3-site.xml, spark-defaults.conf, core-site.xml and
+hive-site.xml from typed values (each starting from MR3's own sample where MR3 has one), and
+the XML rendering. configmap.yaml writes the files; env.sh (_envsh.tpl) takes its values from
+the same helpers, so MR3's -D options agree with the files.
 */}}
-
-{{/* F: the release name unless fullnameOverride. */}}
-{{- define "spark-mr3.fullname" -}}
-{{- default .Release.Name .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-
-{{- define "spark-mr3.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-
-{{/* Selector labels: stable across upgrades (StatefulSet selectors are immutable). */}}
-{{- define "spark-mr3.selectorLabels" -}}
-app.kubernetes.io/name: spark-mr3
-app.kubernetes.io/instance: {{ .Release.Name }}
-{{- end -}}
-
-{{/* Standard labels. Call with (dict "ctx" $ "component" "driver"). */}}
-{{- define "spark-mr3.labels" -}}
-{{ include "spark-mr3.selectorLabels" .ctx }}
-app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
-app.kubernetes.io/part-of: spark-mr3
-app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
-helm.sh/chart: {{ include "spark-mr3.chart" .ctx }}
-app.kubernetes.io/component: {{ .component }}
-{{- end -}}
-
-{{/* ServiceAccount name of a role (driver, master, worker). Call with (dict "ctx" $ "role" "driver"). */}}
-{{- define "spark-mr3.serviceAccountName" -}}
-{{- $sa := index .ctx.Values.serviceAccount .role -}}
-{{- if $sa.create -}}
-{{- default (printf "%s-%s" (include "spark-mr3.fullname" .ctx) .role) $sa.name -}}
-{{- else -}}
-{{- required (printf "serviceAccount.%s.name is required when serviceAccount.%s.create=false (name the existing ServiceAccount)" .role .role) $sa.name -}}
-{{- end -}}
-{{- end -}}
-
-{{- define "spark-mr3.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) -}}
-{{- end -}}
-
-{{- define "spark-mr3.confName" -}}{{ include "spark-mr3.fullname" . }}-conf{{- end -}}
-{{- define "spark-mr3.envName" -}}{{ include "spark-mr3.fullname" . }}-env{{- end -}}
-{{- define "spark-mr3.keytabName" -}}{{ include "spark-mr3.fullname" . }}-keytab{{- end -}}
-{{- define "spark-mr3.workerSecretName" -}}{{ include "spark-mr3.fullname" . }}-worker{{- end -}}
-{{- define "spark-mr3.tokenName" -}}{{ include "spark-mr3.fullname" . }}-token{{- end -}}
-{{/*
-Cluster-scoped names are NS.F-<suffix>: a namespace name has no dot (DNS-1123 label), so the
-first dot ends it and two namespace/release pairs never share a name (with NS-F, namespace a-b
-with release c and namespace a with release b-c both made a-b-c-…). ClusterRole and
-ClusterRoleBinding names only may not contain / or %; a PersistentVolume name is a DNS-1123
-subdomain, which NS.F is (F: release name or fullnameOverride, lower case, digits, - and .).
-*/}}
-{{- define "spark-mr3.clusterPrefix" -}}{{ .Release.Namespace }}.{{ include "spark-mr3.fullname" . }}{{- end -}}
-{{- define "spark-mr3.nodeReaderName" -}}{{ include "spark-mr3.clusterPrefix" . }}-node-reader{{- end -}}
-{{/*
-The work-dir PV: NS.F-workdir, except for a release installed before the NS.F names whose claim
-is already bound to NS-F-workdir: a claim's volumeName cannot change, so that name is kept while
-the claim exists (read with lookup; helm template, which cannot read the cluster, renders the
-new name).
-*/}}
-{{- define "spark-mr3.workDirPVName" -}}
-{{- $legacy := printf "%s-%s-workdir" .Release.Namespace (include "spark-mr3.fullname" .) -}}
-{{- $claim := (lookup "v1" "PersistentVolumeClaim" .Release.Namespace (printf "%s-workdir" (include "spark-mr3.fullname" .))) | default dict -}}
-{{- if eq ((($claim.spec | default dict).volumeName) | default "") $legacy -}}
-{{- $legacy -}}
-{{- else -}}
-{{- include "spark-mr3.clusterPrefix" . }}-workdir
-{{- end -}}
-{{- end -}}
-
-{{/* The claim mounted at workDir.mountPath ("" when the work dir is off). */}}
-{{- define "spark-mr3.workDirClaim" -}}
-{{- if .Values.workDir.enabled -}}
-{{- default (printf "%s-workdir" (include "spark-mr3.fullname" .)) .Values.workDir.existingClaim -}}
-{{- end -}}
-{{- end -}}
-
-{{/* Fixed paths inside the image (MR3's layout under /opt/mr3-run, kubernetes/spark/Dockerfile). */}}
-{{- define "spark-mr3.baseDir" -}}/opt/mr3-run{{- end -}}
-{{- define "spark-mr3.remoteWorkDir" -}}/opt/mr3-run/spark{{- end -}}
-{{- define "spark-mr3.confDir" -}}/opt/mr3-run/conf{{- end -}}
-{{- define "spark-mr3.keyDir" -}}/opt/mr3-run/key{{- end -}}
-{{- define "spark-mr3.envShPath" -}}/opt/mr3-run/env.sh{{- end -}}
-{{- define "spark-mr3.submitResultDir" -}}/opt/mr3-run/spark/spark-submit-result{{- end -}}
-{{- define "spark-mr3.shellResultDir" -}}/opt/mr3-run/spark/spark-shell-result{{- end -}}
-{{- /* The image's own work-local-dir (chowned to uid 1000); MR3's sample keeps DAGAppMaster scratch there. */ -}}
-{{- define "spark-mr3.workLocalDir" -}}/opt/mr3-run/work-local-dir{{- end -}}
-{{- /* mr3.cluster.additional.classpath exactly as mr3-setup.sh builds it from REMOTE_BASE_DIR. */ -}}
-{{- define "spark-mr3.additionalClasspath" -}}/opt/mr3-run/mr3/mr3lib/mr3-spark-assembly.jar:/opt/mr3-run/spark/jars/*{{- end -}}
-
-{{/* Driver ports: SPARK_DRIVER_PORT / SPARK_UI_PORT in env.sh, the driver Service and containerPorts. */}}
-{{- define "spark-mr3.driverPort" -}}9850{{- end -}}
-{{- define "spark-mr3.uiPort" -}}4040{{- end -}}
-
-{{/* Where a truststore would be: /opt/mr3-run/key/<ssl.truststore>, else a path that never
-exists, so spark-setup.sh's unquoted `[ -f $SPARK_SSL_TRUSTSTORE ]` is false (an empty variable
-makes it true and adds an empty -Djavax.net.ssl.trustStore=). */}}
-{{- define "spark-mr3.truststorePath" -}}
-{{- if .Values.ssl.truststore -}}
-{{- printf "%s/%s" (include "spark-mr3.keyDir" .) .Values.ssl.truststore -}}
-{{- else -}}
-{{- printf "%s/.no-truststore" (include "spark-mr3.keyDir" .) -}}
-{{- end -}}
-{{- end -}}
-
-{{/* hiveSite.metastoreUris as {"host","port"} ("" each when unset); validated in spark-mr3.validate. */}}
-{{- define "spark-mr3.metastore" -}}
-{{- $u := toString (default "" .Values.hiveSite.metastoreUris) -}}
-{{- $hp := trimPrefix "thrift://" $u -}}
-{{- $host := "" -}}{{- $port := "" -}}
-{{- if $u -}}
-{{- $i := regexFind `:[0-9]+$` $hp -}}
-{{- $host = trimSuffix $i $hp -}}
-{{- $port = trimPrefix ":" $i -}}
-{{- end -}}
-{{- toJson (dict "host" $host "port" $port) -}}
-{{- end -}}
-
-{{/*
-A value as text for a config file. Values from YAML files arrive as float64, which Go prints
-as 1.048576e+06: print integral numbers as integers.
-*/}}
-{{- define "spark-mr3.str" -}}
-{{- if or (kindIs "float64" .) (kindIs "float32" .) -}}
-{{- if eq (float64 .) (float64 (int64 .)) -}}{{ int64 . }}{{- else -}}{{ . }}{{- end -}}
-{{- else if kindIs "invalid" . -}}
-{{- else -}}
-{{- toString . -}}
-{{- end -}}
-{{- end -}}
-
-{{- define "spark-mr3.xmlEscape" -}}
-{{- . | replace "&" "&amp;" | replace "<" "&lt;" | replace ">" "&gt;" | replace "\"" "&quot;" | replace "'" "&apos;" -}}
-{{- end -}}
 
 {{/* A Hadoop-style XML configuration from a dict of properties, sorted by name. */}}
 {{- define "spark-mr3.xmlConf" -}}
@@ -149,27 +17,6 @@ as 1.048576e+06: print integral numbers as integers.
   </property>
 {{- end }}
 </configuration>
-{{- end -}}
-
-{{/* A key or value escaped for a Java properties file (spark-defaults.conf): Properties.load
-reads a backslash as an escape, ':' and '=' in a key as its end, and drops a value's leading blanks. */}}
-{{- define "spark-mr3.propKey" -}}
-{{- . | replace "\\" "\\\\" | replace ":" "\\:" | replace "=" "\\=" | replace " " "\\ " -}}
-{{- end -}}
-{{- define "spark-mr3.propValue" -}}
-{{- $s := . | replace "\\" "\\\\" -}}
-{{- if or (hasPrefix " " $s) (hasPrefix "\t" $s) -}}\{{ end -}}{{ $s }}
-{{- end -}}
-
-{{/* Single-quote a string for sh. */}}
-{{- define "spark-mr3.shQuote" -}}
-'{{ . | replace "'" "'\\''" }}'
-{{- end -}}
-
-{{- define "spark-mr3.isIP" -}}
-{{- $v4 := `^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$` -}}
-{{- $v6 := `^([0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}$` -}}
-{{- if or (regexMatch $v4 (toString .)) (regexMatch $v6 (toString .)) -}}true{{- end -}}
 {{- end -}}
 
 {{/* mr3.k8s.host.aliases: host=ip,host=ip from the ONE list hostAliases. */}}
@@ -193,51 +40,17 @@ reads a backslash as an escape, ':' and '=' in a key as its end, and drops a val
 {{- join "," $pairs -}}
 {{- end -}}
 
-{{/* Memory quantity to MiB (as text), or INVALID. */}}
-{{- define "spark-mr3.memoryMiB" -}}
-{{- $q := include "spark-mr3.str" . | trim -}}
-{{- if not (regexMatch `^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|K|M|G|T|P)?$` $q) -}}
-INVALID
-{{- else -}}
-{{- $num := regexFind `^[0-9]+(\.[0-9]+)?` $q -}}
-{{- $suffix := trimPrefix $num $q -}}
-{{- $mult := dict "" 1.0 "k" 1000.0 "K" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "P" 1000000000000000.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 -}}
-{{- printf "%.3f" (divf (mulf (float64 $num) (get $mult $suffix)) 1048576.0) -}}
+{{/* hiveSite.metastoreUris as {"host","port"} ("" each when unset); validated in spark-mr3.validate. */}}
+{{- define "spark-mr3.metastore" -}}
+{{- $u := toString (default "" .Values.hiveSite.metastoreUris) -}}
+{{- $hp := trimPrefix "thrift://" $u -}}
+{{- $host := "" -}}{{- $port := "" -}}
+{{- if $u -}}
+{{- $i := regexFind `:[0-9]+$` $hp -}}
+{{- $host = trimSuffix $i $hp -}}
+{{- $port = trimPrefix ":" $i -}}
 {{- end -}}
-{{- end -}}
-
-{{/* CPU quantity to cores (as text), or INVALID. */}}
-{{- define "spark-mr3.cpuCores" -}}
-{{- $q := include "spark-mr3.str" . | trim -}}
-{{- if regexMatch `^[0-9]+(\.[0-9]+)?$` $q -}}
-{{- printf "%.3f" (float64 $q) -}}
-{{- else if regexMatch `^[0-9]+m$` $q -}}
-{{- printf "%.3f" (divf (float64 (trimSuffix "m" $q)) 1000.0) -}}
-{{- else -}}
-INVALID
-{{- end -}}
-{{- end -}}
-
-{{/*
-The drivers list with driverDefaults applied, as JSON. A key set in a driver entry replaces
-the default key whole (so requests and limits never mix between the two), except command,
-which merges per field.
-*/}}
-{{- define "spark-mr3.drivers" -}}
-{{- $out := list -}}
-{{- range $i, $d := .Values.drivers -}}
-{{- $m := deepCopy (default dict $.Values.driverDefaults) -}}
-{{- range $k, $v := $d -}}
-{{- if and (eq $k "command") (kindIs "map" $v) -}}
-{{- $_ := set $m "command" (merge (deepCopy $v) (deepCopy (default dict $m.command))) -}}
-{{- else -}}
-{{- $_ := set $m $k $v -}}
-{{- end -}}
-{{- end -}}
-{{- $_ := set $m "index" $i -}}
-{{- $out = append $out $m -}}
-{{- end -}}
-{{- toJson $out -}}
+{{- toJson (dict "host" $host "port" $port) -}}
 {{- end -}}
 
 {{/*
