@@ -19,9 +19,13 @@ intact (empty, whitespace, * ? [, --master, an option without its value, "--") i
 before anything runs (exit 2).
 With --local, spark-shell runs on this machine (see submit --help: BASE_DIR, --driver-cores,
 --driver-memory-mb).
+Without --localthread or --localprocess, shell watches the DAGAppMaster's Deployment as
+submit does, and ends spark-shell with exit 4 when the API server refuses its Pod (e.g.
+PodSecurity restricted; see submit --help).
 
-Exit codes: spark-shell's own code; 4 when the release is not ready before --timeout;
-2 for bad input; 130 when interrupted; 1 for other failures.`,
+Exit codes: spark-shell's own code; 4 when the release is not ready before --timeout, or
+when the DAGAppMaster's Pod is refused; 2 for bad input; 130 when interrupted; 1 for other
+failures.`,
 		Example: `  helm sparkmr3 shell spark -n sparkmr3
   helm sparkmr3 shell spark --driver spark2 -- --conf spark.executor.memory=8g
   echo 'spark.range(10).count()' | helm sparkmr3 shell spark`,

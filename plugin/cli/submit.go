@@ -61,8 +61,21 @@ spark.driver.host, spark.driver.port (a free port) and the AM Service address un
 SPARK_ARGS set them. It runs in its own process group (unless it reads a terminal): an
 interrupt sends SIGTERM to the whole group, SIGKILL 10 s later.
 
-Exit codes: spark-submit's; 4 when the release is not ready before --timeout; 2 for bad
-input; 130 when interrupted; 1 for other failures.`,
+Unless SPARK_ARGS hold --localthread or --localprocess, MR3 runs the DAGAppMaster in a Pod of
+its own (Deployment mr3master-spark-TIMESTAMP-0, the timestamp of the release's token
+Secret), which the API server may refuse: PodSecurity (MR3's Pods carry no security context,
+so a namespace labelled pod-security.kubernetes.io/enforce=restricted refuses them), a
+ResourceQuota, an admission webhook. MR3's client would wait for it until its creation
+timeout (mr3.k8s.pod.creation.timeout.ms), so submit watches that Deployment beside the job
+(one list and one watch of the namespace's Deployments) and, as soon as it reports that its
+Pod cannot be created, stops the driver command (as on an interrupt: the exec ends; with
+--local the process group gets SIGTERM) and exits 4 with the refusal and its fix (for
+PodSecurity: the namespace label MR3's Pods need). When Deployments cannot be watched
+(RBAC), the job runs unwatched.
+
+Exit codes: spark-submit's; 4 when the release is not ready before --timeout, or when the
+DAGAppMaster's Pod is refused (the job is stopped); 2 for bad input; 130 when interrupted;
+1 for other failures.`,
 		Example: `  helm sparkmr3 submit spark -n sparkmr3 -- --class org.apache.spark.examples.SparkPi \
       /opt/mr3-run/spark/examples/jars/spark-examples.jar 1000
   helm sparkmr3 submit spark --driver spark2 --timeout 10m -- --conf spark.executor.cores=2 app.jar
@@ -149,7 +162,7 @@ func contextOf(cmd *cobra.Command) context.Context {
 }
 
 // driverExit maps submit/shell errors to exit codes: the driver command's own code, 4 not
-// ready, 2 unknown driver or a refused BASE_DIR/release, 130 interrupted.
+// ready or the DAGAppMaster's Pod refused, 2 unknown driver or a refused BASE_DIR/release, 130 interrupted.
 func driverExit(err error) error {
 	if err == nil {
 		return nil
@@ -162,6 +175,9 @@ func driverExit(err error) error {
 		return WithCode(ce.Code, err)
 	case errors.As(err, &refused):
 		return WithCode(ExitUsage, err)
+	case rollout.IsAMRefused(err):
+		// The DAGAppMaster cannot start: the job stopped, as a release that is not ready.
+		return WithCode(ExitNotReady, err)
 	case errors.Is(err, driver.ErrInterrupted) || isInterrupted(err):
 		return WithCode(ExitInterrupted, err)
 	case isNotReady(err):

@@ -63,6 +63,8 @@ func TestDriverExitCodes(t *testing.T) {
 		{driver.ErrInterrupted, ExitInterrupted},
 		{&rollout.NotReadyError{Release: "r"}, ExitNotReady},
 		{&rollout.UnknownDriverError{Release: "r", Driver: "x"}, ExitUsage},
+		// The DAGAppMaster's Pod refused: submit stopped the job (not the user: not 130).
+		{&driver.AMStoppedError{Where: "in pod ns/spark1-0", Refusal: &rollout.AMRefusedError{Namespace: "ns", Deployment: "mr3master-spark-1-0"}}, ExitNotReady},
 		{errors.New("boom"), ExitError},
 	}
 	for _, tc := range tests {

@@ -225,9 +225,11 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// Run waits for the release, then runs the driver command. Errors: *CommandExitError for a
-// non-zero exit, ErrInterrupted when ctx ended, *rollout.NotReadyError on timeout,
-// *rollout.UnknownDriverError for a --driver the release lacks.
+// Run waits for the release, then runs the driver command; in kubernetes master mode it
+// watches the DAGAppMaster beside it (withAMWatch). Errors: *CommandExitError for a non-zero
+// exit, ErrInterrupted when ctx ended, *rollout.NotReadyError on timeout, *AMStoppedError when
+// the DAGAppMaster's Pod is refused, *rollout.UnknownDriverError for a --driver the release
+// lacks.
 func (o *Options) Run(ctx context.Context) error {
 	printer := rollout.NewPrinter(o.IO.ErrOut, o.IsTerminal(o.IO.ErrOut))
 	var base *outside.BaseDir
@@ -298,24 +300,27 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 	if o.Stdin {
 		eo.Stdin = o.IO.In
 	}
-	var code int
-	if o.tty {
-		eo.TTY = true
-		err = inTerminal(o.IO.In, o.IO.Out, func(sizes remotecommand.TerminalSizeQueue) error {
-			eo.TerminalSizeQueue = sizes
+	return o.withAMWatch(ctx, ready, where, func(ctx context.Context) error {
+		var code int
+		var err error
+		if o.tty {
+			eo.TTY = true
+			err = inTerminal(o.IO.In, o.IO.Out, func(sizes remotecommand.TerminalSizeQueue) error {
+				eo.TerminalSizeQueue = sizes
+				code, err = Exec(ctx, o.Config, eo)
+				return err
+			})
+		} else {
 			code, err = Exec(ctx, o.Config, eo)
+		}
+		if err != nil {
 			return err
-		})
-	} else {
-		code, err = Exec(ctx, o.Config, eo)
-	}
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return &CommandExitError{Code: code, Where: where}
-	}
-	return nil
+		}
+		if code != 0 {
+			return &CommandExitError{Code: code, Where: where}
+		}
+		return nil
+	})
 }
 
 func driverContainer(pod *corev1.Pod) string {
@@ -499,16 +504,18 @@ func (o *Options) runLocal(ctx context.Context, ready *rollout.Ready, base *outs
 	if o.Stdin {
 		stdin = o.IO.In
 	}
-	code, err := RunLocal(ctx, LocalOptions{Script: lc.Script, Args: lc.Args, Env: env,
-		Stdin: stdin, Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started,
-		OwnGroup: stdin == nil || !o.IsTerminal(stdin)})
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return &CommandExitError{Code: code, Where: lc.Script}
-	}
-	return nil
+	return o.withAMWatch(ctx, ready, lc.Script, func(ctx context.Context) error {
+		code, err := RunLocal(ctx, LocalOptions{Script: lc.Script, Args: lc.Args, Env: env,
+			Stdin: stdin, Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started,
+			OwnGroup: stdin == nil || !o.IsTerminal(stdin)})
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return &CommandExitError{Code: code, Where: lc.Script}
+		}
+		return nil
+	})
 }
 
 // checkBaseDir refuses a BASE_DIR whose env.sh disagrees with the release (see
