@@ -30,35 +30,43 @@ func (e *AMStoppedError) Unwrap() error { return e.Refusal }
 func watchesAM(args []string) bool { return MasterMode(args) == "kubernetes" }
 
 // withAMWatch runs job beside rollout.WatchDAGAppMaster for the release's timestamp (its
-// token Secret), in kubernetes master mode. When the watch reports that the DAGAppMaster's
-// Pod is refused, the job's context is cancelled (the exec stream closes; a local process
-// group gets SIGTERM, as on an interrupt) and an *AMStoppedError is returned. Any other
-// watch error (no RBAC to watch Deployments, …) leaves the job running unwatched. The watch
-// ends before withAMWatch returns.
-func (o *Options) withAMWatch(ctx context.Context, ready *rollout.Ready, where string, job func(context.Context) error) error {
+// token Secret), in kubernetes master mode. job calls onStart as the driver command starts
+// (its OnStart), and the watch starts then: its requests do not delay the exec. When the watch
+// reports that the DAGAppMaster's Pod is refused, the job's context is cancelled (the exec
+// stream closes; a local process group gets SIGTERM, as on an interrupt) and an
+// *AMStoppedError is returned. Any other watch error (no RBAC to watch Deployments, …) leaves
+// the job running unwatched. The watch ends before withAMWatch returns.
+func (o *Options) withAMWatch(ctx context.Context, ready *rollout.Ready, where string, job func(ctx context.Context, onStart func()) error) error {
 	ts := ""
 	if ready.TokenSecret != nil {
 		ts = string(ready.TokenSecret.Data[rollout.TimestampKey])
 	}
 	if !watchesAM(o.Args) || ts == "" || o.Client == nil {
-		return job(ctx)
+		return job(ctx, o.started)
 	}
 	jobCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var refused, watchErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		err := rollout.WatchDAGAppMaster(jobCtx, o.Client, o.Namespace, ts)
-		if rollout.IsAMRefused(err) {
-			refused = err
-			cancel()
-			return
-		}
-		watchErr = err
-	}()
-	err := job(jobCtx)
+	var done chan struct{}
+	startWatch := func() {
+		o.started()
+		done = make(chan struct{})
+		go func() {
+			defer close(done)
+			err := rollout.WatchDAGAppMaster(jobCtx, o.Client, o.Namespace, ts)
+			if rollout.IsAMRefused(err) {
+				refused = err
+				cancel()
+				return
+			}
+			watchErr = err
+		}()
+	}
+	err := job(jobCtx, startWatch)
 	cancel()
+	if done == nil {
+		return err
+	}
 	<-done
 	if refused != nil && ctx.Err() == nil && errors.Is(err, ErrInterrupted) {
 		return &AMStoppedError{Where: where, Refusal: refused}

@@ -295,12 +295,13 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 	}
 	eo := ExecOptions{
 		Namespace: d.Pod.Namespace, Pod: d.Pod.Name, Container: container, Command: argv,
-		Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started,
+		Stdout: o.IO.Out, Stderr: o.IO.ErrOut,
 	}
 	if o.Stdin {
 		eo.Stdin = o.IO.In
 	}
-	return o.withAMWatch(ctx, ready, where, func(ctx context.Context) error {
+	return o.withAMWatch(ctx, ready, where, func(ctx context.Context, onStart func()) error {
+		eo.OnStart = onStart
 		var code int
 		var err error
 		if o.tty {
@@ -504,9 +505,9 @@ func (o *Options) runLocal(ctx context.Context, ready *rollout.Ready, base *outs
 	if o.Stdin {
 		stdin = o.IO.In
 	}
-	return o.withAMWatch(ctx, ready, lc.Script, func(ctx context.Context) error {
+	return o.withAMWatch(ctx, ready, lc.Script, func(ctx context.Context, onStart func()) error {
 		code, err := RunLocal(ctx, LocalOptions{Script: lc.Script, Args: lc.Args, Env: env,
-			Stdin: stdin, Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: o.started,
+			Stdin: stdin, Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: onStart,
 			OwnGroup: stdin == nil || !o.IsTerminal(stdin)})
 		if err != nil {
 			return err
