@@ -12,40 +12,19 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/manifest"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
-// Names and keys from docs/DESIGN.md that the rules rely on.
+// The driver Pod's env variables check reads (docs/DESIGN.md "Driver Pod contract"); the
+// contract's names (labels, annotations, file and token keys) are in plugin/contract.
 const (
-	FileMR3Site        = "mr3-site.xml"
-	FileMR3SiteOutside = "mr3-site-outside.xml"
-	FileSparkDefaults  = "spark-defaults.conf"
-	FileEnvSh          = "env.sh"
-	FileHiveSite       = "hive-site.xml"
-
-	EnvDriverName    = "DRIVER_NAME"
-	EnvDriverCores   = "SPARK_DRIVER_CORES"
-	EnvDriverMemory  = "SPARK_DRIVER_MEMORY_MB"
-	EnvDriverPort    = "SPARK_DRIVER_PORT"
-	EnvUIPort        = "SPARK_UI_PORT"
-	EnvTokenKey      = "CLIENT_TO_AM_TOKEN_KEY"
-	EnvTimestamp     = "MR3_APPLICATION_ID_TIMESTAMP"
-	DriverContainer  = "driver"
-	LabelApp         = "sparkmr3_app"
-	LabelDriver      = "sparkmr3.io/driver"
-	LabelComponent   = "app.kubernetes.io/component"
-	DefaultAMService = "mr3"
-	// The annotations naming the driver scripts in the image (docs/DESIGN.md).
-	AnnotationSubmitCommand = "sparkmr3.io/submit-command"
-	AnnotationShellCommand  = "sparkmr3.io/shell-command"
-	// DefaultBaseDir is the image's /opt/mr3-run: BASE_DIR of the scripts, whose env.sh,
-	// conf/ and spark/*-result dirs hang below it.
-	DefaultBaseDir = "/opt/mr3-run"
-	// AnnotationOutsideHosts on the conf ConfigMap lists (comma-separated) the hosts that run
-	// drivers outside Kubernetes; each must be in mr3.k8s.host.aliases. Proposed to the chart:
-	// the values list outsideDrivers.hosts is otherwise not visible in the rendered release.
-	AnnotationOutsideHosts = "sparkmr3.io/outside-driver-hosts"
+	EnvDriverName   = "DRIVER_NAME"
+	EnvDriverCores  = "SPARK_DRIVER_CORES"
+	EnvDriverMemory = "SPARK_DRIVER_MEMORY_MB"
+	EnvDriverPort   = "SPARK_DRIVER_PORT"
+	EnvUIPort       = "SPARK_UI_PORT"
 )
 
 // Object names one object of the release for messages.
@@ -131,7 +110,7 @@ type Release struct {
 	Services      []*Service
 	Drivers       []*Driver
 	PVCs          []*corev1.PersistentVolumeClaim
-	// OutsideHosts are the hosts of drivers outside Kubernetes (AnnotationOutsideHosts).
+	// OutsideHosts are the hosts of drivers outside Kubernetes (contract.AnnotationOutsideHosts).
 	OutsideHosts []string
 	// Problems are violations found while reading the release (files that do not parse).
 	Problems []Violation
@@ -178,7 +157,7 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 				keys[k] = true
 			}
 			r.ConfigMapKeys[o.Name] = keys
-			if _, ok := o.Data[FileMR3Site]; ok {
+			if _, ok := o.Data[contract.FileMR3Site]; ok {
 				confs, confDoc = append(confs, o), append(confDoc, d)
 			}
 		case *corev1.Secret:
@@ -190,10 +169,10 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 				sec.Data[k] = v
 			}
 			r.Secrets[sec.Name] = sec
-			if _, ok := sec.Data[EnvTokenKey]; ok {
+			if _, ok := sec.Data[contract.KeyToken]; ok {
 				tokens = append(tokens, sec)
 			}
-			if _, ok := sec.Data[FileEnvSh]; ok && r.Env == nil {
+			if _, ok := sec.Data[contract.FileEnvSh]; ok && r.Env == nil {
 				r.Env = sec
 			}
 		case *corev1.Service:
@@ -205,23 +184,23 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 
 	// The AM Service: labelled am-service, else named mr3.
 	for _, s := range r.Services {
-		if s.Labels[LabelComponent] == "am-service" {
+		if s.Labels[contract.LabelComponent] == "am-service" {
 			r.AMService = s
 			break
 		}
 	}
 	if r.AMService == nil {
 		for _, s := range r.Services {
-			if s.Name == DefaultAMService {
+			if s.Name == contract.DefaultAMServiceName {
 				r.AMService = s
 			}
 		}
 	}
-	r.Token = pick(tokens, func(s *Secret) bool { return s.Labels[LabelComponent] == "token" })
+	r.Token = pick(tokens, func(s *Secret) bool { return s.Labels[contract.LabelComponent] == "token" })
 
-	if i := pickIndex(confs, func(c *corev1.ConfigMap) bool { return c.Labels[LabelComponent] == "conf" }); i >= 0 {
+	if i := pickIndex(confs, func(c *corev1.ConfigMap) bool { return c.Labels[contract.LabelComponent] == "conf" }); i >= 0 {
 		r.Conf = r.parseConf(confs[i], confDoc[i])
-		r.OutsideHosts = mr3conf.SplitList(confs[i].Annotations[AnnotationOutsideHosts])
+		r.OutsideHosts = mr3conf.SplitList(confs[i].Annotations[contract.AnnotationOutsideHosts])
 	}
 
 	services := make(map[string]*Service, len(r.Services))
@@ -235,7 +214,7 @@ func FromManifests(docs []*manifest.Document) (*Release, error) {
 		}
 		drv := &Driver{Object: objectOf(d), StatefulSet: sts}
 		cs := sts.Spec.Template.Spec.Containers
-		if i := slices.IndexFunc(cs, func(c corev1.Container) bool { return c.Name == DriverContainer }); i >= 0 {
+		if i := slices.IndexFunc(cs, func(c corev1.Container) bool { return c.Name == contract.DriverContainer }); i >= 0 {
 			drv.Container = &cs[i]
 		} else if len(cs) > 0 {
 			drv.Container = &cs[0]
@@ -286,10 +265,10 @@ func decodeKinds(docs []*manifest.Document) ([]any, []error) {
 // StatefulSet whose Pods carry a driver label or run a "driver" container counts too.
 func isDriver(s *appsv1.StatefulSet) bool {
 	l := s.Spec.Template.Labels
-	if s.Labels[LabelComponent] == "driver" || l[LabelDriver] != "" || l[LabelApp] != "" {
+	if s.Labels[contract.LabelComponent] == "driver" || l[contract.LabelDriver] != "" || l[contract.LabelApp] != "" {
 		return true
 	}
-	return slices.ContainsFunc(s.Spec.Template.Spec.Containers, func(c corev1.Container) bool { return c.Name == DriverContainer })
+	return slices.ContainsFunc(s.Spec.Template.Spec.Containers, func(c corev1.Container) bool { return c.Name == contract.DriverContainer })
 }
 
 func pick[T any](xs []T, prefer func(T) bool) T {
@@ -313,33 +292,33 @@ func pickIndex[T any](xs []T, prefer func(T) bool) int {
 func (r *Release) parseConf(cm *corev1.ConfigMap, d *manifest.Document) *Conf {
 	c := &Conf{Object: objectOf(d), Keys: r.ConfigMapKeys[cm.Name]}
 	const fix = "fix the file in the chart values (or the overlay that edits this ConfigMap) so that it parses"
-	site, err := mr3conf.ParseSite(FileMR3Site, []byte(cm.Data[FileMR3Site]))
+	site, err := mr3conf.ParseSite(contract.FileMR3Site, []byte(cm.Data[contract.FileMR3Site]))
 	if err != nil {
-		r.problem(c.Object, FileMR3Site, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileMR3Site, err), fix)
+		r.problem(c.Object, contract.FileMR3Site, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, contract.FileMR3Site, err), fix)
 	}
 	c.Site, c.SiteFile = site, site
-	if v, ok := cm.Data[FileMR3SiteOutside]; ok {
-		out, err := mr3conf.ParseSite(FileMR3SiteOutside, []byte(v))
+	if v, ok := cm.Data[contract.FileMR3SiteOutside]; ok {
+		out, err := mr3conf.ParseSite(contract.FileMR3SiteOutside, []byte(v))
 		if err != nil {
-			r.problem(c.Object, FileMR3SiteOutside, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileMR3SiteOutside, err), fix)
+			r.problem(c.Object, contract.FileMR3SiteOutside, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, contract.FileMR3SiteOutside, err), fix)
 		}
 		c.Outside, c.OutsideFile = out, out
 	}
-	if v, ok := cm.Data[FileHiveSite]; ok {
-		hive, err := mr3conf.ParseSite(FileHiveSite, []byte(v))
+	if v, ok := cm.Data[contract.FileHiveSite]; ok {
+		hive, err := mr3conf.ParseSite(contract.FileHiveSite, []byte(v))
 		if err != nil {
-			r.problem(c.Object, FileHiveSite, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileHiveSite, err), fix)
+			r.problem(c.Object, contract.FileHiveSite, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, contract.FileHiveSite, err), fix)
 		}
 		c.Hive, c.HiveFile = hive, hive
 	}
-	if v, ok := cm.Data[FileSparkDefaults]; ok {
-		sd, err := mr3conf.ParseSparkDefaults(FileSparkDefaults, []byte(v))
+	if v, ok := cm.Data[contract.FileSparkDefaults]; ok {
+		sd, err := mr3conf.ParseSparkDefaults(contract.FileSparkDefaults, []byte(v))
 		if err != nil {
-			r.problem(c.Object, FileSparkDefaults, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, FileSparkDefaults, err), fix)
+			r.problem(c.Object, contract.FileSparkDefaults, fmt.Sprintf("ConfigMap %s key %s does not parse: %v", cm.Name, contract.FileSparkDefaults, err), fix)
 		}
 		c.SparkDefaults = sd
 	} else {
-		r.problem(c.Object, FileSparkDefaults, fmt.Sprintf("ConfigMap %s has no key %s, which drivers, the DAGAppMaster and workers all read", cm.Name, FileSparkDefaults),
+		r.problem(c.Object, contract.FileSparkDefaults, fmt.Sprintf("ConfigMap %s has no key %s, which drivers, the DAGAppMaster and workers all read", cm.Name, contract.FileSparkDefaults),
 			"render spark-defaults.conf into the conf ConfigMap (do not remove it in an overlay)")
 	}
 	return c

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -21,8 +22,8 @@ func AMService(r *Release) []Violation {
 	c := r.Conf
 	s := r.AMService
 	if s == nil {
-		return []Violation{violation(RuleAMService, c.Object, "Service/"+DefaultAMService,
-			fmt.Sprintf("the release has no DAGAppMaster Service (labelled %s=am-service or named %s), which %s %s/%s describe", LabelComponent, DefaultAMService, FileMR3Site, KeyAMServiceHost, KeyAMServicePort),
+		return []Violation{violation(RuleAMService, c.Object, "Service/"+contract.DefaultAMServiceName,
+			fmt.Sprintf("the release has no DAGAppMaster Service (labelled %s=am-service or named %s), which %s %s/%s describe", contract.LabelComponent, contract.DefaultAMServiceName, contract.FileMR3Site, KeyAMServiceHost, KeyAMServicePort),
 			"render the am-service template (do not remove it in an overlay)")}
 	}
 	var out []Violation
@@ -48,26 +49,26 @@ func AMService(r *Release) []Violation {
 			fmt.Sprintf("%s %s=%d, but %s spec.ports are [%s]", file, KeyAMServicePort, p, svc, strings.Join(ports, ",")),
 			fmt.Sprintf("use one port: set amService.port and %s together", KeyAMServicePort)))
 	}
-	checkPort(FileMR3Site, c.Site)
+	checkPort(contract.FileMR3Site, c.Site)
 
 	// Selector ↔ master labels.
 	rawLabels, _ := c.Site.Get(KeyMasterLabels)
 	labels, err := mr3conf.ParseLabels(rawLabels)
 	switch {
 	case err != nil:
-		out = append(out, violation(RuleAMService, c.Object, siteKey(FileMR3Site, KeyMasterLabels),
-			fmt.Sprintf("%s %s=%q: %v", FileMR3Site, KeyMasterLabels, rawLabels, err), "set it as key=value,key2=value2 (masterLabels in the values)"))
+		out = append(out, violation(RuleAMService, c.Object, siteKey(contract.FileMR3Site, KeyMasterLabels),
+			fmt.Sprintf("%s %s=%q: %v", contract.FileMR3Site, KeyMasterLabels, rawLabels, err), "set it as key=value,key2=value2 (masterLabels in the values)"))
 	case len(s.Spec.Selector) == 0:
 		out = append(out, violation(RuleAMService, s.Ref, "spec.selector",
-			fmt.Sprintf("%s has no selector, so it routes to nothing; %s %s=%q are the DAGAppMaster's labels", svc, FileMR3Site, KeyMasterLabels, rawLabels),
+			fmt.Sprintf("%s has no selector, so it routes to nothing; %s %s=%q are the DAGAppMaster's labels", svc, contract.FileMR3Site, KeyMasterLabels, rawLabels),
 			"set the Service selector to the master labels (masterLabels in the values)"))
 	default:
 		m := mr3conf.LabelMap(labels)
 		for _, k := range sortedKeys(s.Spec.Selector) {
 			if v, ok := m[k]; !ok || v != s.Spec.Selector[k] {
-				out = append(out, violation(RuleAMService, s.Ref, siteKey(FileMR3Site, KeyMasterLabels),
+				out = append(out, violation(RuleAMService, s.Ref, siteKey(contract.FileMR3Site, KeyMasterLabels),
 					fmt.Sprintf("%s spec.selector has %s=%s, but %s %s=%q does not give the DAGAppMaster Pod that label, so the Service selects no Pod",
-						svc, k, s.Spec.Selector[k], FileMR3Site, KeyMasterLabels, rawLabels),
+						svc, k, s.Spec.Selector[k], contract.FileMR3Site, KeyMasterLabels, rawLabels),
 					"render both from masterLabels in the values; an overlay must change both"))
 			}
 		}
@@ -85,25 +86,25 @@ func AMService(r *Release) []Violation {
 	if raw, ok := c.Site.Get(KeyAMServiceHost); ok && strings.TrimSpace(raw) != "" {
 		host := strings.TrimSpace(raw)
 		if !serviceAddress(s, host, true) {
-			out = append(out, violation(RuleAMService, s.Ref, siteKey(FileMR3Site, KeyAMServiceHost),
-				fmt.Sprintf("%s %s=%s is neither %s's DNS name nor one of its addresses %v", FileMR3Site, KeyAMServiceHost, host, svc, addresses(s)),
-				fmt.Sprintf("leave %s unset in %s (drivers inside Kubernetes do not need it) or use the Service's name", KeyAMServiceHost, FileMR3Site)))
+			out = append(out, violation(RuleAMService, s.Ref, siteKey(contract.FileMR3Site, KeyAMServiceHost),
+				fmt.Sprintf("%s %s=%s is neither %s's DNS name nor one of its addresses %v", contract.FileMR3Site, KeyAMServiceHost, host, svc, addresses(s)),
+				fmt.Sprintf("leave %s unset in %s (drivers inside Kubernetes do not need it) or use the Service's name", KeyAMServiceHost, contract.FileMR3Site)))
 		}
 	}
 
 	// Outside: the host must be an address the Service is exposed on.
 	if o := c.Outside; o != nil {
-		checkPort(FileMR3SiteOutside, o)
+		checkPort(contract.FileMR3SiteOutside, o)
 		raw, _ := o.Get(KeyAMServiceHost)
 		host := strings.TrimSpace(raw)
 		switch {
 		case host == "":
-			out = append(out, violation(RuleAMService, c.Object, siteKey(FileMR3SiteOutside, KeyAMServiceHost),
-				fmt.Sprintf("%s does not set %s, so drivers outside Kubernetes cannot find the DAGAppMaster behind %s", FileMR3SiteOutside, KeyAMServiceHost, svc),
+			out = append(out, violation(RuleAMService, c.Object, siteKey(contract.FileMR3SiteOutside, KeyAMServiceHost),
+				fmt.Sprintf("%s does not set %s, so drivers outside Kubernetes cannot find the DAGAppMaster behind %s", contract.FileMR3SiteOutside, KeyAMServiceHost, svc),
 				"set amService.externalIPs (or a load-balancer IP) and let the chart write it"))
 		case !serviceAddress(s, host, false) && !exposedByNodePort(s, o):
-			out = append(out, violation(RuleAMService, s.Ref, siteKey(FileMR3SiteOutside, KeyAMServiceHost),
-				fmt.Sprintf("%s %s=%s, but %s (type %s) is exposed only on %v", FileMR3SiteOutside, KeyAMServiceHost, host, svc, serviceType(s), addresses(s)),
+			out = append(out, violation(RuleAMService, s.Ref, siteKey(contract.FileMR3SiteOutside, KeyAMServiceHost),
+				fmt.Sprintf("%s %s=%s, but %s (type %s) is exposed only on %v", contract.FileMR3SiteOutside, KeyAMServiceHost, host, svc, serviceType(s), addresses(s)),
 				fmt.Sprintf("add %s to the Service's externalIPs (amService.externalIPs) or point %s at one of them", host, KeyAMServiceHost)))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -16,16 +17,16 @@ func DAGRecovery(r *Release) []Violation {
 		return nil
 	}
 	c := r.Conf
-	key := siteKey(FileMR3Site, KeyDAGRecovery)
+	key := siteKey(contract.FileMR3Site, KeyDAGRecovery)
 	raw, ok := c.Site.Get(KeyDAGRecovery)
 	if !ok {
 		return []Violation{violation(RuleDAGRecovery, c.Object, key,
-			fmt.Sprintf("%s does not set %s, and MR3 then enables DAG recovery, which needs a work-dir PVC for the DAGAppMaster", FileMR3Site, KeyDAGRecovery),
+			fmt.Sprintf("%s does not set %s, and MR3 then enables DAG recovery, which needs a work-dir PVC for the DAGAppMaster", contract.FileMR3Site, KeyDAGRecovery),
 			fmt.Sprintf("set %s explicitly: false, or true together with a work-dir PVC (workDir in the values)", KeyDAGRecovery))}
 	}
 	on, err := mr3conf.ParseBool(raw)
 	if err != nil {
-		return []Violation{violation(RuleDAGRecovery, c.Object, key, fmt.Sprintf("%s %s: %v", FileMR3Site, KeyDAGRecovery, err), "set it to true or false")}
+		return []Violation{violation(RuleDAGRecovery, c.Object, key, fmt.Sprintf("%s %s: %v", contract.FileMR3Site, KeyDAGRecovery, err), "set it to true or false")}
 	}
 	if !on {
 		return nil
@@ -33,8 +34,8 @@ func DAGRecovery(r *Release) []Violation {
 	staging, ok := c.Site.Get(KeyStagingDir)
 	staging = strings.TrimSpace(staging)
 	if !ok || staging == "" {
-		return []Violation{violation(RuleDAGRecovery, c.Object, siteKey(FileMR3Site, KeyStagingDir),
-			fmt.Sprintf("%s %s=true, but %s is not set, so recovery data has no place on the work-dir PVC", FileMR3Site, KeyDAGRecovery, KeyStagingDir),
+		return []Violation{violation(RuleDAGRecovery, c.Object, siteKey(contract.FileMR3Site, KeyStagingDir),
+			fmt.Sprintf("%s %s=true, but %s is not set, so recovery data has no place on the work-dir PVC", contract.FileMR3Site, KeyDAGRecovery, KeyStagingDir),
 			fmt.Sprintf("set %s to the work-dir mount, e.g. /opt/mr3-run/work-dir", KeyStagingDir))}
 	}
 	// The effective mr3-site.xml holds env.sh's -Dmr3.k8s.master.persistentvolumeclaim.mounts
@@ -42,9 +43,9 @@ func DAGRecovery(r *Release) []Violation {
 	type mount struct{ claim, dir, from string }
 	var mounts []mount
 	if p, ok := c.Site.Property(KeyMasterPVCMounts); ok {
-		from := fmt.Sprintf("%s %s", FileMR3Site, KeyMasterPVCMounts)
+		from := fmt.Sprintf("%s %s", contract.FileMR3Site, KeyMasterPVCMounts)
 		if p.Override != nil {
-			from = fmt.Sprintf("%s %s/%s via -D%s", FileEnvSh, EnvWorkDirClaim, EnvWorkDirClaimMount, KeyMasterPVCMounts)
+			from = fmt.Sprintf("%s %s/%s via -D%s", contract.FileEnvSh, EnvWorkDirClaim, EnvWorkDirClaimMount, KeyMasterPVCMounts)
 		}
 		for _, m := range mr3conf.SplitList(p.Value) {
 			claim, dir, _ := strings.Cut(m, "=")
@@ -54,7 +55,7 @@ func DAGRecovery(r *Release) []Violation {
 	if len(mounts) == 0 {
 		return []Violation{violation(RuleDAGRecovery, c.Object, key,
 			fmt.Sprintf("%s %s=true with %s=%s, but no PVC is mounted in the DAGAppMaster (neither %s nor %s %s is set), so recovery data dies with the Pod",
-				FileMR3Site, KeyDAGRecovery, KeyStagingDir, staging, KeyMasterPVCMounts, FileEnvSh, EnvWorkDirClaim),
+				contract.FileMR3Site, KeyDAGRecovery, KeyStagingDir, staging, KeyMasterPVCMounts, contract.FileEnvSh, EnvWorkDirClaim),
 			fmt.Sprintf("enable the work-dir PVC (workDir in the values) mounted at %s, or set %s to false", staging, KeyDAGRecovery))}
 	}
 	var out []Violation
@@ -73,9 +74,9 @@ func DAGRecovery(r *Release) []Violation {
 		}
 	}
 	if !covered && len(out) == 0 {
-		out = append(out, violation(RuleDAGRecovery, c.Object, siteKey(FileMR3Site, KeyStagingDir),
+		out = append(out, violation(RuleDAGRecovery, c.Object, siteKey(contract.FileMR3Site, KeyStagingDir),
 			fmt.Sprintf("%s %s=true with %s=%s, but the DAGAppMaster mounts %s, which does not hold %s",
-				FileMR3Site, KeyDAGRecovery, KeyStagingDir, staging, strings.Join(seen, ", "), staging),
+				contract.FileMR3Site, KeyDAGRecovery, KeyStagingDir, staging, strings.Join(seen, ", "), staging),
 			fmt.Sprintf("mount the work-dir PVC at %s, or set %s under the PVC mount", staging, KeyStagingDir)))
 	}
 	return out

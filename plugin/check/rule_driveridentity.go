@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // DriverIdentity: StatefulSet name = serviceName = DRIVER_NAME = Service name = the
@@ -13,7 +15,7 @@ import (
 func DriverIdentity(r *Release) []Violation {
 	var out []Violation
 	seen := map[string]Object{}
-	am := DefaultAMService
+	am := contract.DefaultAMServiceName
 	if r.AMService != nil {
 		am = r.AMService.Name
 	}
@@ -28,10 +30,10 @@ func DriverIdentity(r *Release) []Violation {
 			add("metadata.name", fmt.Sprintf("driver name %q is %d characters; a StatefulSet's Pods get label controller-revision-hash=%s-<10 chars>, which must fit in 63", n, len(n), n),
 				"use a driver name of at most 52 characters")
 		}
-		if n == am || n == DefaultAMService {
+		if n == am || n == contract.DefaultAMServiceName {
 			add("metadata.name", fmt.Sprintf("driver name %q is the DAGAppMaster Service's name", n), "rename the driver; mr3 is reserved")
 		}
-		for _, p := range []string{"service-master-", "service-worker"} { // MR3's run-time Services
+		for _, p := range []string{contract.ServiceMasterPrefix, contract.ServiceWorker} { // MR3's run-time Services
 			if strings.HasPrefix(n, p) {
 				add("metadata.name", fmt.Sprintf("driver name %q collides with Services MR3 creates at run time (%s…)", n, p), "rename the driver")
 			}
@@ -52,16 +54,16 @@ func DriverIdentity(r *Release) []Violation {
 		case e.ValueFrom != nil || e.Value != n:
 			add("env "+EnvDriverName, fmt.Sprintf("%s container %s env %s=%q differs from the StatefulSet name %q, so spark.driver.host %s.<namespace>.svc.cluster.local names another host", d, containerName(d), EnvDriverName, e.Value, n, e.Value), fix)
 		}
-		if v := d.Pod().Labels[LabelApp]; v != n {
-			add("spec.template.metadata.labels "+LabelApp, fmt.Sprintf("%s Pod label %s=%q differs from the driver name %q", d, LabelApp, v, n), fix)
+		if v := d.Pod().Labels[contract.LabelApp]; v != n {
+			add("spec.template.metadata.labels "+contract.LabelApp, fmt.Sprintf("%s Pod label %s=%q differs from the driver name %q", d, contract.LabelApp, v, n), fix)
 		}
 		if d.Service == nil {
 			add("Service/"+n, fmt.Sprintf("%s has no Service named %s, so executors cannot resolve spark.driver.host %s.<namespace>.svc.cluster.local", d, n, n),
 				"render the driver Service (the chart makes one per driver)")
 			continue
 		}
-		if v := d.Service.Spec.Selector[LabelApp]; v != n {
-			add("Service/"+n+" spec.selector", fmt.Sprintf("%s spec.selector %s=%q differs from the driver name %q", d.Service, LabelApp, v, n), fix)
+		if v := d.Service.Spec.Selector[contract.LabelApp]; v != n {
+			add("Service/"+n+" spec.selector", fmt.Sprintf("%s spec.selector %s=%q differs from the driver name %q", d.Service, contract.LabelApp, v, n), fix)
 		} else if !selects(d.Service.Spec.Selector, d.Pod().Labels) {
 			add("Service/"+n+" spec.selector", fmt.Sprintf("%s spec.selector %s does not match %s Pod labels %s", d.Service, formatLabels(d.Service.Spec.Selector), d, formatLabels(d.Pod().Labels)), fix)
 		}

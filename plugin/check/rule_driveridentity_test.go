@@ -5,16 +5,18 @@ import (
 	"testing"
 
 	"k8s.io/utils/ptr"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 func TestDriverIdentity(t *testing.T) {
 	rename := func(t *testing.T, r *Release, name string) {
 		d := drv(t, r, "spark2")
 		d.Name, d.StatefulSet.Name, d.StatefulSet.Spec.ServiceName = name, name, name
-		d.Pod().Labels[LabelApp] = name
+		d.Pod().Labels[contract.LabelApp] = name
 		setEnv(d.Container, EnvDriverName, name)
 		d.Service.Ref.Name, d.Service.Name = name, name
-		d.Service.Spec.Selector[LabelApp] = name
+		d.Service.Spec.Selector[contract.LabelApp] = name
 	}
 	runRuleCases(t, RuleDriverIdentity, DriverIdentity, []ruleCase{
 		{name: "pass"},
@@ -46,15 +48,17 @@ func TestDriverIdentity(t *testing.T) {
 			mutate: func(t *testing.T, r *Release) { dropEnv(drv(t, r, "spark1").Container, EnvDriverName) },
 			want:   []string{"container driver has no DRIVER_NAME env"}},
 		{name: "pod label differs",
-			mutate: func(t *testing.T, r *Release) { drv(t, r, "spark1").Pod().Labels[LabelApp] = "x" },
+			mutate: func(t *testing.T, r *Release) { drv(t, r, "spark1").Pod().Labels[contract.LabelApp] = "x" },
 			want: []string{`StatefulSet/spark1 Pod label sparkmr3_app="x" differs from the driver name "spark1"`,
 				"Service/spark1 spec.selector {sparkmr3_app=spark1} does not match StatefulSet/spark1 Pod labels {mr3-pod-role=master-role,sparkmr3.io/driver=spark1,sparkmr3_app=x}"}},
 		{name: "no service",
 			mutate: func(t *testing.T, r *Release) { drv(t, r, "spark1").Service = nil },
 			want:   []string{"StatefulSet/spark1 has no Service named spark1"}},
 		{name: "service selector differs",
-			mutate: func(t *testing.T, r *Release) { drv(t, r, "spark1").Service.Spec.Selector[LabelApp] = "spark2" },
-			want:   []string{`Service/spark1 spec.selector sparkmr3_app="spark2" differs from the driver name "spark1"`}},
+			mutate: func(t *testing.T, r *Release) {
+				drv(t, r, "spark1").Service.Spec.Selector[contract.LabelApp] = "spark2"
+			},
+			want: []string{`Service/spark1 spec.selector sparkmr3_app="spark2" differs from the driver name "spark1"`}},
 		{name: "service selector has an extra label",
 			mutate: func(t *testing.T, r *Release) { drv(t, r, "spark1").Service.Spec.Selector["tier"] = "x" },
 			want:   []string{"does not match StatefulSet/spark1 Pod labels"}},

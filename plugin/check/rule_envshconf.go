@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -24,8 +25,8 @@ func EnvShConf(r *Release) []Violation {
 	var out []Violation
 	for _, p := range r.Scripts.EnvSh.Problems {
 		if p.Stops {
-			out = append(out, violation(RuleEnvShConf, r.Env.Object, FileEnvSh,
-				fmt.Sprintf("%s line %d (%s, Secret %s): %s", FileEnvSh, p.Line, p.Text, r.Env.Name, p.Reason),
+			out = append(out, violation(RuleEnvShConf, r.Env.Object, contract.FileEnvSh,
+				fmt.Sprintf("%s line %d (%s, Secret %s): %s", contract.FileEnvSh, p.Line, p.Text, r.Env.Name, p.Reason),
 				fmt.Sprintf("fix env.sh: envSh.extraLines in the values, or the overlay that edits Secret %s", r.Env.Name)))
 		}
 	}
@@ -105,7 +106,7 @@ func scriptFindings(r *Release, s *Scripts, site *mr3conf.Site) []finding {
 		return nil
 	}
 	prefix, user := mr3conf.PrefixMR3, "MR3"
-	if site.File == FileHiveSite {
+	if site.File == contract.FileHiveSite {
 		prefix, user = mr3conf.PrefixHive, "Spark's Hive client"
 	}
 	confName := r.Conf.Name
@@ -130,13 +131,13 @@ func scriptFindings(r *Release, s *Scripts, site *mr3conf.Site) []finding {
 		for _, v := range o.From {
 			switch v.Source {
 			case mr3conf.FromEnvSh:
-				assigned = append(assigned, fmt.Sprintf("%s line %d: %s=%s", FileEnvSh, v.Line, v.Name, mr3conf.ShellQuote(v.Value)))
+				assigned = append(assigned, fmt.Sprintf("%s line %d: %s=%s", contract.FileEnvSh, v.Line, v.Name, mr3conf.ShellQuote(v.Value)))
 			case mr3conf.FromEnvironment:
-				assigned = append(assigned, fmt.Sprintf("%s=%s from the container's env (%s does not assign it)", v.Name, mr3conf.ShellQuote(v.Value), FileEnvSh))
+				assigned = append(assigned, fmt.Sprintf("%s=%s from the container's env (%s does not assign it)", v.Name, mr3conf.ShellQuote(v.Value), contract.FileEnvSh))
 			case mr3conf.FromUnsetInEnvSh:
-				missing = append(missing, fmt.Sprintf("%s line %d unsets %s", FileEnvSh, v.Line, v.Name))
+				missing = append(missing, fmt.Sprintf("%s line %d unsets %s", contract.FileEnvSh, v.Line, v.Name))
 			default:
-				missing = append(missing, fmt.Sprintf("%s does not assign %s", FileEnvSh, v.Name))
+				missing = append(missing, fmt.Sprintf("%s does not assign %s", contract.FileEnvSh, v.Name))
 			}
 		}
 		var cause string
@@ -167,7 +168,7 @@ func optionProblems(s *Scripts) []finding {
 		var names []string
 		for _, v := range p.Vars {
 			if v.Line > 0 {
-				names = append(names, fmt.Sprintf("%s (%s line %d)", v.Name, FileEnvSh, v.Line))
+				names = append(names, fmt.Sprintf("%s (%s line %d)", v.Name, contract.FileEnvSh, v.Line))
 			} else {
 				names = append(names, v.Name)
 			}
@@ -176,7 +177,7 @@ func optionProblems(s *Scripts) []finding {
 		if len(names) > 0 {
 			msg += "; it comes from " + strings.Join(names, ", ")
 		}
-		out = append(out, finding{FileEnvSh, msg,
+		out = append(out, finding{contract.FileEnvSh, msg,
 			"give these variables values without blanks, quotes or backslashes: MR3's scripts paste them into one string that spark-submit splits into JVM arguments"})
 	}
 	return out

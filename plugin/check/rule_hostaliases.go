@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -21,8 +22,8 @@ func HostAliases(r *Release) []Violation {
 	raw, _ := c.Site.Get(KeyHostAliases)
 	conf, err := mr3conf.ParseHostAliases(raw)
 	if err != nil {
-		return []Violation{violation(RuleHostAliases, c.Object, siteKey(FileMR3Site, KeyHostAliases),
-			fmt.Sprintf("%s %s=%q: %v", FileMR3Site, KeyHostAliases, raw, err), fixOne)}
+		return []Violation{violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
+			fmt.Sprintf("%s %s=%q: %v", contract.FileMR3Site, KeyHostAliases, raw, err), fixOne)}
 	}
 	confIP := map[string]netip.Addr{}
 	for _, a := range conf {
@@ -34,19 +35,19 @@ func HostAliases(r *Release) []Violation {
 		outside, err := mr3conf.ParseHostAliases(rawOut)
 		switch {
 		case err != nil:
-			out = append(out, violation(RuleHostAliases, c.Object, siteKey(FileMR3SiteOutside, KeyHostAliases),
-				fmt.Sprintf("%s %s=%q: %v", FileMR3SiteOutside, KeyHostAliases, rawOut, err), fixOne))
+			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3SiteOutside, KeyHostAliases),
+				fmt.Sprintf("%s %s=%q: %v", contract.FileMR3SiteOutside, KeyHostAliases, rawOut, err), fixOne))
 		case mr3conf.FormatHostAliases(sortedAliases(outside)) != mr3conf.FormatHostAliases(sortedAliases(conf)):
-			out = append(out, violation(RuleHostAliases, c.Object, siteKey(FileMR3SiteOutside, KeyHostAliases),
+			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3SiteOutside, KeyHostAliases),
 				fmt.Sprintf("%s %s=%q differs from %s %s=%q; drivers outside and inside Kubernetes share one DAGAppMaster, whose ContainerWorkers get the aliases of whichever driver started it",
-					FileMR3SiteOutside, KeyHostAliases, rawOut, FileMR3Site, KeyHostAliases, raw), fixOne))
+					contract.FileMR3SiteOutside, KeyHostAliases, rawOut, contract.FileMR3Site, KeyHostAliases, raw), fixOne))
 		}
 	}
 	for _, h := range r.OutsideHosts {
 		if _, ok := confIP[h]; !ok {
-			out = append(out, violation(RuleHostAliases, c.Object, siteKey(FileMR3Site, KeyHostAliases),
+			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
 				fmt.Sprintf("outside driver host %s (annotation %s) is not in %s %s=%q, so executors cannot reach drivers on it (java.net.UnknownHostException)",
-					h, AnnotationOutsideHosts, FileMR3Site, KeyHostAliases, raw),
+					h, contract.AnnotationOutsideHosts, contract.FileMR3Site, KeyHostAliases, raw),
 				fmt.Sprintf("add {ip: <address of %s>, hostnames: [%s]} to the values list hostAliases", h, h)))
 		}
 	}
@@ -77,19 +78,19 @@ func HostAliases(r *Release) []Violation {
 			ip, ok := podIP[a.Host]
 			switch {
 			case !ok:
-				out = append(out, violation(RuleHostAliases, d.Object, siteKey(FileMR3Site, KeyHostAliases),
+				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
 					fmt.Sprintf("%s %s maps %s to %s, but %s has no entry for %s, so the driver cannot resolve a host its executors can",
-						FileMR3Site, KeyHostAliases, a.Host, a.IP, field, a.Host), fixOne))
+						contract.FileMR3Site, KeyHostAliases, a.Host, a.IP, field, a.Host), fixOne))
 			case ip != a.IP:
-				out = append(out, violation(RuleHostAliases, d.Object, siteKey(FileMR3Site, KeyHostAliases),
-					fmt.Sprintf("%s %s maps %s to %s, but %s maps it to %s", FileMR3Site, KeyHostAliases, a.Host, a.IP, field, ip), fixOne))
+				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
+					fmt.Sprintf("%s %s maps %s to %s, but %s maps it to %s", contract.FileMR3Site, KeyHostAliases, a.Host, a.IP, field, ip), fixOne))
 			}
 		}
 		for _, h := range podHosts {
 			if _, ok := confIP[h]; !ok {
-				out = append(out, violation(RuleHostAliases, d.Object, siteKey(FileMR3Site, KeyHostAliases),
+				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
 					fmt.Sprintf("%s maps %s to %s, but %s %s has no entry for %s, so ContainerWorkers cannot resolve it (java.net.UnknownHostException)",
-						field, h, podIP[h], FileMR3Site, KeyHostAliases, h), fixOne))
+						field, h, podIP[h], contract.FileMR3Site, KeyHostAliases, h), fixOne))
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -24,8 +25,8 @@ func LocalDirs(r *Release) []Violation {
 	var out []Violation
 	for _, dir := range dirs {
 		if !path.IsAbs(dir) {
-			out = append(out, violation(RuleLocalDirs, c.Object, siteKey(FileSparkDefaults, KeyLocalDir),
-				fmt.Sprintf("%s %s=%q has %q, which is not an absolute path", FileSparkDefaults, KeyLocalDir, raw, dir),
+			out = append(out, violation(RuleLocalDirs, c.Object, siteKey(contract.FileSparkDefaults, KeyLocalDir),
+				fmt.Sprintf("%s %s=%q has %q, which is not an absolute path", contract.FileSparkDefaults, KeyLocalDir, raw, dir),
 				"list absolute directories in sparkDefaults spark.local.dir"))
 		}
 	}
@@ -38,9 +39,9 @@ func LocalDirs(r *Release) []Violation {
 			i := slices.IndexFunc(mounts, func(m corev1.VolumeMount) bool { return path.Clean(m.MountPath) == path.Clean(dir) })
 			field := fmt.Sprintf("%s container %s volumeMounts", d, containerName(d))
 			if i < 0 {
-				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(FileSparkDefaults, KeyLocalDir),
+				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(contract.FileSparkDefaults, KeyLocalDir),
 					fmt.Sprintf("%s %s lists %s, but %s has no mount at %s, so Spark writes shuffle and spill files into the container's own file system",
-						FileSparkDefaults, KeyLocalDir, dir, field, dir),
+						contract.FileSparkDefaults, KeyLocalDir, dir, field, dir),
 					fmt.Sprintf("mount a volume at %s in every driver (the chart does this for each spark.local.dir entry), or remove %s from %s", dir, dir, KeyLocalDir)))
 				continue
 			}
@@ -48,17 +49,17 @@ func LocalDirs(r *Release) []Violation {
 			kind, writable, found := volumeOf(d, m.Name)
 			switch {
 			case !found:
-				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(FileSparkDefaults, KeyLocalDir),
+				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(contract.FileSparkDefaults, KeyLocalDir),
 					fmt.Sprintf("%s %s lists %s, and %s mounts volume %s there, but %s has neither a Pod volume nor a volumeClaimTemplate called %s, so the API server refuses the StatefulSet",
-						FileSparkDefaults, KeyLocalDir, dir, field, m.Name, d, m.Name),
+						contract.FileSparkDefaults, KeyLocalDir, dir, field, m.Name, d, m.Name),
 					fmt.Sprintf("add a volume (or volumeClaimTemplate) %s, or mount an existing one at %s", m.Name, dir)))
 			case m.ReadOnly || !writable:
 				how := "read-only"
 				if !m.ReadOnly {
 					how = "from a " + kind + " volume, which Kubernetes mounts read-only"
 				}
-				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(FileSparkDefaults, KeyLocalDir),
-					fmt.Sprintf("%s %s lists %s, but %s mounts volume %s there %s", FileSparkDefaults, KeyLocalDir, dir, field, m.Name, how),
+				out = append(out, violation(RuleLocalDirs, d.Object, siteKey(contract.FileSparkDefaults, KeyLocalDir),
+					fmt.Sprintf("%s %s lists %s, but %s mounts volume %s there %s", contract.FileSparkDefaults, KeyLocalDir, dir, field, m.Name, how),
 					fmt.Sprintf("mount a writable volume at %s (emptyDir, hostPath or a PersistentVolumeClaim)", dir)))
 			}
 		}
@@ -75,9 +76,9 @@ func LocalDirs(r *Release) []Violation {
 	}
 	for _, dir := range dirs {
 		if !worker[path.Clean(dir)] {
-			out = append(out, violation(RuleLocalDirs, c.Object, siteKey(FileMR3Site, KeyWorkerHostPaths),
+			out = append(out, violation(RuleLocalDirs, c.Object, siteKey(contract.FileMR3Site, KeyWorkerHostPaths),
 				fmt.Sprintf("%s %s lists %s, but %s %s=%q, %s=%q and %s=%q do not, so ContainerWorkers write it inside the container",
-					FileSparkDefaults, KeyLocalDir, dir, FileMR3Site, KeyWorkerHostPaths, hp, KeyWorkerEmptyDirs, ed, KeyWorkerLocalDirPVs, pv),
+					contract.FileSparkDefaults, KeyLocalDir, dir, contract.FileMR3Site, KeyWorkerHostPaths, hp, KeyWorkerEmptyDirs, ed, KeyWorkerLocalDirPVs, pv),
 				fmt.Sprintf("add %s to %s (host directories), %s or %s (a PersistentVolumeClaim per worker; localDirs.type in the values picks one)", dir, KeyWorkerHostPaths, KeyWorkerEmptyDirs, KeyWorkerLocalDirPVs)))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -24,8 +25,8 @@ func MR3Copies(r *Release) []Violation {
 		if !ok || mr3conf.SameValue(v, e.Value) {
 			continue
 		}
-		out = append(out, violation(RuleMR3Copies, c.Object, siteKey(FileSparkDefaults, e.Key),
-			fmt.Sprintf("%s %s=%q differs from %s %s=%q; Spark on MR3 uses the spark.mr3.* value", FileSparkDefaults, e.Key, e.Value, FileMR3Site, twin, v),
+		out = append(out, violation(RuleMR3Copies, c.Object, siteKey(contract.FileSparkDefaults, e.Key),
+			fmt.Sprintf("%s %s=%q differs from %s %s=%q; Spark on MR3 uses the spark.mr3.* value", contract.FileSparkDefaults, e.Key, e.Value, contract.FileMR3Site, twin, v),
 			fmt.Sprintf("set both to the same value (or drop %s and keep %s)", e.Key, twin)))
 	}
 	return out

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // Token: every driver takes CLIENT_TO_AM_TOKEN_KEY and MR3_APPLICATION_ID_TIMESTAMP from the
@@ -23,7 +25,7 @@ func Token(r *Release) []Violation {
 		// or a Sealed/External Secret) is fine when every driver reads both keys from it.
 		external := map[string]bool{}
 		for _, d := range r.Drivers {
-			for _, name := range []string{EnvTokenKey, EnvTimestamp} {
+			for _, name := range []string{contract.KeyToken, contract.KeyTimestamp} {
 				if e := envVar(d.Container, name); e != nil && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Key == name {
 					external[e.ValueFrom.SecretKeyRef.Name] = true
 				} else {
@@ -33,21 +35,21 @@ func Token(r *Release) []Violation {
 		}
 		if len(r.Drivers) > 0 && (len(external) != 1 || external[""]) {
 			out = append(out, violation(RuleToken, r.Drivers[0].Object, "Secret",
-				fmt.Sprintf("the release has no Secret with key %s, but %d driver(s) need the token to share one DAGAppMaster", EnvTokenKey, len(r.Drivers)),
+				fmt.Sprintf("the release has no Secret with key %s, but %d driver(s) need the token to share one DAGAppMaster", contract.KeyToken, len(r.Drivers)),
 				"render the token Secret (the chart's token template; helm sparkmr3 install passes the values)"))
 		}
 	} else {
-		if strings.TrimSpace(tok.Data[EnvTokenKey]) == "" {
-			out = append(out, violation(RuleToken, tok.Object, EnvTokenKey, fmt.Sprintf("%s key %s is empty", tok, EnvTokenKey),
+		if strings.TrimSpace(tok.Data[contract.KeyToken]) == "" {
+			out = append(out, violation(RuleToken, tok.Object, contract.KeyToken, fmt.Sprintf("%s key %s is empty", tok, contract.KeyToken),
 				"install with helm sparkmr3 (it generates the token once) or set token.clientToAMTokenKey"))
 		}
-		if ts, err := strconv.ParseInt(strings.TrimSpace(tok.Data[EnvTimestamp]), 10, 64); err != nil || ts <= 0 {
-			out = append(out, violation(RuleToken, tok.Object, EnvTimestamp, fmt.Sprintf("%s key %s=%q is not a positive integer (MR3 builds application_<ts>_0000 from it)", tok, EnvTimestamp, tok.Data[EnvTimestamp]),
+		if ts, err := strconv.ParseInt(strings.TrimSpace(tok.Data[contract.KeyTimestamp]), 10, 64); err != nil || ts <= 0 {
+			out = append(out, violation(RuleToken, tok.Object, contract.KeyTimestamp, fmt.Sprintf("%s key %s=%q is not a positive integer (MR3 builds application_<ts>_0000 from it)", tok, contract.KeyTimestamp, tok.Data[contract.KeyTimestamp]),
 				"set token.applicationIdTimestamp to a positive integer, e.g. 4711"))
 		}
 	}
 	for _, d := range r.Drivers {
-		for _, name := range []string{EnvTokenKey, EnvTimestamp} {
+		for _, name := range []string{contract.KeyToken, contract.KeyTimestamp} {
 			e := envVar(d.Container, name)
 			want := "<token Secret>"
 			if tok != nil {
@@ -79,7 +81,7 @@ func Token(r *Release) []Violation {
 	if tok == nil {
 		return out
 	}
-	secret := strings.TrimSpace(tok.Data[EnvTokenKey])
+	secret := strings.TrimSpace(tok.Data[contract.KeyToken])
 	if len(secret) < 8 { // too short to search for without false alarms; reported above if empty
 		return out
 	}
@@ -99,7 +101,7 @@ func Token(r *Release) []Violation {
 			}
 		}
 		out = append(out, violation(RuleToken, o, "token",
-			fmt.Sprintf("%s holds the value of %s key %s in %s; anyone who can read %s can join the DAGAppMaster", o, tok, EnvTokenKey, where, o.Kind),
+			fmt.Sprintf("%s holds the value of %s key %s in %s; anyone who can read %s can join the DAGAppMaster", o, tok, contract.KeyToken, where, o.Kind),
 			fmt.Sprintf("remove it; read the token only through secretKeyRef to %s", tok.Name)))
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/manifest"
 )
 
@@ -13,7 +14,7 @@ func TestToken(t *testing.T) {
 	runRuleCases(t, RuleToken, Token, []ruleCase{
 		{name: "pass"},
 		{name: "literal env value",
-			mutate: func(t *testing.T, r *Release) { setEnv(drv(t, r, "spark1").Container, EnvTokenKey, token) },
+			mutate: func(t *testing.T, r *Release) { setEnv(drv(t, r, "spark1").Container, contract.KeyToken, token) },
 			want: []string{"StatefulSet/spark1 [env CLIENT_TO_AM_TOKEN_KEY]: StatefulSet/spark1 container driver env CLIENT_TO_AM_TOKEN_KEY is a literal value, stored in the StatefulSet and helm's release record instead of rel-token; " +
 				"fix: set env CLIENT_TO_AM_TOKEN_KEY from secretKeyRef {name: rel-token, key: CLIENT_TO_AM_TOKEN_KEY}"}},
 		{name: "wrong secret",
@@ -40,8 +41,8 @@ func TestToken(t *testing.T) {
 			}},
 		{name: "bad secret contents",
 			mutate: func(t *testing.T, r *Release) {
-				r.Token.Data[EnvTokenKey] = ""
-				r.Token.Data[EnvTimestamp] = "0"
+				r.Token.Data[contract.KeyToken] = ""
+				r.Token.Data[contract.KeyTimestamp] = "0"
 			},
 			want: []string{"Secret/rel-token key CLIENT_TO_AM_TOKEN_KEY is empty", `Secret/rel-token key MR3_APPLICATION_ID_TIMESTAMP="0" is not a positive integer`}},
 		{name: "token in an annotation",

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // Directories MR3's driver scripts write below BASE_DIR (kubernetes/spark/Dockerfile creates
@@ -34,11 +36,11 @@ func WritableDirs(r *Release) []Violation {
 			continue
 		}
 		shellBase := baseDirOf(d)
-		if cmd := d.Pod().Annotations[AnnotationShellCommand]; path.IsAbs(cmd) {
+		if cmd := d.Pod().Annotations[contract.AnnotationShellCommand]; path.IsAbs(cmd) {
 			shellBase = path.Dir(path.Dir(path.Clean(cmd)))
 		}
 		paths := []struct{ dir, what string }{
-			{staging, fmt.Sprintf("%s in %s, where the MR3 client creates .mr3/application_<ts>_0000", KeyStagingDir, FileMR3Site)},
+			{staging, fmt.Sprintf("%s in %s, where the MR3 client creates .mr3/application_<ts>_0000", KeyStagingDir, contract.FileMR3Site)},
 			{path.Join(baseDirOf(d), SubmitResultDir), "where run-spark-submit.sh makes each run's output dir"},
 			{path.Join(shellBase, ShellResultDir), "where run-spark-shell.sh makes each run's output dir"},
 		}

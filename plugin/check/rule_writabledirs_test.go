@@ -6,6 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 func TestWritableDirs(t *testing.T) {
@@ -52,7 +54,7 @@ func TestWritableDirs(t *testing.T) {
 			want: []string{"is on volume conf mounted at /opt/mr3-run/conf from a configMap volume, which Kubernetes mounts read-only"}},
 		{name: "scripts elsewhere in the image",
 			mutate: func(t *testing.T, r *Release) {
-				drv(t, r, "spark1").Pod().Annotations[AnnotationSubmitCommand] = "/usr/local/mr3/spark/run-spark-submit.sh"
+				drv(t, r, "spark1").Pod().Annotations[contract.AnnotationSubmitCommand] = "/usr/local/mr3/spark/run-spark-submit.sh"
 			},
 			want: []string{"no volume is mounted at or above /usr/local/mr3/spark/spark-submit-result"}},
 		{name: "no staging dir set",

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // Each rule lives in rule_NAME.go, its table test in rule_NAME_test.go (the shared fixtures
@@ -13,7 +15,7 @@ import (
 
 // Configuration keys the rules read.
 const (
-	KeyHostAliases       = "mr3.k8s.host.aliases"
+	KeyHostAliases       = contract.SiteHostAliases
 	KeyLocalDir          = "spark.local.dir"
 	KeyWorkerHostPaths   = "mr3.k8s.pod.worker.hostpaths"
 	KeyWorkerEmptyDirs   = "mr3.k8s.pod.worker.emptydirs"
@@ -23,12 +25,12 @@ const (
 	KeyDaemonShuffle     = "mr3.use.daemon.shufflehandler"
 	KeyShufflePorts      = "mr3.k8s.shuffle.process.ports"
 	KeyDAGRecovery       = "mr3.dag.recovery.enabled"
-	KeyStagingDir        = "mr3.am.staging-dir"
+	KeyStagingDir        = contract.SiteStagingDir
 	KeyMasterPVCMounts   = "mr3.k8s.master.persistentvolumeclaim.mounts"
 	KeyWorkerPVCMounts   = "mr3.k8s.worker.persistentvolumeclaim.mounts"
 	KeyAMServiceHost     = "mr3.k8s.am.service.host"
 	KeyAMServicePort     = "mr3.k8s.am.service.port"
-	KeyMasterLabels      = "mr3.k8s.master.pod.additional.labels"
+	KeyMasterLabels      = contract.SiteMasterLabels
 	KeyAPIServerURL      = "mr3.k8s.api.server.url"
 	KeyClientConfigFile  = "mr3.k8s.client.config.file"
 	KeyUseTokenCACert    = "mr3.k8s.service.account.use.token.ca.cert.path"
@@ -66,7 +68,7 @@ func literalEnv(c *corev1.Container, name string) (string, bool) {
 
 func containerName(d *Driver) string {
 	if d.Container == nil {
-		return DriverContainer
+		return contract.DriverContainer
 	}
 	return d.Container.Name
 }

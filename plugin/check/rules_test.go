@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/manifest"
 )
 
@@ -108,11 +109,11 @@ func TestGoodReleaseHasNoViolations(t *testing.T) {
 // editEnvSh replaces old by new in the release's env.sh and runs MR3's scripts on it again.
 func editEnvSh(t *testing.T, r *Release, old, new string) {
 	t.Helper()
-	sh := r.Env.Data[FileEnvSh]
+	sh := r.Env.Data[contract.FileEnvSh]
 	if !strings.Contains(sh, old) {
 		t.Fatalf("env.sh lacks %q", old)
 	}
-	r.Env.Data[FileEnvSh] = strings.Replace(sh, old, new, 1)
+	r.Env.Data[contract.FileEnvSh] = strings.Replace(sh, old, new, 1)
 	r.runScripts()
 }
 

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -24,10 +25,10 @@ type Scripts struct {
 
 // baseDirOf is BASE_DIR for a driver: the parent of the folder of its submit command.
 func baseDirOf(d *Driver) string {
-	if c := d.Pod().Annotations[AnnotationSubmitCommand]; path.IsAbs(c) {
+	if c := d.Pod().Annotations[contract.AnnotationSubmitCommand]; path.IsAbs(c) {
 		return path.Dir(path.Dir(path.Clean(c)))
 	}
-	return DefaultBaseDir
+	return contract.DefaultBaseDir
 }
 
 // scriptVars are what run-spark-submit.sh sets before it sources env.sh.
@@ -43,9 +44,9 @@ func (r *Release) runScripts() {
 	if r.Env == nil {
 		return
 	}
-	data := []byte(r.Env.Data[FileEnvSh])
+	data := []byte(r.Env.Data[contract.FileEnvSh])
 	if len(data) > mr3conf.MaxFileBytes {
-		r.problem(r.Env.Object, FileEnvSh, fmt.Sprintf("Secret %s key %s: %v", r.Env.Name, FileEnvSh, fmt.Errorf("%w: %d bytes, the limit is %d", mr3conf.ErrTooLarge, len(data), mr3conf.MaxFileBytes)),
+		r.problem(r.Env.Object, contract.FileEnvSh, fmt.Sprintf("Secret %s key %s: %v", r.Env.Name, contract.FileEnvSh, fmt.Errorf("%w: %d bytes, the limit is %d", mr3conf.ErrTooLarge, len(data), mr3conf.MaxFileBytes)),
 			"keep env.sh small: it holds settings, not files (put files in keytabFiles)")
 		return
 	}
@@ -53,7 +54,7 @@ func (r *Release) runScripts() {
 		e, _ := mr3conf.SourceEnvSh(data, env) // the size is checked above
 		return &Scripts{EnvSh: e, Options: e.JavaOptions(mr3conf.ScriptRun{FileExists: exists(e)}), BaseDir: base, Where: where}
 	}
-	r.Scripts = eval(mr3conf.Env{Values: scriptVars(DefaultBaseDir)}, r.keytabFiles, DefaultBaseDir, "")
+	r.Scripts = eval(mr3conf.Env{Values: scriptVars(contract.DefaultBaseDir)}, r.keytabFiles, contract.DefaultBaseDir, "")
 	if c := r.Conf; c != nil {
 		if c.SiteFile != nil {
 			c.Site = mr3conf.Overlay(c.SiteFile, r.Scripts.Options, mr3conf.PrefixMR3)

@@ -7,6 +7,8 @@ import (
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"sigs.k8s.io/yaml"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // HintsFromManifest reads the fullname, timestamp, master labels and the release's own objects
@@ -33,19 +35,19 @@ func HintsFromManifest(namespace, release, manifest string) Query {
 		case KindConfigMap, KindSecret, KindServiceAccount, KindClaim:
 			q.Refs.Add(obj.Kind, obj.Metadata.Name)
 		}
-		comp := obj.Metadata.Labels[LabelComponent]
+		comp := obj.Metadata.Labels[contract.LabelComponent]
 		switch {
-		case obj.Kind == "Secret" && (comp == ComponentToken || strings.HasSuffix(obj.Metadata.Name, "-token")):
-			ts := obj.StringData[KeyTimestamp]
-			if b64, ok := obj.Data[KeyTimestamp]; ok && ts == "" {
+		case obj.Kind == "Secret" && (comp == contract.ComponentToken || strings.HasSuffix(obj.Metadata.Name, contract.SuffixToken)):
+			ts := obj.StringData[contract.KeyTimestamp]
+			if b64, ok := obj.Data[contract.KeyTimestamp]; ok && ts == "" {
 				ts = decodeBase64(b64)
 			}
 			if ts = strings.TrimSpace(ts); ts != "" {
 				q.Timestamp = ts
-				q.Fullname = strings.TrimSuffix(obj.Metadata.Name, "-token")
+				q.Fullname = strings.TrimSuffix(obj.Metadata.Name, contract.SuffixToken)
 			}
-		case obj.Kind == "ConfigMap" && comp == ComponentConf:
-			site := []byte(obj.Data[SiteFile])
+		case obj.Kind == "ConfigMap" && comp == contract.ComponentConf:
+			site := []byte(obj.Data[contract.FileMR3Site])
 			if l := MasterLabels(site); len(l) > 0 {
 				q.MasterLabels = l
 			}

@@ -50,67 +50,37 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
-// Label keys and values from MR3 and from docs/DESIGN.md.
+// Names that test code outside this package still takes from here; the contract defines them
+// (plugin/contract, docs/DESIGN.md).
 const (
-	LabelName      = "app.kubernetes.io/name"
-	LabelInstance  = "app.kubernetes.io/instance"
-	LabelComponent = "app.kubernetes.io/component"
-	LabelPartOf    = "app.kubernetes.io/part-of"
-	LabelPodRole   = "mr3-pod-role"
-	RoleMaster     = "master-role"
-	RoleContainer  = "container-role"
-
-	// ChartName is the value of app.kubernetes.io/name on every object of the chart.
-	ChartName = "spark-mr3"
-
-	ComponentDriver    = "driver"
-	ComponentToken     = "token"
-	ComponentConf      = "conf"
-	ComponentAMService = "am-service"
-	ComponentWorkdir   = "workdir"
-
-	// KeyTimestamp is the token Secret's key for MR3_APPLICATION_ID_TIMESTAMP.
-	KeyTimestamp = "MR3_APPLICATION_ID_TIMESTAMP"
-	// KeyMasterLabels is the mr3-site.xml key whose value MR3 puts on the DAGAppMaster Pod.
-	KeyMasterLabels = "mr3.k8s.master.pod.additional.labels"
-
-	ConfigMapMaster = "mr3conf-configmap-master"
-	ConfigMapWorker = "mr3conf-configmap-worker"
-	ServiceWorker   = "service-worker"
-	// ClientAMConfig is the ConfigMap in which MR3's own setup (and Hive on MR3's chart) keep
-	// the token and timestamp of an MR3 application that is not a spark-mr3 release.
-	ClientAMConfig = "client-am-config"
+	LabelInstance   = contract.LabelInstance
+	LabelPodRole    = contract.LabelPodRole
+	RoleMaster      = contract.RoleMaster
+	KeyTimestamp    = contract.KeyTimestamp
+	ConfigMapMaster = contract.ConfigMapMaster
+	ConfigMapWorker = contract.ConfigMapWorker
+	ServiceWorker   = contract.ServiceWorker
 )
-
-// SiteFile is the key of mr3-site.xml in the conf ConfigMap.
-const SiteFile = "mr3-site.xml"
 
 // mr3-site.xml keys that name objects of the release MR3 mounts into its Pods. The
 // ServiceAccount keys (mr3.k8s.pod.master/worker.serviceaccount) are left out: they may name
 // an existing account, even "default", that other workloads use too; the release's own
 // accounts come from its manifests and labels.
 var siteRefKeys = map[string]string{
-	"mr3.k8s.conf.dir.configmap": KindConfigMap,
-	"mr3.k8s.keytab.secret":      KindSecret,
-	"mr3.k8s.worker.secret":      KindSecret,
+	contract.SiteConfigMap:    KindConfigMap,
+	contract.SiteKeytabSecret: KindSecret,
+	contract.SiteWorkerSecret: KindSecret,
 }
-
-// DefaultMasterLabels is MR3's default for mr3.k8s.master.pod.additional.labels.
-var DefaultMasterLabels = map[string]string{"sparkmr3_app": "mr3"}
 
 var (
 	amDeploymentName = regexp.MustCompile(`^mr3master-(?:spark-)?([0-9]+)-0$`)
 	amPodName        = regexp.MustCompile(`^mr3master-(?:spark-)?([0-9]+)-0-`)
 	workerPodName    = regexp.MustCompile(`^mr3(?:executor|worker)-[0-9a-f]+-[0-9]+$`)
 )
-
-// AMDeploymentNames are the names MR3 gives the DAGAppMaster Deployment for timestamp ts.
-func AMDeploymentNames(ts string) []string {
-	return []string{"mr3master-spark-" + ts + "-0", "mr3master-" + ts + "-0"}
-}
 
 // AMDeploymentTimestamp returns the timestamp in an AM Deployment's name, "" if name is not
 // one.
@@ -121,11 +91,8 @@ func AMDeploymentTimestamp(name string) string {
 	return ""
 }
 
-// AMServiceName is the name of the Service the MR3 client makes for timestamp ts.
-func AMServiceName(ts string) string { return "service-master-" + ts + "-0" }
-
 // SharedNames are the MR3-made objects whose names do not carry the timestamp.
-var SharedNames = []string{ConfigMapMaster, ConfigMapWorker, ServiceWorker}
+var SharedNames = []string{contract.ConfigMapMaster, contract.ConfigMapWorker, contract.ServiceWorker}
 
 // Query says which release to look for. Namespace and Release are required; the rest are
 // hints used when the release's own objects are gone (teardown reads them from the Helm
@@ -290,23 +257,23 @@ func (f *finder) identity(ctx context.Context) error {
 
 	// Token Secrets only (by the chart's labels): other applications' Secrets are not read.
 	secrets, err := f.client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{
-		LabelSelector: labels.SelectorFromSet(labels.Set{LabelName: ChartName, LabelComponent: ComponentToken}).String()})
+		LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelName: contract.ChartName, contract.LabelComponent: contract.ComponentToken}).String()})
 	if err != nil {
 		return fmt.Errorf("list token Secrets in namespace %q: %w", ns, err)
 	}
 	var token *corev1.Secret
 	for i := range secrets.Items {
 		s := &secrets.Items[i]
-		ts, ok := s.Data[KeyTimestamp]
+		ts, ok := s.Data[contract.KeyTimestamp]
 		if !ok {
 			continue
 		}
-		if s.Labels[LabelInstance] == rel {
+		if s.Labels[contract.LabelInstance] == rel {
 			// The plugin's own Secret (F-mr3-token) over the chart's F-token when both are
 			// there (a release being migrated); the other one's timestamp is still the release's.
-			if token == nil || (s.Labels[labelManagedBy] == managedByPlugin && token.Labels[labelManagedBy] != managedByPlugin) {
+			if token == nil || (s.Labels[contract.LabelManagedBy] == contract.ManagedByPlugin && token.Labels[contract.LabelManagedBy] != contract.ManagedByPlugin) {
 				if token != nil {
-					f.q.PastTimestamps = append(f.q.PastTimestamps, strings.TrimSpace(string(token.Data[KeyTimestamp])))
+					f.q.PastTimestamps = append(f.q.PastTimestamps, strings.TrimSpace(string(token.Data[contract.KeyTimestamp])))
 				}
 				token = s
 			} else {
@@ -314,20 +281,20 @@ func (f *finder) identity(ctx context.Context) error {
 			}
 			continue
 		}
-		other := s.Labels[LabelInstance]
+		other := s.Labels[contract.LabelInstance]
 		f.otherTokens[strings.TrimSpace(string(ts))] = fmt.Sprintf("release %q (Secret %s)", other, s.Name)
 		if other != "" {
-			DefaultRefs(fullnameOfToken(s.Name)).each(func(k string) { f.otherRefs[k] = other })
+			DefaultRefs(contract.FullnameOfToken(s.Name)).each(func(k string) { f.otherRefs[k] = other })
 		}
 	}
 	if token == nil {
 		// A token Secret that lost its labels (e.g. to an overlay): by its name.
 	names:
 		for _, n := range uniq(rel, o.Fullname) {
-			for _, name := range []string{n + "-mr3-token", n + "-token"} {
+			for _, name := range []string{contract.PluginTokenName(n), contract.TokenName(n)} {
 				s, err := f.client.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-				if err == nil && s.Labels[LabelInstance] == "" {
-					if _, ok := s.Data[KeyTimestamp]; ok {
+				if err == nil && s.Labels[contract.LabelInstance] == "" {
+					if _, ok := s.Data[contract.KeyTimestamp]; ok {
 						token = s
 						break names
 					}
@@ -344,17 +311,17 @@ func (f *finder) identity(ctx context.Context) error {
 	f.configMaps = cms.Items
 	for _, cm := range cms.Items {
 		// MR3's manual setup and Hive on MR3's chart keep the timestamp in client-am-config.
-		if ts, ok := cm.Data["timestamp"]; ok && cm.Name == ClientAMConfig {
-			f.otherTokens[strings.TrimSpace(ts)] = "ConfigMap " + ClientAMConfig
+		if ts, ok := cm.Data["timestamp"]; ok && cm.Name == contract.ClientAMConfig {
+			f.otherTokens[strings.TrimSpace(ts)] = "ConfigMap " + contract.ClientAMConfig
 		}
 	}
 
 	if token != nil {
 		o.TokenSecret = token.Name
 		if o.Fullname == "" {
-			o.Fullname = fullnameOfToken(token.Name)
+			o.Fullname = contract.FullnameOfToken(token.Name)
 		}
-		if ts := strings.TrimSpace(string(token.Data[KeyTimestamp])); ts != "" {
+		if ts := strings.TrimSpace(string(token.Data[contract.KeyTimestamp])); ts != "" {
 			if o.Timestamp != "" && o.Timestamp != ts {
 				o.Notes = append(o.Notes, fmt.Sprintf("Secret %s holds timestamp %s, the release record %s; using the Secret's", token.Name, ts, o.Timestamp))
 			}
@@ -363,7 +330,7 @@ func (f *finder) identity(ctx context.Context) error {
 		}
 		// The plugin's Secret remembers the timestamps it held before (its release record
 		// holds only a checksum of the token, so Helm's history no longer names them).
-		for _, ts := range strings.Split(token.Annotations[AnnoPastTimestamps], ",") {
+		for _, ts := range strings.Split(token.Annotations[contract.AnnotationPastTimestamps], ",") {
 			if ts = strings.TrimSpace(ts); ts != "" {
 				f.q.PastTimestamps = append(f.q.PastTimestamps, ts)
 			}
@@ -381,7 +348,7 @@ func (f *finder) identity(ctx context.Context) error {
 		o.MasterLabels, o.MasterLabelsSource = f.masterLabelsFromCluster(ctx)
 	}
 	if o.MasterLabels == nil {
-		o.MasterLabels = DefaultMasterLabels
+		o.MasterLabels = contract.DefaultMasterLabels
 	}
 	return nil
 }
@@ -392,9 +359,9 @@ func (f *finder) liveRefs(ctx context.Context) error {
 	ns, rel, o := f.q.Namespace, f.q.Release, f.o
 	o.Refs.Merge(DefaultRefs(o.Fullname))
 	mineOrOther := func(kind string, m metav1.ObjectMeta) {
-		inst := m.Labels[LabelInstance]
+		inst := m.Labels[contract.LabelInstance]
 		switch {
-		case inst == "" || m.Labels[LabelName] != ChartName:
+		case inst == "" || m.Labels[contract.LabelName] != contract.ChartName:
 		case inst == rel:
 			o.Refs.Add(kind, m.Name)
 		default:
@@ -403,11 +370,11 @@ func (f *finder) liveRefs(ctx context.Context) error {
 	}
 	for _, cm := range f.configMaps {
 		mineOrOther(KindConfigMap, cm.ObjectMeta)
-		if cm.Labels[LabelInstance] == rel && cm.Labels[LabelComponent] == ComponentConf || cm.Name == o.Fullname+"-conf" {
-			o.Refs.Merge(SiteRefs([]byte(cm.Data[SiteFile])))
+		if cm.Labels[contract.LabelInstance] == rel && cm.Labels[contract.LabelComponent] == contract.ComponentConf || cm.Name == contract.ConfName(o.Fullname) {
+			o.Refs.Merge(SiteRefs([]byte(cm.Data[contract.FileMR3Site])))
 		}
 	}
-	sel := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{LabelName: ChartName}).String()}
+	sel := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelName: contract.ChartName}).String()}
 	sas, err := f.client.CoreV1().ServiceAccounts(ns).List(ctx, sel)
 	if err != nil && !apierrors.IsForbidden(err) {
 		return fmt.Errorf("list ServiceAccounts in namespace %q: %w", ns, err)
@@ -427,7 +394,7 @@ func (f *finder) liveRefs(ctx context.Context) error {
 		}
 	}
 	// The release's own Secrets only (by its instance label): names, for references.
-	mine := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{LabelName: ChartName, LabelInstance: rel}).String()}
+	mine := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelName: contract.ChartName, contract.LabelInstance: rel}).String()}
 	secrets, err := f.client.CoreV1().Secrets(ns).List(ctx, mine)
 	if err != nil && !apierrors.IsForbidden(err) {
 		return fmt.Errorf("list the Secrets of release %q in namespace %q: %w", rel, ns, err)
@@ -448,16 +415,16 @@ func (f *finder) liveRefs(ctx context.Context) error {
 func (f *finder) masterLabelsFromCluster(ctx context.Context) (map[string]string, string) {
 	ns, rel := f.q.Namespace, f.q.Release
 	for _, cm := range f.configMaps {
-		if cm.Labels[LabelInstance] != rel || cm.Labels[LabelComponent] != ComponentConf {
-			if cm.Name != f.o.Fullname+"-conf" {
+		if cm.Labels[contract.LabelInstance] != rel || cm.Labels[contract.LabelComponent] != contract.ComponentConf {
+			if cm.Name != contract.ConfName(f.o.Fullname) {
 				continue
 			}
 		}
-		if l := MasterLabels([]byte(cm.Data[SiteFile])); len(l) > 0 {
+		if l := MasterLabels([]byte(cm.Data[contract.FileMR3Site])); len(l) > 0 {
 			return l, "ConfigMap " + cm.Name
 		}
 	}
-	svcs, err := f.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{LabelInstance: rel, LabelComponent: ComponentAMService}).String()})
+	svcs, err := f.client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelInstance: rel, contract.LabelComponent: contract.ComponentAMService}).String()})
 	if err == nil {
 		for _, s := range svcs.Items {
 			if len(s.Spec.Selector) > 0 {
@@ -475,7 +442,7 @@ func (f *finder) list(ctx context.Context) error {
 		return fmt.Errorf("list Deployments in namespace %q: %w", ns, err)
 	}
 	f.deployments = deps.Items
-	pods, err := f.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: LabelPodRole})
+	pods, err := f.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: contract.LabelPodRole})
 	if err != nil {
 		return fmt.Errorf("list Pods in namespace %q: %w", ns, err)
 	}
@@ -577,7 +544,7 @@ func (f *finder) attribute() {
 		prefixes = append(prefixes, d.Name+"-")
 	}
 	for _, p := range f.pods {
-		if p.Labels[LabelPodRole] != RoleMaster || p.Labels[LabelComponent] == ComponentDriver {
+		if p.Labels[contract.LabelPodRole] != contract.RoleMaster || p.Labels[contract.LabelComponent] == contract.ComponentDriver {
 			continue
 		}
 		m := amPodName.FindStringSubmatch(p.Name)
@@ -593,7 +560,7 @@ func (f *finder) attribute() {
 
 	weak := map[string][]string{}
 	for _, p := range f.pods {
-		if p.Labels[LabelPodRole] != RoleContainer {
+		if p.Labels[contract.LabelPodRole] != contract.RoleContainer {
 			continue
 		}
 		ok, why := f.ownsWorker(&p, amUIDs, ours, others, sole)
@@ -617,7 +584,7 @@ func (f *finder) attribute() {
 	}
 	amServices := map[string]bool{}
 	for ts := range ours {
-		amServices[AMServiceName(ts)] = true
+		amServices[contract.AMServiceName(ts)] = true
 	}
 	claim := func(kind, name string, meta metav1.ObjectMeta) bool {
 		if kind == "Service" && amServices[name] {
@@ -741,11 +708,11 @@ func labelsMention(l map[string]string, ts string) bool {
 // MasterLabels reads mr3.k8s.master.pod.additional.labels from an mr3-site.xml; nil when the
 // file or the value cannot be read.
 func MasterLabels(site []byte) map[string]string {
-	s, err := mr3conf.ParseSite(SiteFile, site)
+	s, err := mr3conf.ParseSite(contract.FileMR3Site, site)
 	if err != nil {
 		return nil
 	}
-	v, ok := s.Get(KeyMasterLabels)
+	v, ok := s.Get(contract.SiteMasterLabels)
 	if !ok {
 		return nil
 	}
@@ -820,23 +787,4 @@ func boolKeys(m map[string][]string) map[string]bool {
 		out[k] = true
 	}
 	return out
-}
-
-// The plugin keeps a release's token in its own Secret F-mr3-token (plugin/token), labelled
-// like the chart's F-token plus this managed-by label.
-const (
-	labelManagedBy  = "app.kubernetes.io/managed-by"
-	managedByPlugin = "helm-sparkmr3"
-	// AnnoPastTimestamps on the plugin's token Secret lists, comma-separated, the timestamps
-	// it held before (newest last).
-	AnnoPastTimestamps = "spark-mr3/past-timestamps"
-)
-
-// fullnameOfToken is the fullname F of a token Secret F-mr3-token (the plugin's) or F-token
-// (the chart's).
-func fullnameOfToken(name string) string {
-	if f, ok := strings.CutSuffix(name, "-mr3-token"); ok {
-		return f
-	}
-	return strings.TrimSuffix(name, "-token")
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
 )
@@ -53,7 +54,7 @@ func TestFindSingleRelease(t *testing.T) {
 		t.Errorf("found\n %s\nwant\n %s", got, want)
 	}
 	for _, p := range append(o.AMPods, o.WorkerPods...) {
-		if p.Labels[mr3runtime.LabelComponent] == mr3runtime.ComponentDriver {
+		if p.Labels[contract.LabelComponent] == contract.ComponentDriver {
 			t.Errorf("driver pod %s counted as MR3's", p.Name)
 		}
 	}
@@ -83,7 +84,7 @@ func TestFindMasterLabelsFromConf(t *testing.T) {
 func TestFindMasterLabelsFromService(t *testing.T) {
 	objs := oneRelease(true)[:1] // token only: no conf ConfigMap
 	objs = append(objs, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "mr3", Namespace: ns, Labels: tf.ReleaseLabels("a", mr3runtime.ComponentAMService)},
+		ObjectMeta: metav1.ObjectMeta{Name: "mr3", Namespace: ns, Labels: tf.ReleaseLabels("a", contract.ComponentAMService)},
 		Spec:       corev1.ServiceSpec{Selector: map[string]string{"sparkmr3_app": "mr3-a"}},
 	})
 	o, err := mr3runtime.Find(context.Background(), fake.NewClientset(objs...), ns, "a")
@@ -105,7 +106,7 @@ func TestFindTwoReleases(t *testing.T) {
 		tf.WorkerPod(ns, "cd34", 1, "", amPodB), // tied by ownerReference
 		tf.WorkerPod(ns, "cd34", 2, "b", nil),   // tied by mounting b-conf
 		tf.WorkerPod(ns, "ef56", 1, "", nil),    // tied to nothing
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: mr3runtime.AMServiceName("777"), Namespace: ns}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: contract.AMServiceName("777"), Namespace: ns}},
 	)
 	c := fake.NewClientset(objs...)
 	a, err := mr3runtime.Find(context.Background(), c, ns, "a")
@@ -203,7 +204,7 @@ func TestFindAfterTokenChange(t *testing.T) {
 	amNew := tf.AMDeployment(ns, "a", "2000", defaultMaster)
 	amNewPod := tf.AMPod(amNew)
 	objs = append(objs, amNew, amNewPod, tf.WorkerPod(ns, "9f9f", 1, "a", nil),
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: mr3runtime.AMServiceName("2000"), Namespace: ns}})
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: contract.AMServiceName("2000"), Namespace: ns}})
 	o, err := mr3runtime.Find(context.Background(), fake.NewClientset(objs...), ns, "a")
 	if err != nil {
 		t.Fatal(err)

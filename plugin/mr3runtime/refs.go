@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -63,10 +64,10 @@ func DefaultRefs(fullname string) Refs {
 	if fullname == "" {
 		return r
 	}
-	r.Add(KindServiceAccount, fullname+"-master")
-	r.Add(KindServiceAccount, fullname+"-worker")
-	r.Add(KindConfigMap, fullname+"-conf")
-	for _, s := range []string{"-env", "-keytab", "-worker", "-token"} {
+	r.Add(KindServiceAccount, fullname+contract.SuffixMaster)
+	r.Add(KindServiceAccount, fullname+contract.SuffixWorker)
+	r.Add(KindConfigMap, contract.ConfName(fullname))
+	for _, s := range []string{contract.SuffixEnv, contract.SuffixKeytab, contract.SuffixWorker, contract.SuffixToken} {
 		r.Add(KindSecret, fullname+s)
 	}
 	return r
@@ -76,7 +77,7 @@ func DefaultRefs(fullname string) Refs {
 // keytab and worker Secrets, master and worker ServiceAccounts); empty when it cannot be read.
 func SiteRefs(site []byte) Refs {
 	r := Refs{}
-	s, err := mr3conf.ParseSite(SiteFile, site)
+	s, err := mr3conf.ParseSite(contract.FileMR3Site, site)
 	if err != nil {
 		return r
 	}

@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // FirstAMWarning returns a warning when no DAGAppMaster Deployment of timestamp ts exists in
@@ -17,7 +17,7 @@ import (
 // the DAGAppMaster exists, and a note when the check itself failed (e.g. no RBAC to read
 // Deployments), so a run is never stopped by it.
 func FirstAMWarning(ctx context.Context, client kubernetes.Interface, ns, rel, ts string) string {
-	names := mr3runtime.AMDeploymentNames(ts)
+	names := contract.AMDeploymentNames(ts)
 	for _, name := range names {
 		_, err := client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		switch {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -29,10 +30,10 @@ func comparedOption(key string) bool {
 
 // PassedVars are the variables the outside driver's environment carries; env.sh must not
 // assign them, or it would replace what submit passes.
-var PassedVars = []string{"CLIENT_TO_AM_TOKEN_KEY", "MR3_APPLICATION_ID_TIMESTAMP", VarDriverName, VarDriverCores, VarDriverMemoryMB}
+var PassedVars = []string{contract.KeyToken, contract.KeyTimestamp, VarDriverName, VarDriverCores, VarDriverMemoryMB}
 
 // StagingDirKey is where the MR3 client writes .mr3/application_* on the driver's machine.
-const StagingDirKey = "mr3.am.staging-dir"
+const StagingDirKey = contract.SiteStagingDir
 
 // BaseDir is MR3's BASE_DIR on this machine, as its driver script reads it.
 type BaseDir struct {
@@ -58,11 +59,11 @@ func FixWriteDir(rel, ns, dir string) string {
 func ReadBaseDir(dir, rel, ns string) (*BaseDir, error) {
 	b := &BaseDir{Dir: dir}
 	fix := FixWriteDir(rel, ns, dir)
-	for _, name := range []string{EnvShKey, "env-secret.sh"} {
+	for _, name := range []string{contract.FileEnvSh, "env-secret.sh"} {
 		path := filepath.Join(dir, name)
 		data, err := os.ReadFile(path)
 		switch {
-		case errors.Is(err, fs.ErrNotExist) && name != EnvShKey:
+		case errors.Is(err, fs.ErrNotExist) && name != contract.FileEnvSh:
 			continue
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, refusef("%s does not exist: MR3's driver script sources it from BASE_DIR %s (the parent of the script's folder); write the release's with: %s", path, dir, fix)
@@ -71,7 +72,7 @@ func ReadBaseDir(dir, rel, ns string) (*BaseDir, error) {
 		}
 		b.env = append(b.env, envFile{path: path, data: data})
 	}
-	path := filepath.Join(dir, "conf", SiteFile)
+	path := filepath.Join(dir, "conf", contract.FileMR3Site)
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -199,7 +200,7 @@ func (b *BaseDir) Check(rel *ReleaseFiles, environ map[string]string) (mismatche
 	}
 	relOpts := relEnv.JavaOptions(mr3conf.ScriptRun{})
 	localOpts := local.last().JavaOptions(mr3conf.ScriptRun{})
-	truth := map[string]string{"mr3.k8s.namespace": rel.Namespace, "mr3.k8s.conf.dir.configmap": rel.Conf.Name}
+	truth := map[string]string{contract.SiteNamespace: rel.Namespace, contract.SiteConfigMap: rel.Conf.Name}
 	want := map[string]mr3conf.DOption{}
 	var keys []string
 	for _, o := range relOpts.Effective() {
@@ -231,9 +232,9 @@ func (b *BaseDir) Check(rel *ReleaseFiles, environ map[string]string) (mismatche
 		}
 		relSource := "env.sh of Secret " + rel.EnvSecret
 		switch key {
-		case "mr3.k8s.namespace":
+		case contract.SiteNamespace:
 			relSource = "its namespace"
-		case "mr3.k8s.conf.dir.configmap":
+		case contract.SiteConfigMap:
 			relSource = "its conf ConfigMap"
 		}
 		subject, gotWhere := "-D"+key, b.describe(local, vars)
@@ -270,12 +271,12 @@ func (b *BaseDir) Check(rel *ReleaseFiles, environ map[string]string) (mismatche
 			mismatches = append(mismatches, Mismatch{name, fmt.Sprintf("%s assigns %s, which replaces the value submit passes: remove the line", at, name)})
 		}
 	}
-	if outside, ok := rel.Conf.Data[SiteOutsideFile]; ok {
-		relSite, err := mr3conf.ParseSite(SiteOutsideFile, []byte(outside))
+	if outside, ok := rel.Conf.Data[contract.FileMR3SiteOutside]; ok {
+		relSite, err := mr3conf.ParseSite(contract.FileMR3SiteOutside, []byte(outside))
 		if err == nil {
 			if diff, n := siteDiff(b.Site, relSite); n > 0 {
 				warnings = append(warnings, fmt.Sprintf("%s differs from %s of ConfigMap %s in %d key(s): %s; MR3 uses this machine's copy for this driver (and for the DAGAppMaster if this driver starts it): rewrite it with %s",
-					b.Site.File, SiteOutsideFile, rel.Conf.Name, n, strings.Join(diff, "; "), FixWriteDir(rel.Release, rel.Namespace, b.Dir)))
+					b.Site.File, contract.FileMR3SiteOutside, rel.Conf.Name, n, strings.Join(diff, "; "), FixWriteDir(rel.Release, rel.Namespace, b.Dir)))
 			}
 		}
 	}

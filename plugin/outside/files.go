@@ -14,16 +14,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
-// Keys of the conf ConfigMap F-conf and of the env Secret F-env (docs/DESIGN.md).
-const (
-	SiteFile        = "mr3-site.xml"
-	SiteOutsideFile = "mr3-site-outside.xml"
-	EnvShKey        = "env.sh"
-	confSuffix      = "-conf"
-	envSuffix       = "-env"
-)
+// SiteFile is F-conf's key of mr3-site.xml (plugin/contract), under the name the driver uses.
+const SiteFile = contract.FileMR3Site
 
 // Refusal is bad input or a release state that the command cannot work with; nothing was
 // changed. The CLI exits 2 for it.
@@ -44,20 +40,20 @@ type ReleaseFiles struct {
 }
 
 // Fullname is the release's fullname F, from the conf ConfigMap's name F-conf.
-func (r *ReleaseFiles) Fullname() string { return strings.TrimSuffix(r.Conf.Name, confSuffix) }
+func (r *ReleaseFiles) Fullname() string { return strings.TrimSuffix(r.Conf.Name, contract.SuffixConf) }
 
 // ReadReleaseFiles reads the env Secret of a release whose conf ConfigMap is conf; with conf
 // nil it finds the ConfigMap first (label app.kubernetes.io/component=conf).
 func ReadReleaseFiles(ctx context.Context, client kubernetes.Interface, ns, rel string, conf *corev1.ConfigMap) (*ReleaseFiles, error) {
 	if conf == nil {
 		cms, err := client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{
-			LabelSelector: "app.kubernetes.io/instance=" + rel + ",app.kubernetes.io/component=conf",
+			LabelSelector: contract.LabelInstance + "=" + rel + "," + contract.LabelComponent + "=" + contract.ComponentConf,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("find the conf ConfigMap of release %q in namespace %q: %w", rel, ns, err)
 		}
 		for i := range cms.Items {
-			if strings.HasSuffix(cms.Items[i].Name, confSuffix) {
+			if strings.HasSuffix(cms.Items[i].Name, contract.SuffixConf) {
 				conf = &cms.Items[i]
 				break
 			}
@@ -67,7 +63,7 @@ func ReadReleaseFiles(ctx context.Context, client kubernetes.Interface, ns, rel 
 		}
 	}
 	r := &ReleaseFiles{Namespace: ns, Release: rel, Conf: conf}
-	r.EnvSecret = r.Fullname() + envSuffix
+	r.EnvSecret = r.Fullname() + contract.SuffixEnv
 	sec, err := client.CoreV1().Secrets(ns).Get(ctx, r.EnvSecret, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -75,9 +71,9 @@ func ReadReleaseFiles(ctx context.Context, client kubernetes.Interface, ns, rel 
 	case err != nil:
 		return nil, fmt.Errorf("read Secret %s/%s (the release's env.sh): %w", ns, r.EnvSecret, err)
 	}
-	env, ok := sec.Data[EnvShKey]
+	env, ok := sec.Data[contract.FileEnvSh]
 	if !ok {
-		return nil, fmt.Errorf("Secret %s/%s has no key %s: upgrade the release with this plugin's chart (helm sparkmr3 upgrade %s -n %s)", ns, r.EnvSecret, EnvShKey, rel, ns)
+		return nil, fmt.Errorf("Secret %s/%s has no key %s: upgrade the release with this plugin's chart (helm sparkmr3 upgrade %s -n %s)", ns, r.EnvSecret, contract.FileEnvSh, rel, ns)
 	}
 	r.EnvSh = env
 	return r, nil
@@ -87,12 +83,12 @@ func ReadReleaseFiles(ctx context.Context, client kubernetes.Interface, ns, rel 
 // A release without it does not serve drivers outside Kubernetes: a Refusal says how to
 // enable it.
 func (r *ReleaseFiles) OutsideSite() ([]byte, error) {
-	text, ok := r.Conf.Data[SiteOutsideFile]
+	text, ok := r.Conf.Data[contract.FileMR3SiteOutside]
 	if !ok {
 		return nil, refusef("ConfigMap %s of release %q has no %s: the release does not serve drivers outside Kubernetes "+
 			"(outsideDrivers.enabled=false); enable it with: helm sparkmr3 upgrade %s -n %s --reuse-values "+
 			"--set outsideDrivers.enabled=true --set outsideDrivers.apiServerUrl=https://API-SERVER:6443 "+
-			"(and this node in outsideDrivers.hosts and hostAliases)", r.Conf.Name, r.Release, SiteOutsideFile, r.Release, r.Namespace)
+			"(and this node in outsideDrivers.hosts and hostAliases)", r.Conf.Name, r.Release, contract.FileMR3SiteOutside, r.Release, r.Namespace)
 	}
 	return []byte(text), nil
 }
@@ -112,7 +108,7 @@ func (r *ReleaseFiles) ConfFiles() (map[string][]byte, error) {
 	for k, v := range r.Conf.BinaryData {
 		files[k] = v
 	}
-	delete(files, SiteOutsideFile)
+	delete(files, contract.FileMR3SiteOutside)
 	files[SiteFile] = outside
 	for k := range files {
 		if !safeFileName(k) {
@@ -153,7 +149,7 @@ func WriteBaseDir(dir string, envSh []byte, conf map[string][]byte) (*Written, e
 	case !fi.IsDir():
 		return nil, refusef("--write-dir %s is not a directory: give MR3's BASE_DIR, the folder that holds spark/run-spark-submit.sh and env.sh", dir)
 	}
-	w := &Written{EnvSh: filepath.Join(dir, EnvShKey), ConfDir: filepath.Join(dir, "conf")}
+	w := &Written{EnvSh: filepath.Join(dir, contract.FileEnvSh), ConfDir: filepath.Join(dir, "conf")}
 	for name := range conf {
 		w.Files = append(w.Files, name)
 	}

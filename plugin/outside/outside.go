@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
 
@@ -81,8 +82,8 @@ type Var struct{ Name, Value string }
 // Vars lists the variables in the order they are printed.
 func (e Env) Vars() []Var {
 	vs := []Var{
-		{token.KeyToken, e.Token.Key},
-		{token.KeyTimestamp, strconv.FormatInt(e.Token.Timestamp, 10)},
+		{contract.KeyToken, e.Token.Key},
+		{contract.KeyTimestamp, strconv.FormatInt(e.Token.Timestamp, 10)},
 		{"SPARK_MR3_NAMESPACE", e.Namespace},
 	}
 	if e.AMHost != "" {
@@ -97,7 +98,7 @@ func (e Env) Vars() []Var {
 // driver sets them. from says where the values came from, for messages.
 func DriverDefaults(ctx context.Context, client kubernetes.Interface, ns, rel string) (cores, memoryMB int, from string, err error) {
 	sets, err := client.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + rel + ",app.kubernetes.io/component=driver",
+		LabelSelector: contract.LabelInstance + "=" + rel + "," + contract.LabelComponent + "=" + contract.ComponentDriver,
 	})
 	if err != nil {
 		return 0, 0, "", fmt.Errorf("read the drivers of release %q in namespace %q for SPARK_DRIVER_CORES / SPARK_DRIVER_MEMORY_MB (or pass --driver-cores and --driver-memory-mb): %w", rel, ns, err)
@@ -155,7 +156,7 @@ func Lookup(ctx context.Context, client kubernetes.Interface, ns, rel string) (*
 	}
 	env := &Env{Namespace: ns, Release: rel, Token: tok}
 	svcs, err := client.CoreV1().Services(ns).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + rel + ",app.kubernetes.io/component=am-service",
+		LabelSelector: contract.LabelInstance + "=" + rel + "," + contract.LabelComponent + "=" + contract.ComponentAMService,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find the AM Service of release %q in namespace %q: %w", rel, ns, err)

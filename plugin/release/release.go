@@ -25,12 +25,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
 
-// ChartName is the name of the chart this plugin manages.
-const ChartName = "spark-mr3"
+// ChartName is the name of the chart this plugin manages (plugin/contract).
+const ChartName = contract.ChartName
 
 // Options are the inputs of Install and Upgrade.
 type Options struct {
@@ -180,7 +181,7 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		return nil, fmt.Errorf("read releases in namespace %q: %w", o.Namespace, err)
 	}
 	fullname := Fullname(o.Chart, o.Release, o.Values, nil)
-	secretName := token.PluginSecretName(fullname)
+	secretName := contract.PluginTokenName(fullname)
 	if name := userSecret(o.Values, secretName); name != "" {
 		return applyUserSecret(ctx, cfg, client, o, name, nil)
 	}
@@ -259,7 +260,7 @@ func applyUserSecret(ctx context.Context, cfg *action.Configuration, client kube
 	} else if !apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("read token Secret %s/%s: %w", o.Namespace, name, err)
 	} else {
-		o.warnf("token.existingSecret=%s: no such Secret in namespace %q yet; the drivers start once it exists with keys %s and %s", name, o.Namespace, token.KeyToken, token.KeyTimestamp)
+		o.warnf("token.existingSecret=%s: no such Secret in namespace %q yet; the drivers start once it exists with keys %s and %s", name, o.Namespace, contract.KeyToken, contract.KeyTimestamp)
 	}
 	var rel *release.Release
 	var err error
@@ -347,7 +348,7 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		reused = last.Config
 	}
 	fullname := Fullname(o.Chart, o.Release, vals, reused)
-	secretName := token.PluginSecretName(fullname)
+	secretName := contract.PluginTokenName(fullname)
 	if name := userSecret(o.Values, secretName); name != "" {
 		return applyUserSecret(ctx, cfg, client, o, name, last)
 	}
@@ -544,7 +545,7 @@ func (u inUse) refusePinned(t token.Token, source string, o Options) error {
 		return nil
 	}
 	return refused("%s: timestamp %d is already used in namespace %q by %s; two releases with one timestamp would share the DAGAppMaster %s and refuse each other's token: pin another positive integer, or leave token.clientToAMTokenKey and token.applicationIdTimestamp empty to get a free one",
-		source, t.Timestamp, o.Namespace, h, "mr3master-spark-"+strconv.FormatInt(t.Timestamp, 10)+"-0")
+		source, t.Timestamp, o.Namespace, h, contract.AMDeploymentNames(strconv.FormatInt(t.Timestamp, 10))[0])
 }
 
 // timestampsInUse asks mr3runtime which timestamps the namespace's MR3 applications hold.
@@ -577,14 +578,14 @@ func timestampsInUse(ctx context.Context, client kubernetes.Interface, o Options
 // nothing: the changed template rolls the StatefulSets (on helm rollback too). Otherwise the
 // Pods are deleted and their StatefulSets recreate them.
 func restartDrivers(ctx context.Context, client kubernetes.Interface, o Options, why string) error {
-	sel := "app.kubernetes.io/instance=" + o.Release + ",app.kubernetes.io/component=driver"
+	sel := contract.LabelInstance + "=" + o.Release + "," + contract.LabelComponent + "=" + contract.ComponentDriver
 	sts, err := client.AppsV1().StatefulSets(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return fmt.Errorf("restart the driver Pods of %q with %s: %w", o.Release, why, err)
 	}
 	rolls := len(sts.Items) > 0
 	for _, s := range sts.Items {
-		if _, ok := s.Spec.Template.Annotations[TokenChecksumAnnotation]; !ok {
+		if _, ok := s.Spec.Template.Annotations[contract.AnnotationChecksumToken]; !ok {
 			rolls = false
 		}
 	}
@@ -597,13 +598,9 @@ func restartDrivers(ctx context.Context, client kubernetes.Interface, o Options,
 	return nil
 }
 
-// TokenChecksumAnnotation is the driver Pod template annotation (docs/DESIGN.md) that changes
-// with the token, so that a token change restarts the drivers.
-const TokenChecksumAnnotation = "checksum/token"
-
 func driverNames(ctx context.Context, client kubernetes.Interface, ns, rel string) []string {
 	list, err := client.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + rel + ",app.kubernetes.io/component=driver",
+		LabelSelector: contract.LabelInstance + "=" + rel + "," + contract.LabelComponent + "=" + contract.ComponentDriver,
 	})
 	if err != nil {
 		return nil

@@ -29,6 +29,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	sparkmr3 "github.com/spark-mr3/spark-mr3"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
@@ -136,8 +137,8 @@ func TestInstallKeepsTokenInItsOwnSecret(t *testing.T) {
 	assertTokenOutOfRecord(t, cs, up.Release, up.Token)
 	// The Secret remembers the earlier timestamp (Helm's history no longer does).
 	s, _ := cs.CoreV1().Secrets("ns").Get(context.Background(), "r1-mr3-token", metav1.GetOptions{})
-	if s.Annotations[token.AnnoPastTimestamps] != strconv.FormatInt(res.Token.Timestamp, 10) {
-		t.Fatalf("past timestamps %q, want %d", s.Annotations[token.AnnoPastTimestamps], res.Token.Timestamp)
+	if s.Annotations[contract.AnnotationPastTimestamps] != strconv.FormatInt(res.Token.Timestamp, 10) {
+		t.Fatalf("past timestamps %q, want %d", s.Annotations[contract.AnnotationPastTimestamps], res.Token.Timestamp)
 	}
 }
 
@@ -435,7 +436,7 @@ func TestRestartDrivers(t *testing.T) {
 			l := map[string]string{"app.kubernetes.io/instance": "a", "app.kubernetes.io/component": "driver"}
 			sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "spark1", Namespace: "ns", Labels: l}}
 			if withChecksum {
-				sts.Spec.Template.Annotations = map[string]string{TokenChecksumAnnotation: "abc"}
+				sts.Spec.Template.Annotations = map[string]string{contract.AnnotationChecksumToken: "abc"}
 			}
 			cs := fake.NewClientset(sts)
 			if err := restartDrivers(context.Background(), cs, Options{Release: "a", Namespace: "ns"}, "the new token"); err != nil {

@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // KindDeployment is how users see the DAGAppMaster's Deployment.
@@ -78,7 +78,7 @@ func amRefusal(d *appsv1.Deployment) *AMRefusedError {
 // Deployments, then one WATCH from that list (resumed if the server ends it, listed again when it
 // expires), not a poll.
 func WatchDAGAppMaster(ctx context.Context, client kubernetes.Interface, namespace, ts string) error {
-	names := mr3runtime.AMDeploymentNames(ts)
+	names := contract.AMDeploymentNames(ts)
 	deps := client.AppsV1().Deployments(namespace)
 	k := typedKind(KindDeployment, "", deps.List, func(l *appsv1.DeploymentList) []appsv1.Deployment { return l.Items }, deps.Watch)
 	objs, rv, err := k.list(ctx, metav1.ListOptions{})

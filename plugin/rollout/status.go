@@ -7,6 +7,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // snapshot holds the release's objects as last seen, by name.
@@ -73,13 +75,13 @@ func evaluate(t Target, s *snapshot) (evaluation, error) {
 	}
 
 	// The plugin keeps the token in R-mr3-token; a plain helm install has the chart's R-token.
-	secret := pick(s.secrets, t.Release+"-mr3-token")
-	if secret == nil || secret.Name != t.Release+"-mr3-token" {
-		if chartSecret := s.secrets[t.Release+"-token"]; chartSecret != nil {
+	secret := pick(s.secrets, contract.PluginTokenName(t.Release))
+	if secret == nil || secret.Name != contract.PluginTokenName(t.Release) {
+		if chartSecret := s.secrets[contract.TokenName(t.Release)]; chartSecret != nil {
 			secret = chartSecret
 		}
 	}
-	st := ResourceState{Kind: KindSecret, Name: t.Release + "-mr3-token"}
+	st := ResourceState{Kind: KindSecret, Name: contract.PluginTokenName(t.Release)}
 	switch {
 	case secret == nil:
 		st.Reason, st.Message = "NotFound", "no Secret with labels "+t.selector(ComponentToken)
@@ -101,8 +103,8 @@ func evaluate(t Target, s *snapshot) (evaluation, error) {
 	ev.states = append(ev.states, st)
 	ok = ok && st.Ready
 
-	conf := pick(s.confs, t.Release+"-conf")
-	st = ResourceState{Kind: KindConfigMap, Name: t.Release + "-conf"}
+	conf := pick(s.confs, contract.ConfName(t.Release))
+	st = ResourceState{Kind: KindConfigMap, Name: contract.ConfName(t.Release)}
 	if conf == nil {
 		st.Reason, st.Message = "NotFound", "no ConfigMap with labels "+t.selector(ComponentConf)
 	} else {

@@ -14,30 +14,30 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
-// Labels and annotations of the contract in docs/DESIGN.md.
+// Labels, annotations and keys of docs/DESIGN.md, defined in plugin/contract; kept here under
+// the names the driver and the e2e tests use.
 const (
-	LabelInstance  = "app.kubernetes.io/instance"
-	LabelComponent = "app.kubernetes.io/component"
-	LabelDriver    = "sparkmr3.io/driver"
+	LabelInstance  = contract.LabelInstance
+	LabelComponent = contract.LabelComponent
+	LabelDriver    = contract.LabelDriver
 
-	ComponentDriver    = "driver"
-	ComponentToken     = "token"
-	ComponentConf      = "conf"
-	ComponentAMService = "am-service"
+	ComponentDriver    = contract.ComponentDriver
+	ComponentToken     = contract.ComponentToken
+	ComponentConf      = contract.ComponentConf
+	ComponentAMService = contract.ComponentAMService
 
-	AnnotationSubmitCommand = "sparkmr3.io/submit-command"
-	AnnotationShellCommand  = "sparkmr3.io/shell-command"
+	AnnotationSubmitCommand = contract.AnnotationSubmitCommand
+	AnnotationShellCommand  = contract.AnnotationShellCommand
 
-	// DriverContainer is the container of a driver Pod that runs the driver command.
-	DriverContainer = "driver"
-	// DefaultAMServiceName is the AM Service's name unless mr3.amService.name overrides it.
-	DefaultAMServiceName = "mr3"
+	DriverContainer      = contract.DriverContainer
+	DefaultAMServiceName = contract.DefaultAMServiceName
 
-	// TokenKey and TimestampKey are the keys of the token Secret.
-	TokenKey     = "CLIENT_TO_AM_TOKEN_KEY"
-	TimestampKey = "MR3_APPLICATION_ID_TIMESTAMP"
+	TokenKey     = contract.KeyToken
+	TimestampKey = contract.KeyTimestamp
 )
 
 // Target says which release to wait for and what it must have.

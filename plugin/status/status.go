@@ -26,6 +26,7 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/yaml"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 )
 
@@ -150,7 +151,7 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	if objs.Timestamp != "" {
 		rep.Application = "application_" + objs.Timestamp + "_0000"
 	}
-	sel := labels.SelectorFromSet(labels.Set{mr3runtime.LabelInstance: o.Release, mr3runtime.LabelComponent: mr3runtime.ComponentDriver})
+	sel := labels.SelectorFromSet(labels.Set{contract.LabelInstance: o.Release, contract.LabelComponent: contract.ComponentDriver})
 	drivers, err := o.Client.CoreV1().Pods(o.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
 		return nil, fmt.Errorf("list driver pods of release %q in namespace %q: %w", o.Release, o.Namespace, err)

@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // What teardown deletes is the release's only (docs/DESIGN.md, "Labels" and "Names"):
@@ -30,7 +30,7 @@ import (
 
 // ownership says whether an object labelled as the release's is owned by it, and why not.
 func (r *run) ownership(m metav1.ObjectMeta) (bool, string) {
-	if m.Labels[mr3runtime.LabelInstance] != r.Release || m.Labels[mr3runtime.LabelName] != mr3runtime.ChartName {
+	if m.Labels[contract.LabelInstance] != r.Release || m.Labels[contract.LabelName] != contract.ChartName {
 		return false, "not labelled as the release's"
 	}
 	name, hasName := m.Annotations[annoReleaseName]
@@ -68,11 +68,11 @@ func chartClusterNames(ns, fullname string) clusterNames {
 	}
 	// NS.F-… today; NS-F-… from chart versions before the dot (ambiguous on its own, so those
 	// objects are still held to the subject, claimRef and binding checks of this file).
-	for _, base := range []string{ns + "." + fullname, ns + "-" + fullname} {
-		out["clusterrole/"+base+"-node-reader"] = true
-		out["clusterrolebinding/"+base+"-node-reader-driver"] = true
-		out["clusterrolebinding/"+base+"-node-reader-master"] = true
-		out["persistentvolume/"+base+"-workdir"] = true
+	for _, name := range []func(ns, fullname, suffix string) string{contract.ClusterName, contract.LegacyClusterName} {
+		out["clusterrole/"+name(ns, fullname, contract.SuffixNodeReader)] = true
+		out["clusterrolebinding/"+name(ns, fullname, contract.SuffixNodeReaderDriver)] = true
+		out["clusterrolebinding/"+name(ns, fullname, contract.SuffixNodeReaderMaster)] = true
+		out["persistentvolume/"+name(ns, fullname, contract.SuffixWorkdir)] = true
 	}
 	return out
 }

@@ -39,6 +39,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
@@ -47,7 +48,6 @@ import (
 const (
 	annoReleaseName      = "meta.helm.sh/release-name"
 	annoReleaseNamespace = "meta.helm.sh/release-namespace"
-	componentWorkdir     = "workdir"
 )
 
 // Defaults for Options.
@@ -281,9 +281,9 @@ func (r *run) say(format string, a ...any) { fmt.Fprintf(r.Out, format+"\n", a..
 // releaseSelector selects by the release's instance label and the chart's name label (and a
 // component); ownership (Helm's annotations, controllers) is checked on what it lists.
 func (r *run) releaseSelector(component string) string {
-	set := labels.Set{mr3runtime.LabelInstance: r.Release, mr3runtime.LabelName: mr3runtime.ChartName}
+	set := labels.Set{contract.LabelInstance: r.Release, contract.LabelName: contract.ChartName}
 	if component != "" {
-		set[mr3runtime.LabelComponent] = component
+		set[contract.LabelComponent] = component
 	}
 	return labels.SelectorFromSet(set).String()
 }
@@ -314,7 +314,7 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 	r.hint.Timestamp, r.hint.Fullname, r.hint.MasterLabels = p.MR3.Timestamp, p.MR3.Fullname, p.MR3.MasterLabels
 	r.hint.PastTimestamps, r.hint.Refs = p.MR3.Timestamps, p.MR3.Refs
 
-	sel := metav1.ListOptions{LabelSelector: r.releaseSelector(mr3runtime.ComponentDriver)}
+	sel := metav1.ListOptions{LabelSelector: r.releaseSelector(contract.ComponentDriver)}
 	sts, err := r.Client.AppsV1().StatefulSets(r.Namespace).List(ctx, sel)
 	if err != nil {
 		return nil, fmt.Errorf("list driver StatefulSets: %w", err)
@@ -329,12 +329,12 @@ func (r *run) plan(ctx context.Context) (*Plan, error) {
 	}
 	// The plugin's token Secret (by its exact name and its labels, one that it made).
 	for _, f := range uniqStrings(p.MR3.Fullname, r.Release) {
-		s, err := r.Client.CoreV1().Secrets(r.Namespace).Get(ctx, token.PluginSecretName(f), metav1.GetOptions{})
-		if err == nil && s.Labels[token.LabelManagedBy] == token.ManagedBy && s.Labels[mr3runtime.LabelInstance] == r.Release {
+		s, err := r.Client.CoreV1().Secrets(r.Namespace).Get(ctx, contract.PluginTokenName(f), metav1.GetOptions{})
+		if err == nil && s.Labels[contract.LabelManagedBy] == contract.ManagedByPlugin && s.Labels[contract.LabelInstance] == r.Release {
 			p.TokenSecret, r.tokenFullname = s.Name, f
 			break
 		} else if err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("read the token Secret %s/%s: %w", r.Namespace, token.PluginSecretName(f), err)
+			return nil, fmt.Errorf("read the token Secret %s/%s: %w", r.Namespace, contract.PluginTokenName(f), err)
 		}
 	}
 	var left []string
@@ -412,7 +412,7 @@ func (r *run) dataSelector() string { return r.releaseSelector("") }
 // describeClaim says what deleting the claim does to its data. pvs are the release's own PVs.
 func (r *run) describeClaim(ctx context.Context, c *corev1.PersistentVolumeClaim, pvs map[string]*corev1.PersistentVolume) string {
 	what := "work dir"
-	if d := c.Labels["sparkmr3_app"]; d != "" && c.Labels[mr3runtime.LabelComponent] != componentWorkdir {
+	if d := c.Labels[contract.LabelApp]; d != "" && c.Labels[contract.LabelComponent] != contract.ComponentWorkdir {
 		what = "local dir of driver " + d
 	}
 	if c.Spec.VolumeName == "" {
@@ -503,7 +503,7 @@ func (r *run) stopAM(ctx context.Context, o *mr3runtime.Objects) error {
 	}
 
 	podsGone := func(names []string) gone {
-		return gone{what: "pods", lw: lw(r.Client, pods, mr3runtime.LabelPodRole), obj: &corev1.Pod{}, match: byName(names)}
+		return gone{what: "pods", lw: lw(r.Client, pods, contract.LabelPodRole), obj: &corev1.Pod{}, match: byName(names)}
 	}
 	depsGone := gone{what: "DAGAppMaster deployments", lw: lw(r.Client, deps, ""), obj: &appsv1.Deployment{}, match: byName(depNames)}
 
@@ -556,7 +556,7 @@ func (r *run) stopAM(ctx context.Context, o *mr3runtime.Objects) error {
 // namespace) it deletes them one by one, concurrently.
 func (r *run) deletePods(ctx context.Context, o *mr3runtime.Objects, names []string, opts metav1.DeleteOptions) error {
 	pods := r.Client.CoreV1().Pods(r.Namespace)
-	all, err := pods.List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{mr3runtime.LabelPodRole: mr3runtime.RoleContainer}).String()})
+	all, err := pods.List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelPodRole: contract.RoleContainer}).String()})
 	if err != nil {
 		return fmt.Errorf("list ContainerWorker pods: %w", err)
 	}
@@ -571,7 +571,7 @@ func (r *run) deletePods(ctx context.Context, o *mr3runtime.Objects, names []str
 		}
 	}
 	if collection {
-		sel := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{mr3runtime.LabelPodRole: mr3runtime.RoleContainer}).String()}
+		sel := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelPodRole: contract.RoleContainer}).String()}
 		if err := pods.DeleteCollection(ctx, opts, sel); err != nil {
 			return fmt.Errorf("delete ContainerWorker pods: %w", err)
 		}
@@ -592,7 +592,7 @@ func (r *run) presentPods(ctx context.Context, names []string) ([]string, error)
 	if len(names) == 0 {
 		return nil, nil
 	}
-	list, err := r.Client.CoreV1().Pods(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: mr3runtime.LabelPodRole})
+	list, err := r.Client.CoreV1().Pods(r.Namespace).List(ctx, metav1.ListOptions{LabelSelector: contract.LabelPodRole})
 	if err != nil {
 		return nil, fmt.Errorf("list pods: %w", err)
 	}
@@ -611,7 +611,7 @@ func (r *run) presentPods(ctx context.Context, names []string) ([]string, error)
 // (the selector is the release's instance label plus component=driver), and the driver
 // Services concurrently, then waits until all are gone.
 func (r *run) deleteDrivers(ctx context.Context) error {
-	sel := r.releaseSelector(mr3runtime.ComponentDriver)
+	sel := r.releaseSelector(contract.ComponentDriver)
 	lo := metav1.ListOptions{LabelSelector: sel}
 	sts := r.Client.AppsV1().StatefulSets(r.Namespace)
 	pods := r.Client.CoreV1().Pods(r.Namespace)
@@ -733,7 +733,7 @@ func (r *run) uninstall(ctx context.Context) error {
 		return err
 	}
 	if r.tokenFullname != "" {
-		r.say("deleting secret/%s", token.PluginSecretName(r.tokenFullname))
+		r.say("deleting secret/%s", contract.PluginTokenName(r.tokenFullname))
 		if err := token.Delete(ctx, r.Client, r.Namespace, r.Release, r.tokenFullname); err != nil {
 			return err
 		}

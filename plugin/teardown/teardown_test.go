@@ -27,7 +27,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
 )
 
@@ -149,9 +149,9 @@ func releaseObjects(name, ts string, workers int) []runtime.Object {
 	objs = append(objs,
 		&rbacv1.ClusterRole{ObjectMeta: helmed(ns+"-"+name+"-node-reader", "rbac")},
 		&rbacv1.ClusterRoleBinding{ObjectMeta: helmed(ns+"-"+name+"-node-reader-driver", "rbac")},
-		&corev1.PersistentVolume{ObjectMeta: helmed(ns+"-"+name+"-workdir", componentWorkdir)},
+		&corev1.PersistentVolume{ObjectMeta: helmed(ns+"-"+name+"-workdir", contract.ComponentWorkdir)},
 	)
-	pvc := helmed(name+"-workdir", componentWorkdir)
+	pvc := helmed(name+"-workdir", contract.ComponentWorkdir)
 	pvc.Namespace = ns
 	objs = append(objs, &corev1.PersistentVolumeClaim{ObjectMeta: pvc})
 	return append(objs, tf.MR3ConfigMapsAndServices(ns, ts)...)
@@ -164,7 +164,7 @@ func (w *world) amRemovesWorkers() {
 		name := a.(k8stesting.DeleteAction).GetName()
 		pods, _ := w.client.Tracker().List(corev1.SchemeGroupVersion.WithResource("pods"), corev1.SchemeGroupVersion.WithKind("Pod"), ns)
 		for _, p := range pods.(*corev1.PodList).Items {
-			if p.Labels[mr3runtime.LabelPodRole] == mr3runtime.RoleContainer || strings.HasPrefix(p.Name, name+"-") {
+			if p.Labels[contract.LabelPodRole] == contract.RoleContainer || strings.HasPrefix(p.Name, name+"-") {
 				_ = w.client.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("pods"), ns, p.Name)
 			}
 		}
@@ -478,7 +478,7 @@ func TestTeardownDriverLocalDirClaims(t *testing.T) {
 	claim := func(name, driver, volume string) *corev1.PersistentVolumeClaim {
 		return &corev1.PersistentVolumeClaim{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{
-				mr3runtime.LabelName: "spark-mr3", mr3runtime.LabelInstance: "a", "sparkmr3_app": driver}},
+				contract.LabelName: "spark-mr3", contract.LabelInstance: "a", "sparkmr3_app": driver}},
 			Spec: corev1.PersistentVolumeClaimSpec{VolumeName: volume},
 		}
 	}
@@ -486,7 +486,7 @@ func TestTeardownDriverLocalDirClaims(t *testing.T) {
 		Spec: corev1.PersistentVolumeSpec{PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
 			PersistentVolumeSource: corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: "ebs.csi.aws.com", VolumeHandle: "vol-9"}}}}
 	other := claim("local-dir-0-x-0", "x", "")
-	other.Labels[mr3runtime.LabelInstance] = "b"
+	other.Labels[contract.LabelInstance] = "b"
 	for _, keep := range []bool{false, true} {
 		t.Run(fmt.Sprintf("keep-data=%v", keep), func(t *testing.T) {
 			objs := append(releaseObjects("a", "1234", 0), claim("local-dir-0-a-spark1-0", "a-spark1", "pvc-1f2e"),

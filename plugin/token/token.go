@@ -20,12 +20,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
-// Keys of the token Secret and of the driver environment.
+// Keys of the token Secret and of the driver environment (plugin/contract).
 const (
-	KeyToken     = "CLIENT_TO_AM_TOKEN_KEY"
-	KeyTimestamp = "MR3_APPLICATION_ID_TIMESTAMP"
+	KeyToken     = contract.KeyToken
+	KeyTimestamp = contract.KeyTimestamp
 )
 
 // Timestamps are drawn from [MinTimestamp, MaxTimestamp]: positive (MR3's own setup script
@@ -102,19 +104,12 @@ func (t Token) Validate(where string) error {
 	return nil
 }
 
-// SecretName is the token Secret the chart renders for a release whose fullname is fullname
-// (plain helm install; docs/DESIGN.md).
-func SecretName(fullname string) string { return fullname + "-token" }
-
-// PluginSecretName is the token Secret the plugin creates and keeps itself, outside Helm's
-// release record (docs/DESIGN.md, "Token"); the chart reads it through token.existingSecret.
-func PluginSecretName(fullname string) string { return fullname + "-mr3-token" }
-
-// The plugin's token Secret carries the release's labels and this managed-by label (and no
-// Helm annotations: Helm neither owns nor records it).
+// The plugin's token Secret (contract.PluginTokenName, outside Helm's release record) carries
+// the release's labels and this managed-by label (and no Helm annotations: Helm neither owns nor
+// records it); the chart's own is contract.TokenName.
 const (
-	LabelManagedBy = "app.kubernetes.io/managed-by"
-	ManagedBy      = "helm-sparkmr3"
+	LabelManagedBy = contract.LabelManagedBy
+	ManagedBy      = contract.ManagedByPlugin
 )
 
 // Checksum is the value of the driver Pods' checksum/token annotation for t: the hex sha256 of
@@ -141,12 +136,12 @@ func (t Token) RefValues(name string) map[string]any {
 func PluginSecret(namespace, release, fullname string, t Token) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: PluginSecretName(fullname), Namespace: namespace,
+			Name: contract.PluginTokenName(fullname), Namespace: namespace,
 			Labels: map[string]string{
-				"app.kubernetes.io/name":      "spark-mr3",
-				"app.kubernetes.io/instance":  release,
-				"app.kubernetes.io/component": "token",
-				LabelManagedBy:                ManagedBy,
+				contract.LabelName:      contract.ChartName,
+				contract.LabelInstance:  release,
+				contract.LabelComponent: contract.ComponentToken,
+				contract.LabelManagedBy: contract.ManagedByPlugin,
 			},
 		},
 		Type: corev1.SecretTypeOpaque,
@@ -169,8 +164,8 @@ func Store(ctx context.Context, client kubernetes.Interface, namespace, release,
 	if err != nil {
 		return fmt.Errorf("read token Secret %s/%s: %w", namespace, want.Name, err)
 	}
-	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels["app.kubernetes.io/instance"] != release {
-		return fmt.Errorf("Secret %s/%s exists but was not made by helm sparkmr3 for release %q (labels %s=%q, app.kubernetes.io/instance=%q): rename or delete it, or use another release name or fullnameOverride", namespace, want.Name, release, LabelManagedBy, cur.Labels[LabelManagedBy], cur.Labels["app.kubernetes.io/instance"])
+	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels[contract.LabelInstance] != release {
+		return fmt.Errorf("Secret %s/%s exists but was not made by helm sparkmr3 for release %q (labels %s=%q, %s=%q): rename or delete it, or use another release name or fullnameOverride", namespace, want.Name, release, LabelManagedBy, cur.Labels[LabelManagedBy], contract.LabelInstance, cur.Labels[contract.LabelInstance])
 	}
 	if old, err := FromSecret(cur); err == nil && old.Timestamp != t.Timestamp {
 		// Remembered for status and teardown: the DAGAppMaster of an earlier token is still the
@@ -178,7 +173,7 @@ func Store(ctx context.Context, client kubernetes.Interface, namespace, release,
 		if cur.Annotations == nil {
 			cur.Annotations = map[string]string{}
 		}
-		cur.Annotations[AnnoPastTimestamps] = appendPast(cur.Annotations[AnnoPastTimestamps], old.Timestamp)
+		cur.Annotations[contract.AnnotationPastTimestamps] = appendPast(cur.Annotations[contract.AnnotationPastTimestamps], old.Timestamp)
 	}
 	cur.Data, cur.StringData, cur.Type = want.Data, nil, want.Type
 	if cur.Labels == nil {
@@ -193,11 +188,9 @@ func Store(ctx context.Context, client kubernetes.Interface, namespace, release,
 	return nil
 }
 
-// AnnoPastTimestamps on the plugin's token Secret lists the timestamps it held before,
-// comma-separated, newest last (at most maxPast): mr3runtime ties their DAGAppMasters to the
-// release.
-const AnnoPastTimestamps = "spark-mr3/past-timestamps"
-
+// contract.AnnotationPastTimestamps on the plugin's token Secret lists the timestamps it held
+// before, comma-separated, newest last (at most maxPast): mr3runtime ties their DAGAppMasters to
+// the release.
 const maxPast = 32
 
 func appendPast(list string, ts int64) string {
@@ -216,7 +209,7 @@ func appendPast(list string, ts int64) string {
 
 // Delete removes the plugin's token Secret of release (only one it made); gone is fine.
 func Delete(ctx context.Context, client kubernetes.Interface, namespace, release, fullname string) error {
-	name := PluginSecretName(fullname)
+	name := contract.PluginTokenName(fullname)
 	cur, err := client.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
@@ -224,7 +217,7 @@ func Delete(ctx context.Context, client kubernetes.Interface, namespace, release
 	if err != nil {
 		return fmt.Errorf("read token Secret %s/%s: %w", namespace, name, err)
 	}
-	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels["app.kubernetes.io/instance"] != release {
+	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels[contract.LabelInstance] != release {
 		return nil
 	}
 	err = client.CoreV1().Secrets(namespace).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &cur.UID}})
@@ -255,12 +248,12 @@ func FromSecret(s *corev1.Secret) (Token, error) {
 // Find returns the token of a release from its Secret. found is false when the Secret does
 // not exist.
 func Find(ctx context.Context, client kubernetes.Interface, namespace, fullname string) (t Token, found bool, err error) {
-	s, err := client.CoreV1().Secrets(namespace).Get(ctx, SecretName(fullname), metav1.GetOptions{})
+	s, err := client.CoreV1().Secrets(namespace).Get(ctx, contract.TokenName(fullname), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return Token{}, false, nil
 	}
 	if err != nil {
-		return Token{}, false, fmt.Errorf("read token Secret %s/%s: %w", namespace, SecretName(fullname), err)
+		return Token{}, false, fmt.Errorf("read token Secret %s/%s: %w", namespace, contract.TokenName(fullname), err)
 	}
 	t, err = FromSecret(s)
 	return t, err == nil, err
@@ -283,7 +276,7 @@ func FindForRelease(ctx context.Context, client kubernetes.Interface, namespace,
 // SecretForRelease is the token Secret of FindForRelease; nil when there is none.
 func SecretForRelease(ctx context.Context, client kubernetes.Interface, namespace, release string) (*corev1.Secret, error) {
 	list, err := client.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=token",
+		LabelSelector: contract.LabelInstance + "=" + release + "," + contract.LabelComponent + "=" + contract.ComponentToken,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find the token Secret of release %q in namespace %q: %w", release, namespace, err)
@@ -296,7 +289,7 @@ func SecretForRelease(ctx context.Context, client kubernetes.Interface, namespac
 	}
 	used := map[string]bool{}
 	if sts, err := client.AppsV1().StatefulSets(namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=driver",
+		LabelSelector: contract.LabelInstance + "=" + release + "," + contract.LabelComponent + "=" + contract.ComponentDriver,
 	}); err == nil {
 		for _, st := range sts.Items {
 			for _, c := range st.Spec.Template.Spec.Containers {

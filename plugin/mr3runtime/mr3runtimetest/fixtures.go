@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // Image is a small image for simulated Pods; on a cluster without kubelets it never runs.
@@ -21,21 +21,21 @@ const Image = "registry.k8s.io/pause:3.10"
 // ReleaseLabels are the labels every release object carries.
 func ReleaseLabels(release, component string) map[string]string {
 	return map[string]string{
-		"app.kubernetes.io/name":       "spark-mr3",
-		mr3runtime.LabelInstance:       release,
-		"app.kubernetes.io/managed-by": "Helm",
-		mr3runtime.LabelPartOf:         "spark-mr3",
-		mr3runtime.LabelComponent:      component,
+		contract.LabelName:      contract.ChartName,
+		contract.LabelInstance:  release,
+		contract.LabelManagedBy: "Helm",
+		contract.LabelPartOf:    contract.ChartName,
+		contract.LabelComponent: component,
 	}
 }
 
 // TokenSecret is the release's F-token Secret. The token value is a fixed fake.
 func TokenSecret(ns, fullname, release, ts string) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: fullname + "-token", Namespace: ns, Labels: ReleaseLabels(release, mr3runtime.ComponentToken)},
+		ObjectMeta: metav1.ObjectMeta{Name: contract.TokenName(fullname), Namespace: ns, Labels: ReleaseLabels(release, contract.ComponentToken)},
 		Data: map[string][]byte{
-			"CLIENT_TO_AM_TOKEN_KEY": []byte("00000000-test-token-do-not-print"),
-			mr3runtime.KeyTimestamp:  []byte(ts),
+			contract.KeyToken:     []byte("00000000-test-token-do-not-print"),
+			contract.KeyTimestamp: []byte(ts),
 		},
 	}
 }
@@ -43,8 +43,8 @@ func TokenSecret(ns, fullname, release, ts string) *corev1.Secret {
 // ConfConfigMap is the release's F-conf ConfigMap with the given master labels in mr3-site.xml.
 func ConfConfigMap(ns, fullname, release, masterLabels string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: fullname + "-conf", Namespace: ns, Labels: ReleaseLabels(release, mr3runtime.ComponentConf)},
-		Data: map[string]string{"mr3-site.xml": `<?xml version="1.0"?>
+		ObjectMeta: metav1.ObjectMeta{Name: contract.ConfName(fullname), Namespace: ns, Labels: ReleaseLabels(release, contract.ComponentConf)},
+		Data: map[string]string{contract.FileMR3Site: `<?xml version="1.0"?>
 <configuration>
   <property><name>mr3.k8s.master.pod.additional.labels</name><value>` + masterLabels + `</value></property>
 </configuration>
@@ -56,10 +56,10 @@ func podTemplate(fullname string, lbls map[string]string) corev1.PodTemplateSpec
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: lbls},
 		Spec: corev1.PodSpec{
-			ServiceAccountName: fullname + "-master",
+			ServiceAccountName: fullname + contract.SuffixMaster,
 			Containers:         []corev1.Container{{Name: "master", Image: Image}},
 			Volumes: []corev1.Volume{{Name: "conf", VolumeSource: corev1.VolumeSource{
-				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: fullname + "-conf"}}}}},
+				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: contract.ConfName(fullname)}}}}},
 		},
 	}
 }
@@ -67,13 +67,13 @@ func podTemplate(fullname string, lbls map[string]string) corev1.PodTemplateSpec
 // AMDeployment is MR3's DAGAppMaster Deployment mr3master-spark-<ts>-0 whose Pod template
 // carries the master labels and mr3-pod-role=master-role and mounts F-conf.
 func AMDeployment(ns, fullname, ts string, masterLabels map[string]string) *appsv1.Deployment {
-	lbls := map[string]string{mr3runtime.LabelPodRole: mr3runtime.RoleMaster}
+	lbls := map[string]string{contract.LabelPodRole: contract.RoleMaster}
 	for k, v := range masterLabels {
 		lbls[k] = v
 	}
 	one := int32(1)
 	return &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "mr3master-spark-" + ts + "-0", Namespace: ns, UID: types.UID("uid-am-" + ts)},
+		ObjectMeta: metav1.ObjectMeta{Name: contract.AMDeploymentNames(ts)[0], Namespace: ns, UID: types.UID("uid-am-" + ts)},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &one,
 			Selector: &metav1.LabelSelector{MatchLabels: lbls},
@@ -98,14 +98,14 @@ func WorkerPod(ns, hex string, n int, fullname string, owner *corev1.Pod) *corev
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: fmt.Sprintf("mr3executor-%s-%d", hex, n), Namespace: ns,
-			Labels: map[string]string{"mr3-worker-pod-id": fmt.Sprint(n), mr3runtime.LabelPodRole: mr3runtime.RoleContainer},
+			Labels: map[string]string{contract.LabelWorkerPodID: fmt.Sprint(n), contract.LabelPodRole: contract.RoleContainer},
 		},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "worker", Image: Image}}},
 	}
 	if fullname != "" {
-		p.Spec.ServiceAccountName = fullname + "-worker"
+		p.Spec.ServiceAccountName = fullname + contract.SuffixWorker
 		p.Spec.Volumes = []corev1.Volume{{Name: "conf", VolumeSource: corev1.VolumeSource{
-			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: fullname + "-conf"}}}}}
+			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: contract.ConfName(fullname)}}}}}
 	}
 	if owner != nil {
 		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: owner.Name, UID: owner.UID}}
@@ -116,10 +116,10 @@ func WorkerPod(ns, hex string, n int, fullname string, owner *corev1.Pod) *corev
 // DriverPod is a release's driver Pod D-0: it carries mr3-pod-role=master-role and the master
 // labels' key with its own value, as the chart renders it.
 func DriverPod(ns, release, driver string) *corev1.Pod {
-	lbls := ReleaseLabels(release, mr3runtime.ComponentDriver)
-	lbls["sparkmr3_app"] = driver
-	lbls[mr3runtime.LabelPodRole] = mr3runtime.RoleMaster
-	lbls["sparkmr3.io/driver"] = driver
+	lbls := ReleaseLabels(release, contract.ComponentDriver)
+	lbls[contract.LabelApp] = driver
+	lbls[contract.LabelPodRole] = contract.RoleMaster
+	lbls[contract.LabelDriver] = driver
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: driver + "-0", Namespace: ns, Labels: lbls},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "driver", Image: Image}}},
@@ -136,5 +136,5 @@ func MR3ConfigMapsAndServices(ns, ts string) []runtime.Object {
 	cm := func(name string) *corev1.ConfigMap {
 		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string]string{"mr3-conf.properties": "x=y\n"}}
 	}
-	return []runtime.Object{svc(mr3runtime.AMServiceName(ts)), cm(mr3runtime.ConfigMapMaster), cm(mr3runtime.ConfigMapWorker), svc(mr3runtime.ServiceWorker)}
+	return []runtime.Object{svc(contract.AMServiceName(ts)), cm(contract.ConfigMapMaster), cm(contract.ConfigMapWorker), svc(contract.ServiceWorker)}
 }

@@ -1,0 +1,182 @@
+// Package contract defines, once, the names, labels and keys that the chart, the checker and
+// the plugin agree on (docs/DESIGN.md, "Names", "Labels", "Driver Pod contract", "What MR3
+// makes at run time", "Token"), and the names MR3 itself uses at run time. It imports only
+// the standard library; every package that needs one of these names takes it from here.
+// Change docs/DESIGN.md first, then this file, then the chart.
+package contract
+
+import "strings"
+
+// ChartName is the value of app.kubernetes.io/name (and part-of) on every object of the chart.
+const ChartName = "spark-mr3"
+
+// Labels of every release object (docs/DESIGN.md "Labels").
+const (
+	LabelName      = "app.kubernetes.io/name"
+	LabelInstance  = "app.kubernetes.io/instance"
+	LabelComponent = "app.kubernetes.io/component"
+	LabelPartOf    = "app.kubernetes.io/part-of"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+)
+
+// Values of app.kubernetes.io/component (docs/DESIGN.md "Labels").
+const (
+	ComponentDriver    = "driver"
+	ComponentMaster    = "master"
+	ComponentWorker    = "worker"
+	ComponentConf      = "conf"
+	ComponentToken     = "token"
+	ComponentAMService = "am-service"
+	ComponentWorkdir   = "workdir"
+	ComponentRBAC      = "rbac"
+	ComponentTest      = "test"
+)
+
+// Driver Pod (template) labels besides the release's (docs/DESIGN.md "Labels").
+const (
+	// LabelApp is sparkmr3_app: the driver's name on its Pods, Service selector and local-dir
+	// claims; MR3's default master label uses it too (DefaultMasterLabels).
+	LabelApp = "sparkmr3_app"
+	// LabelDriver is sparkmr3.io/driver: the driver's name.
+	LabelDriver = "sparkmr3.io/driver"
+)
+
+// MR3's Pod roles (docs/DESIGN.md "Labels", "What MR3 makes at run time"). Never delete by
+// LabelPodRole alone: the driver Pods carry master-role too.
+const (
+	LabelPodRole     = "mr3-pod-role"
+	RoleMaster       = "master-role"
+	RoleContainer    = "container-role"
+	LabelWorkerPodID = "mr3-worker-pod-id"
+)
+
+// ManagedByPlugin is app.kubernetes.io/managed-by on the plugin's token Secret F-mr3-token
+// (docs/DESIGN.md "Token"); Helm's objects carry "Helm".
+const ManagedByPlugin = "helm-sparkmr3"
+
+// Annotations (docs/DESIGN.md "Driver Pod contract", "Names", "Token").
+const (
+	// AnnotationSubmitCommand and AnnotationShellCommand on a driver Pod (template) name the
+	// absolute paths of run-spark-submit.sh / run-spark-shell.sh in the image.
+	AnnotationSubmitCommand = "sparkmr3.io/submit-command"
+	AnnotationShellCommand  = "sparkmr3.io/shell-command"
+	// AnnotationOutsideHosts on F-conf lists (comma-separated) outsideDrivers.hosts.
+	AnnotationOutsideHosts = "sparkmr3.io/outside-driver-hosts"
+	// AnnotationChecksumConf, AnnotationChecksumEnv and AnnotationChecksumToken on a driver
+	// Pod template restart the drivers when F-conf, F-env or the token changes.
+	AnnotationChecksumConf  = "checksum/conf"
+	AnnotationChecksumEnv   = "checksum/env"
+	AnnotationChecksumToken = "checksum/token"
+	// AnnotationPastTimestamps on F-mr3-token lists, comma-separated, the timestamps it held
+	// before (newest last).
+	AnnotationPastTimestamps = "spark-mr3/past-timestamps"
+)
+
+// Keys of the token Secret (F-mr3-token, F-token or token.existingSecret), which are also the
+// driver Pod's env variables of the token (docs/DESIGN.md "Names", "Token").
+const (
+	KeyToken     = "CLIENT_TO_AM_TOKEN_KEY"
+	KeyTimestamp = "MR3_APPLICATION_ID_TIMESTAMP"
+)
+
+// Keys of F-conf and F-env (docs/DESIGN.md "Names").
+const (
+	FileMR3Site        = "mr3-site.xml"
+	FileMR3SiteOutside = "mr3-site-outside.xml"
+	FileSparkDefaults  = "spark-defaults.conf"
+	FileHiveSite       = "hive-site.xml"
+	FileEnvSh          = "env.sh"
+)
+
+// Driver Pod contract (docs/DESIGN.md "Driver Pod contract", "Names").
+const (
+	// DriverContainer is the container of a driver Pod that runs the driver command.
+	DriverContainer = "driver"
+	// DefaultAMServiceName is the AM Service's name unless mr3.amService.name overrides it.
+	DefaultAMServiceName = "mr3"
+	// DefaultBaseDir is the image's /opt/mr3-run: BASE_DIR of MR3's scripts.
+	DefaultBaseDir = "/opt/mr3-run"
+)
+
+// Suffixes of the release's objects F-<suffix> (F = fullname; docs/DESIGN.md "Names").
+const (
+	SuffixConf        = "-conf"
+	SuffixEnv         = "-env"
+	SuffixKeytab      = "-keytab"
+	SuffixWorker      = "-worker"
+	SuffixDriver      = "-driver"
+	SuffixMaster      = "-master"
+	SuffixToken       = "-token"
+	SuffixPluginToken = "-mr3-token"
+	SuffixWorkdir     = "-workdir"
+	// Cluster-scoped objects NS.F<suffix>.
+	SuffixNodeReader       = "-node-reader"
+	SuffixNodeReaderDriver = "-node-reader-driver"
+	SuffixNodeReaderMaster = "-node-reader-master"
+)
+
+// ConfName is the conf ConfigMap F-conf.
+func ConfName(fullname string) string { return fullname + SuffixConf }
+
+// EnvName is the env.sh Secret F-env.
+func EnvName(fullname string) string { return fullname + SuffixEnv }
+
+// TokenName is the chart's token Secret F-token.
+func TokenName(fullname string) string { return fullname + SuffixToken }
+
+// PluginTokenName is the plugin's token Secret F-mr3-token.
+func PluginTokenName(fullname string) string { return fullname + SuffixPluginToken }
+
+// FullnameOfToken is the fullname F of a token Secret F-mr3-token (the plugin's) or F-token
+// (the chart's); a name with neither suffix is returned unchanged.
+func FullnameOfToken(name string) string {
+	if f, ok := strings.CutSuffix(name, SuffixPluginToken); ok {
+		return f
+	}
+	return strings.TrimSuffix(name, SuffixToken)
+}
+
+// ClusterName is the name NS.F<suffix> of a cluster-scoped object of the release.
+func ClusterName(namespace, fullname, suffix string) string {
+	return namespace + "." + fullname + suffix
+}
+
+// LegacyClusterName is the older, ambiguous NS-F<suffix> (docs/DESIGN.md "Names").
+func LegacyClusterName(namespace, fullname, suffix string) string {
+	return namespace + "-" + fullname + suffix
+}
+
+// What MR3 makes at run time (docs/DESIGN.md "What MR3 makes at run time").
+const (
+	ConfigMapMaster = "mr3conf-configmap-master"
+	ConfigMapWorker = "mr3conf-configmap-worker"
+	ServiceWorker   = "service-worker"
+	// ServiceMasterPrefix begins the AM Service service-master-<ts>-0.
+	ServiceMasterPrefix = "service-master-"
+	// ClientAMConfig is the ConfigMap in which MR3's own setup (and Hive on MR3's chart) keep
+	// the token and timestamp of an MR3 application that is not a spark-mr3 release.
+	ClientAMConfig = "client-am-config"
+)
+
+// AMDeploymentNames are the names MR3 gives the DAGAppMaster Deployment for timestamp ts.
+func AMDeploymentNames(ts string) []string {
+	return []string{"mr3master-spark-" + ts + "-0", "mr3master-" + ts + "-0"}
+}
+
+// AMServiceName is the name of the Service the MR3 client makes for timestamp ts.
+func AMServiceName(ts string) string { return ServiceMasterPrefix + ts + "-0" }
+
+// DefaultMasterLabels is MR3's default for mr3.k8s.master.pod.additional.labels. Callers must
+// not change the map.
+var DefaultMasterLabels = map[string]string{LabelApp: "mr3"}
+
+// mr3-site.xml keys read by more than one package.
+const (
+	SiteConfigMap    = "mr3.k8s.conf.dir.configmap"
+	SiteKeytabSecret = "mr3.k8s.keytab.secret"
+	SiteWorkerSecret = "mr3.k8s.worker.secret"
+	SiteMasterLabels = "mr3.k8s.master.pod.additional.labels"
+	SiteHostAliases  = "mr3.k8s.host.aliases"
+	SiteStagingDir   = "mr3.am.staging-dir"
+	SiteNamespace    = "mr3.k8s.namespace"
+)
