@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/getter"
 
 	"github.com/spark-mr3/spark-mr3/plugin/check"
 	"github.com/spark-mr3/spark-mr3/plugin/check/render"
@@ -21,7 +19,7 @@ var checkFormats = []string{"text", "json"}
 
 // checkOptions are the flags of `check`.
 type checkOptions struct {
-	values       values.Options
+	values       valueFlags
 	chartVersion string
 	kustomize    postrender.Flags
 	kubeVersion  string
@@ -50,9 +48,7 @@ with -f/--set values. --kustomize applies an overlay first. It exits 3 when a ru
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVarP(&o.values.ValueFiles, "values", "f", nil, "specify values in a YAML file (can specify multiple)")
-	f.StringArrayVar(&o.values.Values, "set", nil, "set values on the command line (key1=val1,key2=val2)")
-	f.StringArrayVar(&o.values.StringValues, "set-string", nil, "set STRING values on the command line")
+	o.values.register(f)
 	f.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
 	o.kustomize.Register(f, "kustomize overlay directory applied before checking (its kustomization.yaml lists helm-output.yaml)")
 	f.StringVar(&o.kubeVersion, "kube-version", render.DefaultKubeVersion, "Kubernetes version the chart is rendered for")
@@ -105,7 +101,7 @@ func runCheck(ctx context.Context, s *Settings, o *checkOptions, args []string) 
 // path, no '/'), else the chart rendered with the values.
 func checkManifest(s *Settings, o *checkOptions, args []string) (string, error) {
 	if len(args) == 1 && isReleaseName(args[0]) {
-		if len(o.values.ValueFiles)+len(o.values.Values)+len(o.values.StringValues) > 0 {
+		if o.values.given() {
 			return "", UsageError("%s names a deployed release; -f/--set apply only to a CHART (give a path such as ./%s to check a chart directory)", args[0], args[0])
 		}
 		cfg, err := s.ActionConfig()
@@ -118,9 +114,9 @@ func checkManifest(s *Settings, o *checkOptions, args []string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	vals, err := o.values.MergeValues(getter.All(s.Helm))
+	vals, err := o.values.merge(s)
 	if err != nil {
-		return "", UsageError("values: %v", err)
+		return "", err
 	}
 	return render.Chart(ch, vals, render.ChartOptions{ReleaseName: "check", Namespace: s.Namespace(), KubeVersion: o.kubeVersion})
 }

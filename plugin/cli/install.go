@@ -18,8 +18,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/getter"
 	helmrelease "helm.sh/helm/v3/pkg/release"
 	"k8s.io/client-go/kubernetes"
 
@@ -31,7 +29,7 @@ import (
 
 // applyOptions are the flags install and upgrade share, named as helm names them.
 type applyOptions struct {
-	values          values.Options
+	values          valueFlags
 	chartVersion    string
 	createNamespace bool
 	timeout         time.Duration
@@ -46,11 +44,7 @@ type applyOptions struct {
 }
 
 func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool) {
-	fs.StringSliceVarP(&o.values.ValueFiles, "values", "f", nil, "specify values in a YAML file (can specify multiple)")
-	fs.StringArrayVar(&o.values.Values, "set", nil, "set values on the command line (key1=val1,key2=val2)")
-	fs.StringArrayVar(&o.values.StringValues, "set-string", nil, "set STRING values on the command line")
-	fs.StringArrayVar(&o.values.FileValues, "set-file", nil, "set values from files (key=path)")
-	fs.StringArrayVar(&o.values.JSONValues, "set-json", nil, "set JSON values on the command line (key=jsonval)")
+	o.values.register(fs)
 	fs.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
 	fs.BoolVar(&o.createNamespace, "create-namespace", false, "create the release namespace if not present")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "time to wait for the Kubernetes operations and the rollout")
@@ -128,9 +122,9 @@ func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, 
 	if err != nil {
 		return err
 	}
-	vals, err := o.values.MergeValues(getter.All(s.Helm))
+	vals, err := o.values.merge(s)
 	if err != nil {
-		return UsageError("read values: %v", err)
+		return err
 	}
 	pr, err := newPostRenderer(s, o.kustomize)
 	if err != nil {
