@@ -1,7 +1,9 @@
 // Package manifest owns reading and writing multi-document YAML manifest streams as helm
 // renders them: it splits the stream into documents, keeps the template path from helm's
 // "# Source:" comments for messages, decodes documents into typed or unstructured objects,
-// and writes them back byte for byte. Reading is bounded: a stream, a document and a count of
+// and writes them back byte for byte (or, for a document a caller changed, re-encoded by
+// go-yaml). Documents are read as helm reads them: sigs.k8s.io/yaml's YAML→JSON (go-yaml v2,
+// YAML 1.1), then the API machinery's JSON reader. Reading is bounded: a stream, a document and a count of
 // documents each have a limit, so a hostile or runaway input fails early instead of eating
 // memory.
 package manifest
@@ -13,9 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	goruntime "runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +23,7 @@ import (
 	goyaml "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -90,6 +91,9 @@ type Document struct {
 	// obj is Raw decoded once into JSON-compatible values (map[string]any, []any, string,
 	// int64, float64, bool, nil), the form Decode and Unstructured start from.
 	obj map[string]any
+	// json is Raw as JSON (sigs.k8s.io/yaml's YAMLToJSON), kept for Decode; nil once a caller
+	// may have changed obj (Object).
+	json []byte
 	// many: the stream has at least manyOfAKind documents of this kind (see Decode).
 	many bool
 }
@@ -111,10 +115,11 @@ func (d *Document) Where() string {
 }
 
 // Decode decodes the document into a typed object (e.g. *appsv1.StatefulSet). Unknown fields
-// are ignored, as the API server would for a lenient client. It starts from the values decoded
-// once by Read, in one of two ways with the same result (encoding/json's rules: json tags, no
-// int/float/string/bool cross conversions, UnmarshalJSON for Quantity-like types):
-//   - a kind with few documents in the stream goes through encoding/json;
+// are ignored, as the API server would for a lenient client. It decodes in one of two ways
+// with the same result (encoding/json's rules: json tags, no int/float/string/bool cross
+// conversions, UnmarshalJSON for Quantity-like types):
+//   - a kind with few documents in the stream goes through encoding/json, from the JSON Read
+//     made of the document;
 //   - a kind with manyOfAKind or more goes through the API machinery's unstructured converter,
 //     about twice as fast per object and with far less garbage, but whose first conversion of
 //     a kind builds reflection caches for the whole type (~5–10 ms for a StatefulSet), which a
@@ -125,8 +130,11 @@ func (d *Document) Decode(into any) error {
 	if d.many {
 		err = runtime.DefaultUnstructuredConverter.FromUnstructured(d.obj, into)
 	} else {
-		var b []byte
-		if b, err = json.Marshal(d.obj); err == nil {
+		b := d.json
+		if b == nil {
+			b, err = json.Marshal(d.obj)
+		}
+		if err == nil {
 			err = json.Unmarshal(b, into)
 		}
 	}
@@ -312,15 +320,17 @@ func sourceComment(trimmed []byte) (string, bool) {
 	return "", false
 }
 
+// parse reads Raw as helm does: sigs.k8s.io/yaml's YAMLToJSON (go-yaml v2, YAML 1.1), then
+// the API machinery's JSON reader (int64 for integers, float64 for other numbers), the values
+// unstructured objects hold.
 func (d *Document) parse() error {
+	j, err := yaml.YAMLToJSON(d.Raw)
+	if err != nil {
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
+	}
 	var v any
-	if obj, ok := fastParse(d.Raw); ok {
-		v = obj
-	} else {
-		var err error
-		if v, err = slowParse(d.Raw); err != nil {
-			return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
-		}
+	if err := utiljson.Unmarshal(j, &v); err != nil {
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -341,18 +351,8 @@ func (d *Document) parse() error {
 	case d.Head.Name() == "":
 		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("%s object has no metadata.name (generateName is not supported in a release)", d.Head.Kind)}
 	}
-	d.obj = obj
+	d.obj, d.json = obj, j
 	return nil
-}
-
-// slowParse reads a document with go-yaml (what fastParse does not take) into JSON-compatible
-// values.
-func slowParse(raw []byte) (any, error) {
-	var v any
-	if err := goyaml.Unmarshal(raw, &v); err != nil {
-		return nil, err
-	}
-	return jsonCompatible(v)
 }
 
 // readHead fills h from a decoded object, with encoding/json's strictness: a field that is
@@ -390,78 +390,6 @@ func readHead(obj map[string]any, h *Head) error {
 	return nil
 }
 
-// jsonCompatible turns what the YAML decoder made into the values encoding/json would make
-// of sigs.k8s.io/yaml's YAMLToJSON output (what helm and kubectl use): string map keys (other
-// scalar keys formatted as YAMLToJSON does), int64 integers (integral floats too, as a JSON
-// reader sees them), float64 other numbers. NaN and
-// infinities cannot be JSON and are refused, as YAMLToJSON refuses them.
-func jsonCompatible(v any) (any, error) {
-	switch t := v.(type) {
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			var ks string
-			switch kt := k.(type) {
-			case string:
-				ks = kt
-			case int:
-				ks = strconv.Itoa(kt)
-			case int64:
-				ks = strconv.FormatInt(kt, 10)
-			case uint64:
-				ks = strconv.FormatUint(kt, 10)
-			case float64:
-				ks = strconv.FormatFloat(kt, 'g', -1, 32)
-			case bool:
-				ks = strconv.FormatBool(kt)
-			case nil:
-				ks = "null"
-			default:
-				return nil, fmt.Errorf("unsupported map key of type %T: %v", k, k)
-			}
-			cv, err := jsonCompatible(x)
-			if err != nil {
-				return nil, err
-			}
-			m[ks] = cv
-		}
-		return m, nil
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			cv, err := jsonCompatible(x)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = cv
-		}
-		return out, nil
-	case int:
-		return int64(t), nil
-	case int64:
-		return t, nil
-	case uint64:
-		if t <= math.MaxInt64 {
-			return int64(t), nil
-		}
-		return float64(t), nil
-	case float64:
-		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return nil, fmt.Errorf("unsupported value: %v", t)
-		}
-		// encoding/json writes an integral float below 1e21 without a fraction ("80"), which
-		// reads back as an integer.
-		if t == math.Trunc(t) && math.Abs(t) < 1e21 && t >= math.MinInt64 && t < math.MaxInt64 {
-			return int64(t), nil
-		}
-		return t, nil
-	case string, bool, nil:
-		return t, nil
-	default:
-		return nil, fmt.Errorf("unsupported value of type %T", v)
-	}
-}
-
 func describe(v any) string {
 	switch v.(type) {
 	case nil:
@@ -475,6 +403,72 @@ func describe(v any) string {
 	default:
 		return "a scalar"
 	}
+}
+
+// Object returns the document's values as decoded by Read (map[string]any, []any, string,
+// int64, float64, bool, nil). The map is the document's own: a caller may change it, then call
+// Rewrite so that Raw (what Write writes) says the same; Decode and Unstructured read the
+// changed values.
+func (d *Document) Object() map[string]any {
+	d.json = nil
+	return d.obj
+}
+
+// Rewrite sets Raw from the document's values (see Object), keeping the comment lines that
+// opened the document (helm's "# Source:"), and refreshes Head. go-yaml v2 writes the values,
+// as sigs.k8s.io/yaml and kubectl do (block style, keys in go-yaml's sorted order, strings
+// quoted where YAML would read them as something else, long ones folded at 80 columns);
+// reading the result gives back the same values.
+func (d *Document) Rewrite() error {
+	var head []byte
+	rest := d.Raw
+	for len(rest) > 0 {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line = rest[:i+1]
+		}
+		t := bytes.TrimSpace(line)
+		if len(t) > 0 && t[0] != '#' {
+			break
+		}
+		if len(t) > 0 {
+			head = append(head, t...)
+			head = append(head, '\n')
+		}
+		rest = rest[len(line):]
+	}
+	if hasMergeKey(d.obj) {
+		return &DocumentError{Index: d.Index, Source: d.Source,
+			Err: fmt.Errorf("write %s: go-yaml writes the key \"<<\" unquoted, which reads back as a merge key", d.Ref())}
+	}
+	body, err := goyaml.Marshal(d.obj)
+	if err != nil {
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("write %s: %w", d.Ref(), err)}
+	}
+	if err := readHead(d.obj, &d.Head); err != nil {
+		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("read apiVersion/kind/metadata: %w", err)}
+	}
+	d.Raw, d.json = append(head, body...), nil
+	return nil
+}
+
+// hasMergeKey reports whether a mapping in v has the key "<<" (see Rewrite).
+func hasMergeKey(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if k == "<<" || hasMergeKey(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if hasMergeKey(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Write writes documents as a manifest stream, each introduced by "---". Raw text is written
