@@ -8,6 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +24,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/spark-mr3/spark-mr3/plugin/cli"
 	"github.com/spark-mr3/spark-mr3/plugin/podsecurity"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
+	"github.com/spark-mr3/spark-mr3/plugin/token"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
 )
 
@@ -275,4 +280,101 @@ func fieldAfter(doc, marker string) string {
 		rest = rest[:j]
 	}
 	return strings.TrimSpace(rest)
+}
+
+// TestPodSecurityRestrictedNamespaceWarnsAndSubmitStops: in a namespace enforcing restricted,
+// `helm sparkmr3 install` succeeds (the chart's driver Pods carry a restricted security
+// context) and warns that MR3's own Pods will be refused, as `check REL` does; a submit whose
+// job is running when the DAGAppMaster Deployment of the release's timestamp reports its Pod
+// refused ends within seconds with exit 4 and the fix, instead of running until the job ends
+// (the driver command here would run 90 s; MR3's client would wait out its creation timeout).
+func TestPodSecurityRestrictedNamespaceWarnsAndSubmitStops(t *testing.T) {
+	c := cluster.Shared(t)
+	f := &submitFixture{t: t, c: c, cs: c.Client(t), rel: "rel", dir: t.TempDir(),
+		ns: c.Namespace(t, map[string]string{podsecurity.LabelEnforce: "restricted"})}
+	started := filepath.Join(f.dir, "started")
+	f.script = filepath.Join(f.dir, "run-spark-submit.sh")
+	// kwok runs the driver command on this machine: it says it started, then stands for a job
+	// that runs long after the DAGAppMaster was refused.
+	write(t, f.script, fmt.Sprintf("#!/bin/bash\n: > %q\nexec sleep 90\n", started), 0o755)
+	t.Cleanup(func() { f.runCLI(nil, "teardown", f.rel, "--yes", "--worker-timeout", "5s") })
+
+	out, errOut, code := f.runCLI(nil, "install", f.rel, "--timeout", "120s",
+		"--set", "drivers[0].name=spark1", "--set", "drivers[0].command.submit="+f.script)
+	if code != 0 {
+		t.Fatalf("install into a restricted namespace: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	warning := warningLine(errOut)
+	for _, want := range []string{
+		fmt.Sprintf(`namespace %q enforces PodSecurity "restricted"`, f.ns), "MR3's own Pods",
+		"kubectl label namespace " + f.ns + " " + podsecurity.LabelEnforce + "=baseline",
+		"the chart's driver Pods and test Pod carry a restricted security context",
+	} {
+		if !strings.Contains(warning, want) {
+			t.Errorf("install's WARNING lacks %q:\n%s", want, errOut)
+		}
+	}
+	out, errOut, code = f.runCLI(nil, "check", f.rel)
+	if code != 0 {
+		t.Fatalf("check %s: exit %d\nstdout:\n%s\nstderr:\n%s", f.rel, code, out, errOut)
+	}
+	if got := warningLine(errOut); got != warning {
+		t.Errorf("check's warning differs from install's:\ncheck:   %s\ninstall: %s", got, warning)
+	}
+
+	tok, found, err := token.FindForRelease(context.Background(), f.cs, f.ns, f.rel)
+	if err != nil || !found {
+		t.Fatalf("the release's token: found=%v err=%v", found, err)
+	}
+	ts := strconv.FormatInt(tok.Timestamp, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	var subOut, subErr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- f.runCLIContext(ctx, nil, &subOut, &subErr, "submit", f.rel, "--", "app.jar") }()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("submit ended (exit %d) before its driver command started:\n%s", code, subErr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the driver command did not start within 60 s:\n%s", subErr.String())
+		}
+	}
+	// MR3's client creates the DAGAppMaster's Deployment; PodSecurity refuses its Pod.
+	_, err = f.cs.AppsV1().Deployments(f.ns).Create(ctx, amLikeDeployment(f.ns, ts), metav1.CreateOptions{})
+	must(t, err)
+	refusedAt := time.Now()
+	select {
+	case code = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("submit still runs 30 s after the DAGAppMaster's Pod was refused:\n%s", subErr.String())
+	}
+	t.Logf("submit ended %s after the Deployment was created", time.Since(refusedAt).Round(time.Millisecond))
+	if code != cli.ExitNotReady {
+		t.Fatalf("submit: exit %d, want %d\nstderr:\n%s", code, cli.ExitNotReady, subErr.String())
+	}
+	for _, want := range []string{
+		"stopped the driver command in pod " + f.ns + "/spark1-0", "the DAGAppMaster cannot start",
+		"Deployment " + f.ns + "/mr3master-spark-" + ts + "-0", `violates PodSecurity "restricted`,
+		"kubectl label namespace " + f.ns + " " + podsecurity.LabelEnforce + "=baseline --overwrite", "submit again",
+	} {
+		if !strings.Contains(subErr.String(), want) {
+			t.Errorf("submit's error lacks %q:\n%s", want, subErr.String())
+		}
+	}
+}
+
+// warningLine is the PodSecurity WARNING line of a command's stderr ("" when none).
+func warningLine(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "WARNING: ") && strings.Contains(l, "PodSecurity") {
+			return l
+		}
+	}
+	return ""
 }
