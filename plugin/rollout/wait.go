@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"sync"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 	"k8s.io/utils/clock"
@@ -33,7 +33,27 @@ type Options struct {
 	// Progress, when set, receives every resource's state at the first look and again each
 	// time it changes.
 	Progress func(Event)
+	// FirstLook says how the current objects are read; the zero value streams them from a real
+	// API server and lists them from a client without a REST client (client-go's fake).
+	FirstLook FirstLook
+
+	// initialEventsTimeout replaces initialEventsTimeout (tests).
+	initialEventsTimeout time.Duration
 }
+
+// FirstLook is how Wait reads the release's objects before it watches them.
+type FirstLook int
+
+const (
+	// FirstLookAuto streams when the client talks to an API server, else lists.
+	FirstLookAuto FirstLook = iota
+	// FirstLookStream opens one watch per kind that streams the current objects
+	// (sendInitialEvents) and keeps it for changes; a kind whose server refuses or does not mark
+	// the end of the initial events is listed instead.
+	FirstLookStream
+	// FirstLookList lists each kind, then watches from the list's resourceVersion.
+	FirstLookList
+)
 
 // Event is a resource's new state.
 type Event struct {
@@ -50,8 +70,8 @@ type Event struct {
 // (five with drivers, three without), issued in parallel, that streams the current objects
 // first (sendInitialEvents, Kubernetes' watch-list) and then keeps the same connection for
 // changes: five requests in all, whatever the number of drivers. Where the server does not
-// stream (or for in-memory fakes) it LISTs each kind instead and then watches from the list's
-// resourceVersion. Either way a watch that ends is resumed with a RetryWatcher (which survives
+// stream (or for in-memory fakes, unless opts.FirstLook asks to stream) it LISTs each kind
+// instead and then watches from the list's resourceVersion. Either way a watch that ends is resumed with a RetryWatcher (which survives
 // API server restarts), and an expired one is listed again.
 //
 // Errors: *NotReadyError when opts.Timeout passes, *UnknownDriverError when Target.Driver names
@@ -75,8 +95,12 @@ func Wait(ctx context.Context, client kubernetes.Interface, t Target, opts Optio
 	var rvs []string
 	var watches []watch.Interface
 	var err error
-	if streams(client) {
-		rvs, watches, err = firstLookStreaming(ctx, kinds, s)
+	if opts.FirstLook == FirstLookStream || opts.FirstLook == FirstLookAuto && streams(client) {
+		initialTimeout := opts.initialEventsTimeout
+		if initialTimeout == 0 {
+			initialTimeout = initialEventsTimeout
+		}
+		rvs, watches, err = firstLookStreaming(ctx, kinds, s, initialTimeout)
 	} else {
 		rvs, err = firstLook(ctx, kinds, s)
 	}
@@ -413,10 +437,17 @@ func (r *reporter) done() {
 }
 
 // streams reports whether client talks to a real API server, which can stream a watch's
-// initial state; client-go's in-memory fake cannot (it has no REST client).
+// initial state; client-go's in-memory fake cannot (its REST client is a nil
+// *rest.RESTClient).
 func streams(client kubernetes.Interface) bool {
-	rc := client.CoreV1().RESTClient()
-	return rc != nil && !reflect.ValueOf(rc).IsNil()
+	switch rc := client.CoreV1().RESTClient().(type) {
+	case nil:
+		return false
+	case *rest.RESTClient:
+		return rc != nil
+	default:
+		return true
+	}
 }
 
 // initialEventsTimeout bounds the wait for the "initial events end" bookmark: a server that
@@ -427,7 +458,7 @@ const initialEventsTimeout = 3 * time.Second
 // (sendInitialEvents) up to a bookmark marking their end; it fills s and returns the watches,
 // still open, with the bookmark's resourceVersion. A kind whose server refuses or does not
 // stream is LISTed instead (its watch is nil).
-func firstLookStreaming(ctx context.Context, kinds []kindClient, s *snapshot) ([]string, []watch.Interface, error) {
+func firstLookStreaming(ctx context.Context, kinds []kindClient, s *snapshot, initialTimeout time.Duration) ([]string, []watch.Interface, error) {
 	objs := make([][]runtime.Object, len(kinds))
 	rvs := make([]string, len(kinds))
 	ws := make([]watch.Interface, len(kinds))
@@ -437,7 +468,7 @@ func firstLookStreaming(ctx context.Context, kinds []kindClient, s *snapshot) ([
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			objs[i], rvs[i], ws[i] = streamInitial(ctx, k)
+			objs[i], rvs[i], ws[i] = streamInitial(ctx, k, initialTimeout)
 			if ws[i] == nil {
 				objs[i], rvs[i], errs[i] = k.list(ctx, metav1.ListOptions{LabelSelector: k.selector})
 				if errs[i] != nil {
@@ -462,8 +493,8 @@ func firstLookStreaming(ctx context.Context, kinds []kindClient, s *snapshot) ([
 }
 
 // streamInitial opens a watch-list for k and reads its initial objects; w is nil when the
-// server refused or did not mark the end of the initial events in time.
-func streamInitial(ctx context.Context, k kindClient) (objs []runtime.Object, rv string, w watch.Interface) {
+// server refused or did not mark the end of the initial events within initialTimeout.
+func streamInitial(ctx context.Context, k kindClient, initialTimeout time.Duration) (objs []runtime.Object, rv string, w watch.Interface) {
 	w, err := k.watch(ctx, metav1.ListOptions{
 		LabelSelector:        k.selector,
 		SendInitialEvents:    ptr.To(true),
@@ -473,7 +504,7 @@ func streamInitial(ctx context.Context, k kindClient) (objs []runtime.Object, rv
 	if err != nil {
 		return nil, "", nil
 	}
-	timer := time.NewTimer(initialEventsTimeout)
+	timer := time.NewTimer(initialTimeout)
 	defer timer.Stop()
 	for {
 		select {
