@@ -1,13 +1,14 @@
 package chart_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
 
 // TestRejectsBadValues: each bad value fails `helm install/template` with an error that names
 // the offending key. Schema violations come from values.schema.json, cross-field rules from
-// template `fail` (templates/_validate.tpl, secret-token.yaml).
+// the one template `fail` of templates/_validate.tpl.
 func TestRejectsBadValues(t *testing.T) {
 	driver := func(kv ...any) map[string]any {
 		d := map[string]any{"name": "spark1"}
@@ -202,6 +203,50 @@ func TestAcceptsGoodEdgeValues(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := render(t, renderOpts{}, pinnedToken, tc.values); err != nil {
 				t.Fatalf("values %v: %v", tc.values, err)
+			}
+		})
+	}
+}
+
+// TestRejectsEveryMistakeAtOnce: values with several cross-field mistakes fail once, with a
+// message for each (templates/_validate.tpl runs every rule before it fails), whichever
+// template the rules come from: _validate.tpl itself, the conf-file engine or the token.
+func TestRejectsEveryMistakeAtOnce(t *testing.T) {
+	cases := []struct {
+		name   string
+		values map[string]any
+		want   []string // one per mistake, each must appear once
+	}{
+		{"two rules of _validate.tpl", map[string]any{
+			"mr3":         map[string]any{"dagRecovery": true},
+			"hostAliases": []any{map[string]any{"ip": "10.1.90", "hostnames": []any{"gold0"}}},
+		}, []string{"mr3.dagRecovery=true needs workDir.enabled=true", `hostAliases[0].ip: "10.1.90" is not an IPv4 or IPv6 address`}},
+		{"a rule, a derived conf key and the token", map[string]any{
+			"drivers": []any{map[string]any{"name": "spark1"}, map[string]any{"name": "spark1"}},
+			"spark":   map[string]any{"extraProperties": map[string]any{"spark.task.cpus": 2}},
+			"token":   map[string]any{"existingSecret": "tok", "clientToAMTokenKey": nil, "applicationIdTimestamp": nil},
+		}, []string{`drivers[1].name: "spark1" is used by drivers[0] too`, "spark.extraProperties.spark.task.cpus: the chart derives", "token.checksum: required with token.existingSecret=tok"}},
+		{"two existing ServiceAccounts without names", map[string]any{"serviceAccount": map[string]any{
+			"master": map[string]any{"create": false}, "worker": map[string]any{"create": false}}},
+			[]string{"serviceAccount.master.name is required", "serviceAccount.worker.name is required"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := render(t, renderOpts{}, pinnedToken, tc.values)
+			if err == nil {
+				t.Fatalf("values %v rendered without error; want %d messages", tc.values, len(tc.want))
+			}
+			msg := err.Error()
+			if head := fmt.Sprintf("%d problems in the values", len(tc.want)); !strings.Contains(msg, head) {
+				t.Errorf("error does not start the list with %q:\n%s", head, msg)
+			}
+			for _, w := range tc.want {
+				if n := strings.Count(msg, w); n != 1 {
+					t.Errorf("error names %q %d times, want once:\n%s", w, n, msg)
+				}
+			}
+			if strings.Count(msg, "execution error at") != 1 {
+				t.Errorf("want one template failure:\n%s", msg)
 			}
 		})
 	}

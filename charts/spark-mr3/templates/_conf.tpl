@@ -54,7 +54,9 @@ the same helpers, so MR3's -D options agree with the files.
 {{- end -}}
 
 {{/*
-Properties of mr3-site.xml. Call with (dict "ctx" $ "outside" bool).
+Properties of mr3-site.xml. Call with (dict "ctx" $ "outside" bool). Like every *Props
+define here it fails when an extraProperties key is refused; with "refusals" true in the dict it
+returns those messages (a JSON list) instead of the properties (spark-mr3.validate.extraProperties).
 - $defaults: MR3's sample mr3-site.xml (kubernetes/spark/conf, the baseline; differences are
   listed with their reasons in test/chart/testdata/mr3-sample-differences.tsv); mr3.extraProperties
   may override them.
@@ -229,16 +231,27 @@ Properties of mr3-site.xml. Call with (dict "ctx" $ "outside" bool).
 {{- /* Keys that only the outside flavor may carry are refused in extras too. */ -}}
 {{- $refused := concat (keys $derived) (list "mr3.k8s.worker.local.dir.persistentvolumes" "mr3.k8s.master.persistentvolumeclaim.mounts" "mr3.k8s.api.server.url" "mr3.k8s.client.config.file" "mr3.k8s.service.account.use.token.ca.cert.path" "mr3.k8s.am.service.host" "mr3.k8s.am.service.port") -}}
 {{- $props := $defaults -}}
+{{- $refusals := list -}}
 {{- range $k, $val := $v.mr3.extraProperties -}}
 {{- if has $k $scriptOnly -}}
-{{- fail (printf "mr3.extraProperties.%s: MR3's mr3-setup.sh sets this key on the command line (-D%s=…), which overrides mr3-site.xml, so a value here would never be used; remove it (mr3.master.mode comes from submit's --kubernetes/--localthread/--localprocess; the worker claim mounts are always empty while workDir.enabled=true)" $k $k) -}}
-{{- end -}}
-{{- if has $k $refused -}}
-{{- fail (printf "mr3.extraProperties.%s: the chart derives this mr3-site.xml key from typed values (see the chart README); set those instead" $k) -}}
+{{- $refusals = append $refusals (printf "mr3.extraProperties.%s: MR3's mr3-setup.sh sets this key on the command line (-D%s=…), which overrides mr3-site.xml, so a value here would never be used; remove it (mr3.master.mode comes from submit's --kubernetes/--localthread/--localprocess; the worker claim mounts are always empty while workDir.enabled=true)" $k $k) -}}
+{{- else if has $k $refused -}}
+{{- $refusals = append $refusals (printf "mr3.extraProperties.%s: the chart derives this mr3-site.xml key from typed values (see the chart README); set those instead" $k) -}}
 {{- end -}}
 {{- $_ := set $props $k (include "spark-mr3.str" $val) -}}
 {{- end -}}
-{{- toJson (merge $derived $props) -}}
+{{- include "spark-mr3.confResult" (dict "args" . "refusals" $refusals "props" (merge $derived $props)) -}}
+{{- end -}}
+
+{{/* The end of every *Props define: the refusal messages when asked for, else fail on them or
+return the properties as JSON. */}}
+{{- define "spark-mr3.confResult" -}}
+{{- if get .args "refusals" -}}
+{{- toJson .refusals -}}
+{{- else -}}
+{{- include "spark-mr3.failOnce" .refusals -}}
+{{- toJson .props -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Address outside drivers dial: {"host": ..., "port": ...} (validated in spark-mr3.validate). */}}
@@ -253,9 +266,9 @@ Properties of mr3-site.xml. Call with (dict "ctx" $ "outside" bool).
 {{- toJson (dict "host" (toString $host) "port" $port) -}}
 {{- end -}}
 
-{{/* Properties of spark-defaults.conf. */}}
+{{/* Properties of spark-defaults.conf. Call with (dict "ctx" $). */}}
 {{- define "spark-mr3.sparkDefaultsProps" -}}
-{{- $v := .Values -}}
+{{- $v := .ctx.Values -}}
 {{- $external := eq $v.shuffle.mode "external" -}}
 {{- /* MR3's sample spark-defaults.conf (the baseline; see mr3SiteProps). */ -}}
 {{- $defaults := dict
@@ -283,18 +296,19 @@ Properties of mr3-site.xml. Call with (dict "ctx" $ "outside" bool).
   "spark.task.cpus" (include "spark-mr3.str" $v.spark.taskCpus)
 -}}
 {{- $props := $defaults -}}
+{{- $refusals := list -}}
 {{- range $k, $val := $v.spark.extraProperties -}}
 {{- if hasKey $derived $k -}}
-{{- fail (printf "spark.extraProperties.%s: the chart derives this spark-defaults.conf key from typed values (see the chart README); set those instead" $k) -}}
+{{- $refusals = append $refusals (printf "spark.extraProperties.%s: the chart derives this spark-defaults.conf key from typed values (see the chart README); set those instead" $k) -}}
 {{- end -}}
 {{- $_ := set $props $k (include "spark-mr3.str" $val) -}}
 {{- end -}}
-{{- toJson (merge $derived $props) -}}
+{{- include "spark-mr3.confResult" (dict "args" . "refusals" $refusals "props" (merge $derived $props)) -}}
 {{- end -}}
 
-{{/* Properties of core-site.xml. */}}
+{{/* Properties of core-site.xml. Call with (dict "ctx" $). */}}
 {{- define "spark-mr3.coreSiteProps" -}}
-{{- $c := .Values.coreSite -}}
+{{- $c := .ctx.Values.coreSite -}}
 {{- $defaults := dict
   "fs.s3a.impl" "org.apache.hadoop.fs.s3a.S3AFileSystem"
   "fs.s3a.connection.maximum" "4000"
@@ -311,13 +325,14 @@ Properties of mr3-site.xml. Call with (dict "ctx" $ "outside" bool).
 {{- if $c.s3aCredentialsProvider -}}{{- $_ := set $derived "fs.s3a.aws.credentials.provider" $c.s3aCredentialsProvider -}}{{- end -}}
 {{- $refused := concat (keys $derived) (list "fs.s3a.endpoint" "fs.s3a.aws.credentials.provider") -}}
 {{- $props := $defaults -}}
+{{- $refusals := list -}}
 {{- range $k, $val := $c.extraProperties -}}
 {{- if has $k $refused -}}
-{{- fail (printf "coreSite.extraProperties.%s: the chart derives this core-site.xml key from typed values (coreSite.*); set those instead" $k) -}}
+{{- $refusals = append $refusals (printf "coreSite.extraProperties.%s: the chart derives this core-site.xml key from typed values (coreSite.*); set those instead" $k) -}}
 {{- end -}}
 {{- $_ := set $props $k (include "spark-mr3.str" $val) -}}
 {{- end -}}
-{{- toJson (merge $derived $props) -}}
+{{- include "spark-mr3.confResult" (dict "args" . "refusals" $refusals "props" (merge $derived $props)) -}}
 {{- end -}}
 
 {{/*

@@ -35,8 +35,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $sa.create -}}
 {{- default (printf "%s-%s" (include "spark-mr3.fullname" .ctx) .role) $sa.name -}}
 {{- else -}}
-{{- required (printf "serviceAccount.%s.name is required when serviceAccount.%s.create=false (name the existing ServiceAccount)" .role .role) $sa.name -}}
+{{- required (include "spark-mr3.serviceAccountNameRequired" .role) $sa.name -}}
 {{- end -}}
+{{- end -}}
+{{- define "spark-mr3.serviceAccountNameRequired" -}}
+{{- printf "serviceAccount.%s.name is required when serviceAccount.%s.create=false (name the existing ServiceAccount)" . . -}}
 {{- end -}}
 
 {{- define "spark-mr3.image" -}}

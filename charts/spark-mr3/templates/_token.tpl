@@ -11,15 +11,11 @@ Returns JSON {"key": ..., "ts": ...}.
 */}}
 {{- define "spark-mr3.token" -}}
 {{- if not (hasKey . "sparkmr3ResolvedToken") -}}
+{{- /* The pinned values are well formed (spark-mr3.validate.token). */ -}}
+{{- include "spark-mr3.validate" . -}}
 {{- $name := include "spark-mr3.tokenSecretName" . -}}
 {{- $key := toString (default "" .Values.token.clientToAMTokenKey) -}}
 {{- $ts := include "spark-mr3.str" .Values.token.applicationIdTimestamp -}}
-{{- if and $ts (not (regexMatch `^[1-9][0-9]{0,17}$` $ts)) -}}
-{{- fail (printf "token.applicationIdTimestamp: %q is not a positive integer (MR3_APPLICATION_ID_TIMESTAMP names the application application_<ts>_0000)" $ts) -}}
-{{- end -}}
-{{- if and .Values.token.clientToAMTokenKey (not (trim $key)) -}}
-{{- fail "token.clientToAMTokenKey: a pinned token must not be blank" -}}
-{{- end -}}
 {{- $existing := dict -}}
 {{- if or (not $key) (not $ts) -}}
 {{- $existing = (lookup "v1" "Secret" .Release.Namespace $name).data | default dict -}}
@@ -55,7 +51,7 @@ as resolved above. A changed token or timestamp changes the Pod template, so dri
 it (also on helm rollback). Only a hash: the token itself never appears in the Pod template.
 */}}
 {{- define "spark-mr3.tokenChecksum" -}}
-{{- include "spark-mr3.tokenValidate" . -}}
+{{- include "spark-mr3.validate" . -}}
 {{- if .Values.token.checksum -}}
 {{- toString .Values.token.checksum -}}
 {{- else -}}
@@ -85,26 +81,6 @@ second token. "" otherwise (no cluster access, or no such Secret made by the plu
 {{- $s := lookup "v1" "Secret" .Release.Namespace $n -}}
 {{- if and $s (eq (dig "metadata" "labels" "app.kubernetes.io/managed-by" "" $s) "helm-sparkmr3") -}}
 {{- $n -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-
-{{/*
-Refusals for token.existingSecret: the chart cannot hash a token it never sees, so
-token.checksum is required (it rolls the drivers when the Secret's token changes), and a pinned
-token would be a second, contradicting source.
-*/}}
-{{- define "spark-mr3.tokenValidate" -}}
-{{- $plugin := include "spark-mr3.pluginTokenSecret" . -}}
-{{- if and $plugin (or .Values.token.clientToAMTokenKey (include "spark-mr3.str" .Values.token.applicationIdTimestamp)) -}}
-{{- fail (printf "token.clientToAMTokenKey/applicationIdTimestamp: release %s keeps its token in Secret %s (made by helm sparkmr3), which a pinned token would contradict: drop the pinned values, or change the token with 'helm sparkmr3 upgrade %s --rotate-token'" .Release.Name $plugin .Release.Name) -}}
-{{- end -}}
-{{- if .Values.token.existingSecret -}}
-{{- if not .Values.token.checksum -}}
-{{- fail (printf "token.checksum: required with token.existingSecret=%s (the chart cannot read that Secret's token to hash it): set it to any value that changes when the token changes, e.g. the sha256 hex of \"<CLIENT_TO_AM_TOKEN_KEY>\\n<MR3_APPLICATION_ID_TIMESTAMP>\" ('helm sparkmr3 values RELEASE --file pin.yaml' writes both)" .Values.token.existingSecret) -}}
-{{- end -}}
-{{- if or .Values.token.clientToAMTokenKey (include "spark-mr3.str" .Values.token.applicationIdTimestamp) -}}
-{{- fail (printf "token.clientToAMTokenKey/applicationIdTimestamp: a pinned token and token.existingSecret=%s are two sources of one token: drop the pinned values (put the token in that Secret) or drop token.existingSecret" .Values.token.existingSecret) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
