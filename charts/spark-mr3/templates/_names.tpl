@@ -38,6 +38,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- required (include "spark-mr3.serviceAccountNameRequired" .role) $sa.name -}}
 {{- end -}}
 {{- end -}}
+{{/* The message for a role whose existing ServiceAccount has no name (also spark-mr3.validate.serviceAccounts). */}}
 {{- define "spark-mr3.serviceAccountNameRequired" -}}
 {{- printf "serviceAccount.%s.name is required when serviceAccount.%s.create=false (name the existing ServiceAccount)" . . -}}
 {{- end -}}
