@@ -7,13 +7,13 @@ CLUSTER_DIR ?= .cluster
 
 help:
 	@echo "make demo          build everything, start the local cluster, install + submit + status + teardown"
-	@echo "make test          every test: gofmt/vet, unit, chart lint (helm, ct), e2e on the local cluster, ct install"
-	@echo "make lint          gofmt, go vet, helm lint (helm 3 and 4), ct lint"
+	@echo "make test          every test: gofmt/vet, unit, chart lint (helm, ct, helm-docs), e2e on the local cluster, ct install"
+	@echo "make lint          gofmt, go vet, helm lint (helm 3 and 4), ct lint, chart README up to date (helm-docs)"
 	@echo "make unit          unit tests (go test -short; builds no cluster tools)"
 	@echo "make e2e           e2e tests and ct install on the local cluster"
 	@echo "make build         build the plugin binaries into bin/"
 	@echo "make cluster       start (or reuse) the local Kubernetes in $(CLUSTER_DIR)/; make cluster-down stops it"
-	@echo "make tools         build the pinned tools (Kubernetes, etcd, kwok, helm 3/4, ct) into the cache"
+	@echo "make tools         build the pinned tools (Kubernetes, etcd, kwok, helm 3/4, ct, helm-docs) into the cache"
 	@echo "make bench         benchmarks side by side with helm and kubectl (docs/PERFORMANCE.md)"
 	@echo "make fuzz          run every fuzz target for FUZZTIME (default 2m) each"
 	@echo "make clean         remove bin/"
