@@ -47,11 +47,14 @@ func HintsFromManifest(namespace, release, manifest string) Query {
 				q.Fullname = strings.TrimSuffix(obj.Metadata.Name, contract.SuffixToken)
 			}
 		case obj.Kind == "ConfigMap" && comp == contract.ComponentConf:
-			site := []byte(obj.Data[contract.FileMR3Site])
-			if l := MasterLabels(site); len(l) > 0 {
+			l, refs, err := readSite([]byte(obj.Data[contract.FileMR3Site]))
+			if len(l) > 0 {
 				q.MasterLabels = l
 			}
-			q.Refs.Merge(SiteRefs(site))
+			q.Refs.Merge(refs)
+			if err != nil {
+				q.Problems = append(q.Problems, siteProblem("ConfigMap "+obj.Metadata.Name+" in the release record", err))
+			}
 		}
 	}
 	return q

@@ -111,6 +111,8 @@ type Query struct {
 	MasterLabels map[string]string
 	// Refs are the release's own objects when known from elsewhere (its manifests).
 	Refs Refs
+	// Problems are what could not be read where the hints came from (see Objects.Problems).
+	Problems []string
 }
 
 // Holder is one MR3 application's claim on a timestamp.
@@ -160,6 +162,10 @@ type Objects struct {
 	Unattributed  []Unattributed
 	// Notes explain attributions made by the weaker rules, and DAGAppMasters of old tokens.
 	Notes []string
+	// Problems are parts of the release's configuration that could not be read (a broken
+	// mr3-site.xml, found by the strict parsers check uses). Find still returns what it found
+	// without them; status and teardown report them and go on.
+	Problems []string
 }
 
 // Empty reports whether no MR3 run-time object of the release was found.
@@ -252,6 +258,7 @@ func (f *finder) identity(ctx context.Context) error {
 	}
 	o.Refs = Refs{}
 	o.Refs.Merge(f.q.Refs)
+	o.Problems = append(o.Problems, f.q.Problems...)
 	f.otherTokens = map[string]string{}
 	f.otherRefs = map[string]string{}
 
@@ -371,7 +378,11 @@ func (f *finder) liveRefs(ctx context.Context) error {
 	for _, cm := range f.configMaps {
 		mineOrOther(KindConfigMap, cm.ObjectMeta)
 		if cm.Labels[contract.LabelInstance] == rel && cm.Labels[contract.LabelComponent] == contract.ComponentConf || cm.Name == contract.ConfName(o.Fullname) {
-			o.Refs.Merge(SiteRefs([]byte(cm.Data[contract.FileMR3Site])))
+			refs, err := SiteRefs([]byte(cm.Data[contract.FileMR3Site]))
+			o.Refs.Merge(refs)
+			if err != nil {
+				o.Problems = append(o.Problems, siteProblem("ConfigMap "+cm.Name, err))
+			}
 		}
 	}
 	sel := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelName: contract.ChartName}).String()}
@@ -420,7 +431,8 @@ func (f *finder) masterLabelsFromCluster(ctx context.Context) (map[string]string
 				continue
 			}
 		}
-		if l := MasterLabels([]byte(cm.Data[contract.FileMR3Site])); len(l) > 0 {
+		// An unreadable file is reported once, by liveRefs, which reads the same ConfigMap.
+		if l, err := MasterLabels([]byte(cm.Data[contract.FileMR3Site])); err == nil && len(l) > 0 {
 			return l, "ConfigMap " + cm.Name
 		}
 	}
@@ -705,22 +717,43 @@ func labelsMention(l map[string]string, ts string) bool {
 	return false
 }
 
-// MasterLabels reads mr3.k8s.master.pod.additional.labels from an mr3-site.xml; nil when the
-// file or the value cannot be read.
-func MasterLabels(site []byte) map[string]string {
-	s, err := mr3conf.ParseSite(contract.FileMR3Site, site)
+// MasterLabels reads mr3.k8s.master.pod.additional.labels from an mr3-site.xml with
+// plugin/mr3conf's strict parsers, as check reads it: nil when the key is absent or empty; err
+// when the file or the value cannot be read.
+func MasterLabels(site []byte) (map[string]string, error) {
+	l, _, err := readSite(site)
+	return l, err
+}
+
+// readSite reads what mr3runtime needs from a release's mr3-site.xml: the DAGAppMaster's labels
+// and the objects MR3 mounts (SiteRefs). A file that cannot be parsed gives neither; a label
+// list that cannot be parsed gives the refs and the error.
+func readSite(data []byte) (map[string]string, Refs, error) {
+	s, err := mr3conf.ParseSite(contract.FileMR3Site, data)
 	if err != nil {
-		return nil
+		return nil, nil, err
 	}
-	v, ok := s.Get(contract.SiteMasterLabels)
-	if !ok {
-		return nil
+	refs := Refs{}
+	for key, kind := range siteRefKeys {
+		if v, ok := s.Get(key); ok {
+			refs.Add(kind, v)
+		}
 	}
+	v, _ := s.Get(contract.SiteMasterLabels)
 	l, err := mr3conf.ParseLabels(v)
-	if err != nil || len(l) == 0 {
-		return nil
+	if err != nil {
+		return nil, refs, fmt.Errorf("%s %s=%q: %w", contract.FileMR3Site, contract.SiteMasterLabels, v, err)
 	}
-	return mr3conf.LabelMap(l)
+	if len(l) == 0 {
+		return nil, refs, nil
+	}
+	return mr3conf.LabelMap(l), refs, nil
+}
+
+// siteProblem explains, for Objects.Problems, what a broken mr3-site.xml in where costs: status
+// and teardown still work, with less to go on.
+func siteProblem(where string, err error) string {
+	return fmt.Sprintf("%s: %v (MR3's objects were looked for without what it says; 'helm sparkmr3 check' names the problem in the release's values, 'helm sparkmr3 upgrade' fixes it)", where, err)
 }
 
 func applicationOrUnknown(ts string) string {

@@ -315,17 +315,52 @@ func TestMasterLabels(t *testing.T) {
 		return []byte("<configuration><property><name>mr3.k8s.master.pod.additional.labels</name><value>" + v + "</value></property></configuration>")
 	}
 	for _, c := range []struct {
-		in   []byte
-		want map[string]string
+		in      []byte
+		want    map[string]string
+		wantErr string
 	}{
-		{site("sparkmr3_app=mr3"), map[string]string{"sparkmr3_app": "mr3"}},
-		{site(" a=1 , b=2"), map[string]string{"a": "1", "b": "2"}},
-		{site(""), nil},
-		{site("novalue"), nil},
-		{[]byte("<not xml"), nil},
+		{site("sparkmr3_app=mr3"), map[string]string{"sparkmr3_app": "mr3"}, ""},
+		{site(" a=1 , b=2"), map[string]string{"a": "1", "b": "2"}, ""},
+		{site(""), nil, ""},
+		{[]byte("<configuration/>"), nil, ""},
+		// mr3conf's strict parsers, as check reads the file: never guessed.
+		{site("novalue"), nil, "mr3.k8s.master.pod.additional.labels=\"novalue\""},
+		{site("a=1,a=2"), nil, "mr3.k8s.master.pod.additional.labels"},
+		{[]byte("<not xml"), nil, "mr3-site.xml"},
 	} {
-		if got := mr3runtime.MasterLabels(c.in); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("MasterLabels(%s) = %v, want %v", c.in, got, c.want)
+		got, err := mr3runtime.MasterLabels(c.in)
+		if !reflect.DeepEqual(got, c.want) || (err == nil) != (c.wantErr == "") || err != nil && !strings.Contains(err.Error(), c.wantErr) {
+			t.Errorf("MasterLabels(%s) = %v, %v; want %v, error with %q", c.in, got, err, c.want, c.wantErr)
 		}
+	}
+}
+
+// A release whose mr3-site.xml is broken (check refuses it) still gets status and teardown:
+// Find reports the problem and finds MR3's objects by what else ties them to the release.
+func TestFindBrokenSiteIsAProblemNotAnError(t *testing.T) {
+	for name, data := range map[string]string{
+		"not xml":    "<configuration><property>",
+		"bad labels": "<configuration><property><name>mr3.k8s.master.pod.additional.labels</name><value>novalue</value></property></configuration>",
+	} {
+		t.Run(name, func(t *testing.T) {
+			objs := oneRelease(true)
+			conf := tf.ConfConfigMap(ns, "a", "a", "")
+			conf.Data[contract.FileMR3Site] = data
+			objs[1] = conf
+			o, err := mr3runtime.Find(context.Background(), fake.NewClientset(objs...), ns, "a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(o.Problems) != 1 || !strings.Contains(o.Problems[0], "ConfigMap a-conf: mr3-site.xml") || !strings.Contains(o.Problems[0], "helm sparkmr3 check") {
+				t.Errorf("problems = %q", o.Problems)
+			}
+			if len(o.AMDeployments) != 1 || len(o.WorkerPods) != 3 || !reflect.DeepEqual(o.MasterLabels, defaultMaster) {
+				t.Errorf("found %s, master labels %v", names(o), o.MasterLabels)
+			}
+		})
+	}
+	q := mr3runtime.HintsFromManifest(ns, "a", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a-conf\n  labels:\n    app.kubernetes.io/component: conf\ndata:\n  mr3-site.xml: '<configuration>'\n")
+	if len(q.Problems) != 1 || !strings.Contains(q.Problems[0], "ConfigMap a-conf in the release record: mr3-site.xml") {
+		t.Errorf("hints problems = %q", q.Problems)
 	}
 }

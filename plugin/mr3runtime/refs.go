@@ -6,7 +6,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
-	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
 // Kinds of the objects a Pod can use by name.
@@ -74,19 +73,14 @@ func DefaultRefs(fullname string) Refs {
 }
 
 // SiteRefs are the objects an mr3-site.xml tells MR3 to use for its Pods (conf ConfigMap,
-// keytab and worker Secrets, master and worker ServiceAccounts); empty when it cannot be read.
-func SiteRefs(site []byte) Refs {
-	r := Refs{}
-	s, err := mr3conf.ParseSite(contract.FileMR3Site, site)
-	if err != nil {
-		return r
+// keytab and worker Secrets). The file is read with plugin/mr3conf's strict parser, as check
+// reads it; err says why it cannot be read (r is then empty).
+func SiteRefs(site []byte) (Refs, error) {
+	_, r, err := readSite(site)
+	if r == nil {
+		r = Refs{}
 	}
-	for key, kind := range siteRefKeys {
-		if v, ok := s.Get(key); ok {
-			r.Add(kind, v)
-		}
-	}
-	return r
+	return r, err
 }
 
 // PodSpecRefs lists, as Refs keys, the objects a Pod spec uses by name.

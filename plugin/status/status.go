@@ -65,6 +65,9 @@ type Report struct {
 	// Unattributed are MR3-looking objects in the namespace not tied to this release.
 	Unattributed []string `json:"unattributed,omitempty"`
 	Notes        []string `json:"notes,omitempty"`
+	// Problems are parts of the release's configuration that could not be read (e.g. a broken
+	// mr3-site.xml); the rest of the report was found without them.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // DAGAppMaster is MR3's AM: its Deployment(s) and Pod(s).
@@ -180,6 +183,7 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 		rep.Unattributed = append(rep.Unattributed, fmt.Sprintf("%s/%s: %s", strings.ToLower(u.Kind), u.Name, u.Reason))
 	}
 	rep.Notes = objs.Notes
+	rep.Problems = objs.Problems
 	if !rep.Release.Installed {
 		if len(rep.Drivers) == 0 && objs.Empty() {
 			return nil, fmt.Errorf("release %q not found in namespace %q: %w", o.Release, o.Namespace, ErrNotFound)
@@ -307,5 +311,6 @@ func writeTable(w io.Writer, r *Report) error {
 	list("MR3 CONFIGMAPS AND SERVICES", r.MR3Objects)
 	list("NOT TIED TO THIS RELEASE", r.Unattributed)
 	list("NOTES", r.Notes)
+	list("PROBLEMS", r.Problems)
 	return nil
 }

@@ -159,3 +159,21 @@ func TestStatusAfterTokenChange(t *testing.T) {
 	}
 	golden(t, "status-token-changed.txt", b.Bytes())
 }
+
+// A release whose mr3-site.xml is broken (check refuses it) still gets its status, with the
+// problem named.
+func TestStatusBrokenSite(t *testing.T) {
+	objs := world()
+	objs[1].(*corev1.ConfigMap).Data["mr3-site.xml"] = "<configuration><property>"
+	rep, err := options(t, true, objs...).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, rep, FormatTable); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Workers) != 3 || !strings.Contains(b.String(), "PROBLEMS\n  ConfigMap a-conf: mr3-site.xml line 1") {
+		t.Errorf("workers %d, output:\n%s", len(rep.Workers), b.String())
+	}
+}

@@ -152,6 +152,9 @@ func (p *Plan) Summary() string {
 		}
 	}
 	list("Left alone (not tied to this release)", un)
+	if p.MR3 != nil {
+		list("Problems (teardown goes on without what they hide)", p.MR3.Problems)
+	}
 	return b.String()
 }
 
@@ -238,6 +241,11 @@ func (o *Options) Run(ctx context.Context) (*Result, error) {
 		}
 		if !ok {
 			return nil, ErrNotConfirmed
+		}
+	}
+	if o.Confirm == nil && plan.MR3 != nil { // else the plan shown to Confirm names them
+		for _, p := range plan.MR3.Problems {
+			r.say("warning: %s", p)
 		}
 	}
 	if plan.Revision == 0 {

@@ -622,3 +622,25 @@ func TestTeardownDryRun(t *testing.T) {
 		t.Errorf("plan:\n%s", res.Plan.Summary())
 	}
 }
+
+// A release whose mr3-site.xml is broken (check refuses it) is still torn down completely;
+// the plan names the problem.
+func TestTeardownBrokenSite(t *testing.T) {
+	objs := releaseObjects("a", "1234", 3)
+	objs[1].(*corev1.ConfigMap).Data[contract.FileMR3Site] = "<configuration><property>"
+	w := newWorld(t, objs...)
+	w.install(t, "a", "1234")
+	w.amRemovesWorkers()
+	res, err := w.options().Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertGone(t, mr3Made...)
+	w.assertGone(t, releaseMade...)
+	if out := w.out.String(); !strings.Contains(out, "warning: ConfigMap a-conf: mr3-site.xml line 1") {
+		t.Errorf("teardown does not name the broken mr3-site.xml:\n%s", out)
+	}
+	if plan := res.Plan.Summary(); !strings.Contains(plan, "Problems (teardown goes on without what they hide):\n  ConfigMap a-conf: mr3-site.xml line 1") {
+		t.Errorf("plan does not name the broken mr3-site.xml:\n%s", plan)
+	}
+}
