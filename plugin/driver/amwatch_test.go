@@ -88,11 +88,17 @@ func TestSubmitStopsTheJobWhenTheDAGAppMasterIsRefused(t *testing.T) {
 		stopped bool // else the job's own exit code 7
 	}{
 		{name: "refused while the job runs", stopped: true,
-			setup: func(t *testing.T, c *fake.Clientset) { createOnceWatched(t, c, amDeployment("5", refusedByPodSecurity)) }},
+			setup: func(t *testing.T, c *fake.Clientset) {
+				createOnceWatched(t, c, amDeployment("5", refusedByPodSecurity))
+			}},
 		{name: "refused before the job started", stopped: true,
-			setup: func(t *testing.T, c *fake.Clientset) { must(t, c.Tracker().Add(amDeployment("5", refusedByPodSecurity))) }},
+			setup: func(t *testing.T, c *fake.Clientset) {
+				must(t, c.Tracker().Add(amDeployment("5", refusedByPodSecurity)))
+			}},
 		{name: "local: refused while the job runs", local: true, stopped: true,
-			setup: func(t *testing.T, c *fake.Clientset) { createOnceWatched(t, c, amDeployment("5", refusedByPodSecurity)) }},
+			setup: func(t *testing.T, c *fake.Clientset) {
+				createOnceWatched(t, c, amDeployment("5", refusedByPodSecurity))
+			}},
 		{name: "admitted",
 			setup: func(t *testing.T, c *fake.Clientset) { createOnceWatched(t, c, amDeployment("5", "")) }},
 		{name: "cannot watch: the job goes on",
@@ -100,9 +106,13 @@ func TestSubmitStopsTheJobWhenTheDAGAppMasterIsRefused(t *testing.T) {
 		{name: "local: cannot watch", local: true,
 			setup: func(t *testing.T, c *fake.Clientset) { listForbidden(c) }},
 		{name: "--localthread: the DAGAppMaster is in the driver", args: []string{"--localthread"},
-			setup: func(t *testing.T, c *fake.Clientset) { must(t, c.Tracker().Add(amDeployment("5", refusedByPodSecurity))) }},
+			setup: func(t *testing.T, c *fake.Clientset) {
+				must(t, c.Tracker().Add(amDeployment("5", refusedByPodSecurity)))
+			}},
 		{name: "local --localprocess", local: true, args: []string{"--localprocess"},
-			setup: func(t *testing.T, c *fake.Clientset) { must(t, c.Tracker().Add(amDeployment("5", refusedByPodSecurity))) }},
+			setup: func(t *testing.T, c *fake.Clientset) {
+				must(t, c.Tracker().Add(amDeployment("5", refusedByPodSecurity)))
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
