@@ -248,8 +248,8 @@ func benchStart(t *testing.T, e *env, r *Report) {
 			s.Row(k.name, "ms").AddDuration(d)
 		}
 	}
-	r.Check(Target{ID: "P3", What: "helm-sparkmr3 version (median)", Got: s.Row("helm-sparkmr3 version", "ms").Median(), Limit: 20, Unit: "ms"})
-	r.Check(Target{ID: "P3", What: "helm-sparkmr3 env RELEASE (median)", Got: s.Row("helm-sparkmr3 env RELEASE (one GET)", "ms").Median(), Limit: 100, Unit: "ms"})
+	// P3 is no longer a target (issue 15: one binary for every verb): the table reports the
+	// start times, with no limit.
 }
 
 func buildTrivial(t *testing.T) string {
