@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
 )
 
@@ -39,7 +40,7 @@ func watchesAM(args []string) bool { return MasterMode(args) == "kubernetes" }
 func (o *Options) withAMWatch(ctx context.Context, ready *rollout.Ready, where string, job func(ctx context.Context, onStart func()) error) error {
 	ts := ""
 	if ready.TokenSecret != nil {
-		ts = string(ready.TokenSecret.Data[rollout.TimestampKey])
+		ts = string(ready.TokenSecret.Data[contract.KeyTimestamp])
 	}
 	if !watchesAM(o.Args) || ts == "" || o.Client == nil {
 		return job(ctx, o.started)

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -119,9 +120,9 @@ func RunLocal(ctx context.Context, o LocalOptions) (int, error) {
 // Keys of the conf ConfigMap and mr3-site.xml that an outside driver reads, and the Spark
 // confs it is given.
 const (
-	MR3SiteOutside = "mr3-site-outside.xml"
-	MR3Site        = "mr3-site.xml"
-	HostAliasesKey = "mr3.k8s.host.aliases"
+	MR3SiteOutside = contract.FileMR3SiteOutside
+	MR3Site        = contract.FileMR3Site
+	HostAliasesKey = contract.SiteHostAliases
 	amHostConfKey  = "spark.mr3.k8s.am.service.host"
 	amPortConfKey  = "spark.mr3.k8s.am.service.port"
 	driverHostConf = "spark.driver.host"

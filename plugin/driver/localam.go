@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 	"github.com/spark-mr3/spark-mr3/plugin/outside"
 )
@@ -39,11 +40,11 @@ func localAMMemoryWarning(pod *corev1.Pod, container string, conf *corev1.Config
 			heap, _ = strconv.Atoi(strings.TrimSpace(e.Value))
 		}
 	}
-	text, ok := conf.Data[outside.SiteFile]
+	text, ok := conf.Data[contract.FileMR3Site]
 	if heap <= 0 || !ok {
 		return ""
 	}
-	site, err := mr3conf.ParseSite(outside.SiteFile, []byte(text))
+	site, err := mr3conf.ParseSite(contract.FileMR3Site, []byte(text))
 	if err != nil {
 		return ""
 	}
@@ -63,6 +64,6 @@ func localAMMemoryWarning(pod *corev1.Pod, container string, conf *corev1.Config
 	return fmt.Sprintf("%s runs the DAGAppMaster inside driver Pod %s, whose container %s has a memory limit of %s (%d MiB); "+
 		"it cannot hold the driver heap %s=%d plus %s=%d (ConfigMap %s, %s) = %d MiB: raise the driver's resources.limits.memory "+
 		"(drivers[].resources), lower its memoryMb, or lower mr3.amMemoryMb in the release's values; or leave out %s",
-		flag, pod.Name, container, limit.String(), limitMiB, outside.VarDriverMemoryMB, heap, AMMemoryKey, am, conf.Name, outside.SiteFile,
+		flag, pod.Name, container, limit.String(), limitMiB, outside.VarDriverMemoryMB, heap, AMMemoryKey, am, conf.Name, contract.FileMR3Site,
 		heap+am, flag)
 }

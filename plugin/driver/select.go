@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
 )
 
@@ -43,9 +44,9 @@ func Select(drivers []rollout.DriverPod, name string) (d rollout.DriverPod, note
 
 // command is the Pod's driver command for the verb: its annotation, else the image default.
 func command(d rollout.DriverPod, v Verb) string {
-	key, def := rollout.AnnotationSubmitCommand, DefaultSubmitCommand
+	key, def := contract.AnnotationSubmitCommand, DefaultSubmitCommand
 	if v == Shell {
-		key, def = rollout.AnnotationShellCommand, DefaultShellCommand
+		key, def = contract.AnnotationShellCommand, DefaultShellCommand
 	}
 	if d.Pod != nil {
 		if c := strings.TrimSpace(d.Pod.Annotations[key]); c != "" {

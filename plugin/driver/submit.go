@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/utils/clock"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/outside"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
@@ -326,14 +327,14 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 
 func driverContainer(pod *corev1.Pod) string {
 	for _, c := range pod.Spec.Containers {
-		if c.Name == rollout.DriverContainer {
+		if c.Name == contract.DriverContainer {
 			return c.Name
 		}
 	}
 	if len(pod.Spec.Containers) > 0 {
 		return pod.Spec.Containers[0].Name
 	}
-	return rollout.DriverContainer
+	return contract.DriverContainer
 }
 
 // LocalCommand is the command line and extra environment of a driver outside Kubernetes.
@@ -353,9 +354,9 @@ type LocalCommand struct {
 // unless args already set it.
 func BuildLocal(ready *rollout.Ready, script, driverHost string, drv outside.Driver, args []string, freePort func() (int, error)) (*LocalCommand, error) {
 	lc := &LocalCommand{Script: script}
-	token := string(ready.TokenSecret.Data[rollout.TokenKey])
-	ts := string(ready.TokenSecret.Data[rollout.TimestampKey])
-	lc.Env = []string{rollout.TokenKey + "=" + token, rollout.TimestampKey + "=" + ts}
+	token := string(ready.TokenSecret.Data[contract.KeyToken])
+	ts := string(ready.TokenSecret.Data[contract.KeyTimestamp])
+	lc.Env = []string{contract.KeyToken + "=" + token, contract.KeyTimestamp + "=" + ts}
 	for _, v := range drv.Vars() {
 		lc.Env = append(lc.Env, v.Name+"="+v.Value)
 	}
@@ -412,7 +413,7 @@ func (lc *LocalCommand) Describe(w io.Writer) {
 	for _, kv := range lc.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		v = shellQuote(v)
-		if k == rollout.TokenKey {
+		if k == contract.KeyToken {
 			v = token.Mask(v)
 		}
 		fmt.Fprintf(w, "%s=%s\n", k, v)
@@ -477,7 +478,7 @@ func (o *Options) runLocal(ctx context.Context, ready *rollout.Ready, base *outs
 		}
 		lc.Warnings = append(lc.Warnings, warnings...)
 	}
-	ts := string(ready.TokenSecret.Data[rollout.TimestampKey])
+	ts := string(ready.TokenSecret.Data[contract.KeyTimestamp])
 	if w := outside.FirstAMWarning(ctx, o.Client, o.Namespace, o.Release, ts); w != "" {
 		lc.Warnings = append(lc.Warnings, w)
 	}
@@ -490,7 +491,7 @@ func (o *Options) runLocal(ctx context.Context, ready *rollout.Ready, base *outs
 			fmt.Fprintf(o.IO.Out, "# not checked: %s and its conf/ (the script does not exist)\n", BaseDirOf(o.Script))
 		} else if dir := base.StagingDir(); dir != "" {
 			if _, err := os.Stat(dir); err != nil {
-				fmt.Fprintf(o.IO.Out, "# would create %s %s\n", outside.StagingDirKey, dir)
+				fmt.Fprintf(o.IO.Out, "# would create %s %s\n", contract.SiteStagingDir, dir)
 			}
 		}
 		return nil

@@ -32,9 +32,6 @@ func comparedOption(key string) bool {
 // assign them, or it would replace what submit passes.
 var PassedVars = []string{contract.KeyToken, contract.KeyTimestamp, VarDriverName, VarDriverCores, VarDriverMemoryMB}
 
-// StagingDirKey is where the MR3 client writes .mr3/application_* on the driver's machine.
-const StagingDirKey = contract.SiteStagingDir
-
 // BaseDir is MR3's BASE_DIR on this machine, as its driver script reads it.
 type BaseDir struct {
 	Dir string
@@ -88,7 +85,7 @@ func ReadBaseDir(dir, rel, ns string) (*BaseDir, error) {
 
 // StagingDir is mr3.am.staging-dir of conf/mr3-site.xml ("" when unset).
 func (b *BaseDir) StagingDir() string {
-	v, _ := b.Site.Get(StagingDirKey)
+	v, _ := b.Site.Get(contract.SiteStagingDir)
 	return strings.TrimSpace(v)
 }
 
@@ -100,12 +97,12 @@ func (b *BaseDir) EnsureStagingDir() (string, error) {
 		return "", nil
 	}
 	if strings.Contains(dir, "${") || !filepath.IsAbs(dir) {
-		return dir, fmt.Errorf("%s %q in %s is not an absolute path: set it to a directory this machine can write", StagingDirKey, dir, b.Site.File)
+		return dir, fmt.Errorf("%s %q in %s is not an absolute path: set it to a directory this machine can write", contract.SiteStagingDir, dir, b.Site.File)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return dir, fmt.Errorf("create %s %s (from %s) on this machine: %w; create it writable for this user "+
 			"(e.g. sudo mkdir -p %s && sudo chown \"$USER\" %s), or change mr3.am.staging-dir in the release's mr3-site-outside.xml",
-			StagingDirKey, dir, b.Site.File, err, dir, dir)
+			contract.SiteStagingDir, dir, b.Site.File, err, dir, dir)
 	}
 	return dir, nil
 }

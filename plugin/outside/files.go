@@ -18,9 +18,6 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
-// SiteFile is F-conf's key of mr3-site.xml (plugin/contract), under the name the driver uses.
-const SiteFile = contract.FileMR3Site
-
 // Refusal is bad input or a release state that the command cannot work with; nothing was
 // changed. The CLI exits 2 for it.
 type Refusal struct{ Message string }
@@ -109,7 +106,7 @@ func (r *ReleaseFiles) ConfFiles() (map[string][]byte, error) {
 		files[k] = v
 	}
 	delete(files, contract.FileMR3SiteOutside)
-	files[SiteFile] = outside
+	files[contract.FileMR3Site] = outside
 	for k := range files {
 		if !safeFileName(k) {
 			return nil, fmt.Errorf("ConfigMap %s has a key %q that is not a plain file name", r.Conf.Name, k)
