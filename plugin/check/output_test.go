@@ -2,33 +2,19 @@ package check
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/spark-mr3/spark-mr3/internal/golden"
 	"github.com/spark-mr3/spark-mr3/plugin/manifest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/output")
-
-// golden compares got with testdata/output/name, rewriting it with -update.
-func golden(t *testing.T, name string, got []byte) {
+// assertGolden compares got with testdata/output/name (-update rewrites it).
+func assertGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", "output", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", p, got, want)
-	}
+	golden.Assert(t, filepath.Join("testdata", "output", name), got)
 }
 
 // brokenRelease is the passing release with four hand edits, as an overlay might make them.
@@ -75,7 +61,7 @@ func TestOutputGolden(t *testing.T) {
 			if err := tt.render(&b, tt.vs); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.name, b.Bytes())
+			assertGolden(t, tt.name, b.Bytes())
 		})
 	}
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,11 +10,10 @@ import (
 	helmcli "helm.sh/helm/v3/pkg/cli"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/spark-mr3/spark-mr3/internal/golden"
 	"github.com/spark-mr3/spark-mr3/plugin/check/render"
 	"helm.sh/helm/v3/pkg/chart/loader"
 )
-
-var updateCheckGolden = flag.Bool("update-check-golden", false, "rewrite plugin/cli/testdata/check-*.txt|json")
 
 const testChart = "../../charts/spark-mr3"
 
@@ -56,19 +54,7 @@ func runVerb(t *testing.T, stdin string, args ...string) (string, string, error)
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *updateCheckGolden {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (go test ./plugin/cli -run Check -update-check-golden)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", p, got, want)
-	}
+	golden.AssertString(t, filepath.Join("testdata", name), got)
 }
 
 // remoteBaseOverlay is an overlay OVERLAY/overlay whose local base names a git repository

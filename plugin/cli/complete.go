@@ -52,7 +52,7 @@ func addReleaseCompletion(s *Settings, root *cobra.Command) {
 func completionYAML(root *cobra.Command) string {
 	var b strings.Builder
 	b.WriteString("# Static shell completion for `helm sparkmr3` (verbs and their flags); plugin.complete\n")
-	b.WriteString("# answers the rest (release names). Regenerate: go test ./plugin/cli -run TestCompletionYAML -update-completion\n")
+	b.WriteString("# answers the rest (release names). Regenerate: go test ./plugin/cli -run TestCompletionYAML -update\n")
 	b.WriteString("name: sparkmr3\ncommands:\n")
 	for _, c := range root.Commands() {
 		if c.Name() == "help" || c.Name() == "completion" {

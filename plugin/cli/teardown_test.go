@@ -2,8 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,9 +9,9 @@ import (
 	helmcli "helm.sh/helm/v3/pkg/cli"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/utils/clock"
-)
 
-var updateTeardownGolden = flag.Bool("update-teardown-golden", false, "rewrite plugin/cli/testdata/help-{status,teardown}.txt")
+	"github.com/spark-mr3/spark-mr3/internal/golden"
+)
 
 func teardownTestSettings(tty bool) (*Settings, *bytes.Buffer, *bytes.Buffer) {
 	var out, errOut bytes.Buffer
@@ -69,19 +67,6 @@ func TestHelpGolden(t *testing.T) {
 		// helm's global flags show $HOME-dependent defaults: keep the verb's own part.
 		help, _, _ := strings.Cut(out.String(), "\nGlobal Flags:")
 		got := []byte(help + "\n")
-		path := filepath.Join("testdata", "help-"+verb+".txt")
-		if *updateTeardownGolden {
-			_ = os.MkdirAll("testdata", 0o755)
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (refresh: go test ./plugin/cli -run TestHelpGolden -update-teardown-golden)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s --help differs from %s:\n%s", verb, path, got)
-		}
+		golden.Assert(t, filepath.Join("testdata", "help-"+verb+".txt"), got)
 	}
 }

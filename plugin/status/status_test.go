@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,10 +23,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/spark-mr3/spark-mr3/internal/golden"
 	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const ns = "spark"
 
@@ -80,21 +77,9 @@ func world() []runtime.Object {
 	return append(objs, tf.MR3ConfigMapsAndServices(ns, "1234")...)
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func assertGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plugin/status -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./plugin/status -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Assert(t, filepath.Join("testdata", name), got)
 }
 
 func TestStatusGolden(t *testing.T) {
@@ -111,7 +96,7 @@ func TestStatusGolden(t *testing.T) {
 		if strings.Contains(b.String(), "test-token") {
 			t.Errorf("%s output contains the token", f.format)
 		}
-		golden(t, f.file, b.Bytes())
+		assertGolden(t, f.file, b.Bytes())
 	}
 }
 
@@ -125,7 +110,7 @@ func TestStatusReleaseGoneObjectsLeft(t *testing.T) {
 	if err := Write(&b, rep, FormatTable); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status-not-installed.txt", b.Bytes())
+	assertGolden(t, "status-not-installed.txt", b.Bytes())
 }
 
 func TestStatusUnknownRelease(t *testing.T) {
@@ -157,7 +142,7 @@ func TestStatusAfterTokenChange(t *testing.T) {
 	if err := Write(&b, rep, FormatTable); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "status-token-changed.txt", b.Bytes())
+	assertGolden(t, "status-token-changed.txt", b.Bytes())
 }
 
 // A release whose mr3-site.xml is broken (check refuses it) still gets its status, with the

@@ -1,9 +1,13 @@
 package chart_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spark-mr3/spark-mr3/internal/golden"
 )
 
 // TestRejectsBadValues: each bad value fails `helm install/template` with an error that names
@@ -252,8 +256,10 @@ func TestRejectsEveryMistakeAtOnce(t *testing.T) {
 	}
 }
 
-// TestErrorMessages shows what users read for a few failures (go test -v -run TestErrorMessages).
+// TestErrorMessages keeps what users read for a few failures in testdata/error-messages.txt
+// (go test ./test/chart -run TestErrorMessages -update rewrites it; read the diff).
 func TestErrorMessages(t *testing.T) {
+	var b strings.Builder
 	for _, v := range []map[string]any{
 		{"drivers": []any{map[string]any{"name": "Spark1"}}},
 		{"drivers": []any{map[string]any{"name": "a", "memoryMb": 4000}}},
@@ -261,6 +267,15 @@ func TestErrorMessages(t *testing.T) {
 		{"bogus": 1},
 	} {
 		_, err := render(t, renderOpts{}, pinnedToken, v)
-		t.Logf("%v\n  -> %v", v, err)
+		if err == nil {
+			t.Errorf("values %v rendered, want an error", v)
+			continue
+		}
+		js, jerr := json.Marshal(v)
+		if jerr != nil {
+			t.Fatal(jerr)
+		}
+		fmt.Fprintf(&b, "values: %s\nerror: %v\n\n", js, err)
 	}
+	golden.AssertString(t, filepath.Join("testdata", "error-messages.txt"), b.String())
 }

@@ -6,7 +6,6 @@ package chart_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,9 +22,9 @@ import (
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	"sigs.k8s.io/yaml"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.yaml from the current chart")
+	"github.com/spark-mr3/spark-mr3/internal/golden"
+)
 
 const (
 	chartDir    = "../../charts/spark-mr3"
@@ -185,21 +184,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range allScenarios() {
 		t.Run(name, func(t *testing.T) {
 			got := mustRender(t, scenarioValues(t, name), pinnedToken)
-			golden := filepath.Join("testdata", name+".golden.yaml")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run: go test ./test/chart/ -run TestGolden -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("rendering of scenario %s differs from %s (if the change is intended: go test ./test/chart/ -run TestGolden -update)\n%s",
-					name, golden, lineDiff(string(want), got))
-			}
+			golden.AssertString(t, filepath.Join("testdata", name+".golden.yaml"), got)
 		})
 	}
 }
@@ -220,22 +205,4 @@ func TestCIFilesCovered(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("ci/*-values.yaml = %v, golden scenarios = %v: add a scenario for each ci file", got, want)
 	}
-}
-
-// lineDiff shows the first differing lines with a little context.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d:\n- %s\n+ %s", i+1, wl, gl)
-		}
-	}
-	return "(no line differs; trailing newline?)"
 }
