@@ -63,7 +63,7 @@ func tokenSecret(ns, rel string, tok token.Token) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: rel + "-token", Namespace: ns, Labels: map[string]string{
 			"app.kubernetes.io/instance": rel, "app.kubernetes.io/component": "token"}},
-		Data: map[string][]byte{token.KeyToken: []byte(tok.Key), token.KeyTimestamp: []byte("4242")},
+		Data: map[string][]byte{contract.KeyToken: []byte(tok.Key), contract.KeyTimestamp: []byte("4242")},
 	}
 }
 
@@ -108,7 +108,7 @@ func assertTokenOutOfRecord(t *testing.T, cs kubernetes.Interface, rel *release.
 	if got, err := token.FromSecret(s); err != nil || got != want {
 		t.Fatalf("plugin Secret holds %v (%v), want %v", got, err, want)
 	}
-	if s.Labels[token.LabelManagedBy] != token.ManagedBy || s.Labels["app.kubernetes.io/instance"] != rel.Name || s.Annotations["meta.helm.sh/release-name"] != "" {
+	if s.Labels[contract.LabelManagedBy] != contract.ManagedByPlugin || s.Labels["app.kubernetes.io/instance"] != rel.Name || s.Annotations["meta.helm.sh/release-name"] != "" {
 		t.Fatalf("plugin Secret labels %v annotations %v", s.Labels, s.Annotations)
 	}
 }
@@ -424,7 +424,7 @@ func fixedDraws(t *testing.T, timestamps ...int64) io.Reader {
 func tokenSecretLabelled(ns, rel string, tok token.Token) *corev1.Secret {
 	s := tokenSecret(ns, rel, tok)
 	s.Labels["app.kubernetes.io/name"] = "spark-mr3"
-	s.Data[token.KeyTimestamp] = []byte(strconv.FormatInt(tok.Timestamp, 10))
+	s.Data[contract.KeyTimestamp] = []byte(strconv.FormatInt(tok.Timestamp, 10))
 	return s
 }
 
