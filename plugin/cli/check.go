@@ -21,6 +21,7 @@ var checkFormats = []string{"text", "json"}
 type checkOptions struct {
 	values       valueFlags
 	chartVersion string
+	registry     registryFlags
 	kustomize    postrender.Flags
 	kubeVersion  string
 	output       string
@@ -50,6 +51,7 @@ with -f/--set values. --kustomize applies an overlay first. It exits 3 when a ru
 	f := cmd.Flags()
 	o.values.register(f)
 	f.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
+	o.registry.register(f)
 	o.kustomize.Register(f, "kustomize overlay directory applied before checking (its kustomization.yaml lists helm-output.yaml)")
 	f.StringVar(&o.kubeVersion, "kube-version", render.DefaultKubeVersion, "Kubernetes version the chart is rendered for")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(checkFormats, ", "))
@@ -110,7 +112,7 @@ func checkManifest(s *Settings, o *checkOptions, args []string) (string, error) 
 		}
 		return render.Deployed(cfg, args[0])
 	}
-	ch, err := loadChart(s, append([]string{""}, args...), o.chartVersion)
+	ch, err := loadChart(s, append([]string{""}, args...), o.chartVersion, &o.registry)
 	if err != nil {
 		return "", err
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -31,6 +30,7 @@ import (
 type applyOptions struct {
 	values          valueFlags
 	chartVersion    string
+	registry        registryFlags
 	createNamespace bool
 	timeout         time.Duration
 	atomic          bool
@@ -46,6 +46,7 @@ type applyOptions struct {
 func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool) {
 	o.values.register(fs)
 	fs.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
+	o.registry.register(fs)
 	fs.BoolVar(&o.createNamespace, "create-namespace", false, "create the release namespace if not present")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "time to wait for the Kubernetes operations and the rollout")
 	fs.BoolVar(&o.atomic, "atomic", false, "undo the change if it fails or the rollout does not complete (uninstall on install, roll back on upgrade)")
@@ -60,16 +61,15 @@ func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool) {
 	}
 }
 
-// loadChart loads CHART (a directory, archive or repository reference), or the chart
+// loadChart loads CHART (a directory, archive, repository or oci:// reference), or the chart
 // shipped with the plugin when none is given.
-func loadChart(s *Settings, args []string, version string) (*chart.Chart, error) {
+func loadChart(s *Settings, args []string, version string, reg *registryFlags) (*chart.Chart, error) {
 	if len(args) < 2 || args[1] == "" {
 		return sparkmr3.Chart()
 	}
-	cpo := action.ChartPathOptions{Version: version}
-	path, err := cpo.LocateChart(args[1], s.Helm)
+	path, err := reg.locateChart(s, args[1], version)
 	if err != nil {
-		return nil, UsageError("chart %q: %v (give a chart directory, a .tgz, or repo/name; omit it to use the chart shipped with the plugin)", args[1], err)
+		return nil, err
 	}
 	c, err := loader.Load(path)
 	if err != nil {
@@ -118,7 +118,7 @@ func newApplyCmd(s *Settings, upgrade bool) *cobra.Command {
 }
 
 func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, upgrade bool) error {
-	ch, err := loadChart(s, args, o.chartVersion)
+	ch, err := loadChart(s, args, o.chartVersion, &o.registry)
 	if err != nil {
 		return err
 	}
