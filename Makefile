@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CLUSTER_DIR ?= .cluster
 
-.PHONY: help tools cluster cluster-down demo test lint unit e2e bench fuzz build clean
+.PHONY: help tools cluster cluster-down demo test lint unit e2e bench fuzz build clean chart-release
 
 help:
 	@echo "make demo          build everything, start the local cluster, install + submit + status + teardown"
@@ -17,6 +17,8 @@ help:
 	@echo "make bench         benchmarks side by side with helm and kubectl (docs/PERFORMANCE.md)"
 	@echo "make fuzz          run every fuzz target for FUZZTIME (default 2m) each"
 	@echo "make clean         remove bin/"
+	@echo "make chart-release CHART_REGISTRY=oci://HOST[:PORT]/PATH   package the chart (version from Chart.yaml) and push it there (plain HTTP only to loopback)"
+	@echo "make plugin-package SIGN_KEYRING=SECRING SIGN_KEY=NAME   both plugins as signed Helm 4 packages, one per OS/CPU, into dist/helm4/ (PLATFORMS=host: this machine only)"
 
 tools:
 	@hack/tools.sh all >/dev/null
@@ -55,3 +57,15 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# CHART_REGISTRY: the OCI repository the chart is pushed under, e.g. oci://127.0.0.1:5000/charts.
+chart-release:
+	@CHART_REGISTRY="$(CHART_REGISTRY)" hack/chart-release.sh
+
+# SIGN_KEYRING: an OpenPGP keyring with the signing key's secret part (gpg --export-secret-keys);
+# SIGN_KEY: part of the key's user ID; SIGN_PASSPHRASE_FILE if the key has a passphrase.
+# HELM: a Helm 4 binary (default: the pinned helm 4 of hack/tools.sh, in $SPARKMR3_TOOLS).
+.PHONY: plugin-package
+plugin-package:
+	@HELM=$${HELM:-$${SPARKMR3_TOOLS:-$$(hack/tools.sh helm | tail -n1)}/helm4} hack/plugin-package.sh --keyring "$(SIGN_KEYRING)" --key "$(SIGN_KEY)" \
+		$(if $(SIGN_PASSPHRASE_FILE),--passphrase-file "$(SIGN_PASSPHRASE_FILE)") $(if $(PLATFORMS),--platforms "$(PLATFORMS)")
