@@ -169,6 +169,13 @@ func TestOCIChartRelease(t *testing.T) {
 		t.Errorf("helm 3 installed %s, want spark-mr3-%s", got, version)
 	}
 
+	// No provenance file is pushed: helm's --verify cannot pass (docs/RELEASING.md says so).
+	if _, errOut, err := h3.run(t, "pull", ref, "--version", version, "--plain-http", "--verify", "-d", t.TempDir()); err == nil {
+		t.Errorf("helm pull --verify passed for a chart pushed without a provenance file")
+	} else {
+		t.Logf("helm pull --verify (expected to fail): %s", strings.TrimSpace(errOut))
+	}
+
 	// helm 4: pinned by digest; a digest that is not the chart's is refused.
 	h4 := helmCLI{bin: cluster.Tool(t, "helm4"), kubeconfig: c.Kubeconfig(), home: t.TempDir()}
 	ns4 := c.Namespace(t, nil)
@@ -214,8 +221,10 @@ func TestOCIChartRelease(t *testing.T) {
 		t.Errorf("the upgrade from oci:// changed the token (timestamp %d -> %d, err %v)", tok.Timestamp, got.Timestamp, err)
 	}
 
-	// check reads the same reference; without --plain-http it says what is missing.
+	// check reads the same reference, also pinned by digest; without --plain-http it says
+	// what is missing.
 	hp.mustRun(t, "sparkmr3", "check", ref, "--version", next, "--plain-http", "--set", "drivers[0].name=spark1")
+	hp.mustRun(t, "sparkmr3", "check", ref+"@"+digest, "--plain-http", "--set", "drivers[0].name=spark1")
 	_, errOut, code := hp.run(t, "", "sparkmr3", "check", ref, "--version", next)
 	if code == 0 || !strings.Contains(errOut, "pass --plain-http") {
 		t.Errorf("check over HTTPS against a plain-HTTP registry: exit %d\n%s", code, errOut)
