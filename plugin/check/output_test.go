@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/cli/output"
+
 	"github.com/spark-mr3/spark-mr3/internal/golden"
 	"github.com/spark-mr3/spark-mr3/plugin/manifest"
 )
@@ -48,17 +50,19 @@ func TestOutputGolden(t *testing.T) {
 	tests := []struct {
 		name   string
 		vs     []Violation
-		render func(*bytes.Buffer, []Violation) error
+		format output.Format
 	}{
-		{"violations.txt", vs, func(b *bytes.Buffer, v []Violation) error { return WriteText(b, v) }},
-		{"violations.json", vs, func(b *bytes.Buffer, v []Violation) error { return WriteJSON(b, v) }},
-		{"none.txt", nil, func(b *bytes.Buffer, v []Violation) error { return WriteText(b, v) }},
-		{"none.json", nil, func(b *bytes.Buffer, v []Violation) error { return WriteJSON(b, v) }},
+		{"violations.txt", vs, output.Table},
+		{"violations.json", vs, output.JSON},
+		{"violations.yaml", vs, output.YAML},
+		{"none.txt", nil, output.Table},
+		{"none.json", nil, output.JSON},
+		{"none.yaml", nil, output.YAML},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := tt.render(&b, tt.vs); err != nil {
+			if err := Write(&b, tt.vs, tt.format); err != nil {
 				t.Fatal(err)
 			}
 			assertGolden(t, tt.name, b.Bytes())

@@ -1,10 +1,11 @@
 package check
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"helm.sh/helm/v3/pkg/cli/output"
 )
 
 // Violation is one broken rule. Message names both sides (the configuration file, key and
@@ -62,22 +63,35 @@ func WriteText(w io.Writer, vs []Violation) error {
 	return err
 }
 
-// Report is the JSON form of a check.
+// Report is the JSON and YAML form of a check: the violations grouped like WriteText.
 type Report struct {
 	Count      int         `json:"count"`
 	Violations []Violation `json:"violations"`
 }
 
-// WriteJSON writes violations as an indented Report, grouped like WriteText.
-func WriteJSON(w io.Writer, vs []Violation) error {
-	rep := Report{Count: len(vs), Violations: []Violation{}}
+// NewReport groups violations by rule, in rule order.
+func NewReport(vs []Violation) *Report {
+	rep := &Report{Count: len(vs), Violations: []Violation{}}
 	for _, g := range groupByRule(vs) {
 		rep.Violations = append(rep.Violations, g...)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return rep
 }
+
+// Write prints violations in one of helm's output formats (pkg/cli/output): the table form
+// is WriteText's, JSON and YAML are the Report encoded as helm encodes them.
+func Write(w io.Writer, vs []Violation, format output.Format) error {
+	return format.Write(w, NewReport(vs))
+}
+
+// WriteTable writes the report for people (WriteText).
+func (r *Report) WriteTable(w io.Writer) error { return WriteText(w, r.Violations) }
+
+// WriteJSON writes the report as one line of JSON, as helm's -o json.
+func (r *Report) WriteJSON(w io.Writer) error { return output.EncodeJSON(w, r) }
+
+// WriteYAML writes the report as YAML, as helm's -o yaml.
+func (r *Report) WriteYAML(w io.Writer) error { return output.EncodeYAML(w, r) }
 
 func groupByRule(vs []Violation) [][]Violation {
 	order := map[string]int{RuleConfFiles: -1}

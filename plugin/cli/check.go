@@ -4,18 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/cli/output"
 
 	"github.com/spark-mr3/spark-mr3/plugin/check"
 	"github.com/spark-mr3/spark-mr3/plugin/check/render"
 	"github.com/spark-mr3/spark-mr3/plugin/manifest"
 	"github.com/spark-mr3/spark-mr3/plugin/postrender"
 )
-
-var checkFormats = []string{"text", "json"}
 
 // checkOptions are the flags of `check`.
 type checkOptions struct {
@@ -24,7 +22,7 @@ type checkOptions struct {
 	registry     registryFlags
 	kustomize    postrender.Flags
 	kubeVersion  string
-	output       string
+	output       output.Format
 }
 
 func newCheckCmd(s *Settings) *cobra.Command {
@@ -54,14 +52,12 @@ with -f/--set values. --kustomize applies an overlay first. It exits 3 when a ru
 	o.registry.register(f)
 	o.kustomize.Register(f, "kustomize overlay directory applied before checking (its kustomization.yaml lists helm-output.yaml)")
 	f.StringVar(&o.kubeVersion, "kube-version", render.DefaultKubeVersion, "Kubernetes version the chart is rendered for")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(checkFormats, ", "))
+	// text: the name of the table form before helm's formats, still accepted for scripts.
+	bindOutputFlag(cmd, &o.output, []output.Format{output.Table, output.JSON, output.YAML}, map[string]output.Format{formatText: output.Table})
 	return cmd
 }
 
 func runCheck(ctx context.Context, s *Settings, o *checkOptions, args []string) error {
-	if !slices.Contains(checkFormats, o.output) {
-		return UsageError("--output %q: use one of %s", o.output, strings.Join(checkFormats, ", "))
-	}
 	pr, err := newOverlay(s, o.kustomize)
 	if err != nil {
 		return err
@@ -85,12 +81,7 @@ func runCheck(ctx context.Context, s *Settings, o *checkOptions, args []string) 
 			warnPodSecurity(ctx, s, client, m)
 		}
 	}
-	if o.output == "json" {
-		err = check.WriteJSON(s.IO.Out, vs)
-	} else {
-		err = check.WriteText(s.IO.Out, vs)
-	}
-	if err != nil {
+	if err := check.Write(s.IO.Out, vs, o.output); err != nil {
 		return err
 	}
 	if len(vs) > 0 {

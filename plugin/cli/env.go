@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,13 +9,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/cli/output"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/spark-mr3/spark-mr3/plugin/outside"
 )
 
 type envOptions struct {
-	output         string
+	output         output.Format
 	writeDir       string
 	driverHost     string
 	driverCores    string
@@ -47,12 +47,10 @@ followed); files of DIR/conf that the release lacks are named and left alone. Th
 are printed as without --write-dir.`,
 		Example: `  eval "$(helm sparkmr3 env spark -n sparkmr3)"
   eval "$(helm sparkmr3 env spark -n sparkmr3 --write-dir $HOME/mr3-run --driver-memory-mb 4096)"
-  helm sparkmr3 env spark -n sparkmr3 -o json | jq -r .MR3_APPLICATION_ID_TIMESTAMP`,
+  helm sparkmr3 env spark -n sparkmr3 -o json | jq -r .MR3_APPLICATION_ID_TIMESTAMP
+  helm sparkmr3 env spark -n sparkmr3 -o yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.output != "shell" && o.output != "json" {
-				return UsageError("--output %q: use shell or json", o.output)
-			}
 			drv, err := o.driver()
 			if err != nil {
 				return WithCode(ExitUsage, err)
@@ -70,7 +68,7 @@ are printed as without --write-dir.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.output, "output", "o", "shell", "output format: shell or json")
+	bindOutputFlag(cmd, &o.output, []output.Format{formatShell, output.JSON, output.YAML}, nil)
 	f.StringVar(&o.writeDir, "write-dir", "", "also write env.sh and conf/ of MR3's BASE_DIR DIR for this release")
 	f.StringVar(&o.driverHost, "driver-host", "", "DRIVER_NAME (default: this machine's host name)")
 	f.StringVar(&o.driverCores, "driver-cores", "", "SPARK_DRIVER_CORES (default: the release's first driver's, else 1)")
@@ -141,14 +139,15 @@ func runEnv(ctx context.Context, client kubernetes.Interface, ns, rel string, o 
 		}
 	}
 	vars := env.Vars()
-	if o.output == "json" {
+	if o.output != formatShell {
 		m := map[string]string{}
 		for _, v := range vars {
 			m[v.Name] = v.Value
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(m)
+		if o.output == output.YAML {
+			return output.EncodeYAML(w, m)
+		}
+		return output.EncodeJSON(w, m)
 	}
 	for _, v := range vars {
 		if _, err := fmt.Fprintf(w, "export %s=%s\n", v.Name, shellQuote(v.Value)); err != nil {

@@ -2,16 +2,15 @@ package cli
 
 import (
 	"errors"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/cli/output"
 
 	"github.com/spark-mr3/spark-mr3/plugin/status"
 )
 
 func newStatusCmd(s *Settings) *cobra.Command {
-	var output string
+	var format output.Format
 	cmd := &cobra.Command{
 		Use:   "status RELEASE",
 		Short: "Show a release, its drivers, and the DAGAppMaster and ContainerWorkers MR3 made for it",
@@ -25,9 +24,6 @@ shown too, marked as such. The DAGAppMaster token is never printed.`,
   helm sparkmr3 status spark -n sparkmr3 -o json | jq '.containerWorkers | length'`,
 		Args: exactRelease,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(status.Formats, output) {
-				return UsageError("--output %q: use one of %s", output, strings.Join(status.Formats, ", "))
-			}
 			client, err := s.KubeClient()
 			if err != nil {
 				return err
@@ -44,10 +40,10 @@ shown too, marked as such. The DAGAppMaster token is never printed.`,
 				}
 				return err
 			}
-			return status.Write(s.IO.Out, rep, output)
+			return status.Write(s.IO.Out, rep, format)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", status.FormatTable, "output format: "+strings.Join(status.Formats, ", "))
+	bindOutputFlag(cmd, &format, []output.Format{output.Table, output.JSON, output.YAML}, nil)
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/cli/output"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -107,7 +108,8 @@ func TestEnvFlagsAreValidatedFirst(t *testing.T) {
 	}{
 		{[]string{"env", "r", "--driver-cores", "0"}, `--driver-cores "0": must be a positive integer`},
 		{[]string{"env", "r", "--driver-memory-mb", "4g"}, `--driver-memory-mb "4g"`},
-		{[]string{"env", "r", "-o", "xml"}, `--output "xml"`},
+		{[]string{"env", "r", "-o", "xml"}, `invalid argument "xml" for "-o, --output" flag: use one of shell, json, yaml`},
+		{[]string{"env", "r", "-o", "table"}, `use one of shell, json, yaml`},
 	} {
 		s, _, _ := teardownTestSettings(false)
 		root := NewRootCommand(s)
@@ -115,6 +117,24 @@ func TestEnvFlagsAreValidatedFirst(t *testing.T) {
 		err := root.Execute()
 		if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: exit %d, err %v; want 2 and %q", tc.args, ExitCode(err), err, tc.want)
+		}
+	}
+}
+
+// TestRunEnvFormats: json and yaml carry the same variables as the shell lines, encoded as
+// helm's -o json|yaml.
+func TestRunEnvFormats(t *testing.T) {
+	for _, tt := range []struct {
+		format output.Format
+		want   string
+	}{
+		{output.JSON, `{"CLIENT_TO_AM_TOKEN_KEY":"tok","DRIVER_NAME":"gold0","MR3_APPLICATION_ID_TIMESTAMP":"1234","SPARK_DRIVER_CORES":"2","SPARK_DRIVER_MEMORY_MB":"3276","SPARK_MR3_NAMESPACE":"ns"}` + "\n"},
+		{output.YAML, "CLIENT_TO_AM_TOKEN_KEY: tok\nDRIVER_NAME: gold0\nMR3_APPLICATION_ID_TIMESTAMP: \"1234\"\nSPARK_DRIVER_CORES: \"2\"\nSPARK_DRIVER_MEMORY_MB: \"3276\"\nSPARK_MR3_NAMESPACE: ns\n"},
+	} {
+		var out bytes.Buffer
+		err := runEnv(context.Background(), envRelease(true), "ns", "r1", &envOptions{output: tt.format}, outside.Driver{Name: "gold0"}, &out, &bytes.Buffer{})
+		if err != nil || out.String() != tt.want {
+			t.Errorf("-o %s: err %v, stdout:\n%s\nwant:\n%s", tt.format, err, out.String(), tt.want)
 		}
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/cli/output"
 
 	"github.com/spark-mr3/spark-mr3/plugin/teardown"
 )
@@ -17,6 +19,7 @@ import (
 func newTeardownCmd(s *Settings) *cobra.Command {
 	o := &teardown.Options{}
 	var yes bool
+	var format output.Format
 	cmd := &cobra.Command{
 		Use:   "teardown RELEASE",
 		Short: "Uninstall a release and delete everything MR3 created for it at run time",
@@ -42,13 +45,17 @@ Objects labelled as the release's that fail these tests are listed and left alon
 It is safe to run again after an interruption, and it also cleans up after a plain
 'helm uninstall' that left MR3's Pods behind. On a terminal it asks before deleting, naming
 every claim and volume whose data would go with its reclaim policy; otherwise it needs --yes.
---dry-run prints that plan and deletes nothing.`,
+--dry-run prints that plan and deletes nothing; with -o json or -o yaml, as data.`,
 		Example: `  helm sparkmr3 teardown spark -n sparkmr3
   helm sparkmr3 teardown spark -n sparkmr3 --dry-run
+  helm sparkmr3 teardown spark -n sparkmr3 --dry-run -o json
   helm sparkmr3 teardown spark -n sparkmr3 --yes --keep-data
   helm sparkmr3 teardown spark -n sparkmr3 --yes --timeout 10m --worker-timeout 2m`,
 		Args: exactRelease,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != output.Table && !o.DryRun {
+				return UsageError("--output %s prints the plan of --dry-run: add --dry-run, or leave out -o to tear down", format)
+			}
 			interactive := s.IsTerminal(s.IO.In)
 			if !yes && !interactive && !o.DryRun {
 				return UsageError("teardown deletes release %q and its data without asking only with --yes (stdin is not a terminal)", args[0])
@@ -87,9 +94,7 @@ every claim and volume whose data would go with its reclaim policy; otherwise it
 			case err != nil:
 				return err
 			case o.DryRun:
-				fmt.Fprint(s.IO.Out, res.Plan.Summary())
-				fmt.Fprintln(s.IO.Out, "dry run: nothing was deleted")
-				return nil
+				return format.Write(s.IO.Out, newPlanView(res.Plan))
 			}
 			fmt.Fprintf(s.IO.Out, "release %q in namespace %q torn down", o.Release, o.Namespace)
 			if len(res.ForcedPods) > 0 {
@@ -102,8 +107,58 @@ every claim and volume whose data would go with its reclaim policy; otherwise it
 	f := cmd.Flags()
 	f.BoolVar(&o.KeepData, "keep-data", false, "keep the release's PersistentVolumeClaims (work dir, drivers' local dirs) and PersistentVolume")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted (and what is left alone) and delete nothing")
+	bindOutputFlag(cmd, &format, []output.Format{output.Table, output.JSON, output.YAML}, nil)
 	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation (required when stdin is not a terminal)")
 	f.DurationVar(&o.Timeout, "timeout", teardown.DefaultTimeout, "time to wait for everything to be deleted")
 	f.DurationVar(&o.WorkerTimeout, "worker-timeout", teardown.DefaultWorkerTimeout, "time the DAGAppMaster gets to remove its ContainerWorker Pods before they are force-deleted")
 	return cmd
 }
+
+// planView is the plan of --dry-run as printed: the plan's summary as a table, or its parts
+// as JSON/YAML (the same lists the summary names).
+type planView struct {
+	plan          *teardown.Plan
+	Release       string   `json:"release"`
+	Namespace     string   `json:"namespace"`
+	Revision      int      `json:"revision,omitempty"`
+	Status        string   `json:"status,omitempty"`
+	MR3Objects    []string `json:"mr3Objects"`
+	Drivers       []string `json:"drivers"`
+	TokenSecret   string   `json:"tokenSecret,omitempty"`
+	ClusterScoped []string `json:"clusterScoped"`
+	DataDeleted   []string `json:"dataDeleted"`
+	DataKept      []string `json:"dataKept"`
+	LeftAlone     []string `json:"leftAlone"`
+	Problems      []string `json:"problems,omitempty"`
+	DryRun        bool     `json:"dryRun"`
+}
+
+func newPlanView(p *teardown.Plan) *planView {
+	v := &planView{plan: p, Release: p.Release, Namespace: p.Namespace, Revision: p.Revision, Status: p.Status,
+		MR3Objects: []string{}, Drivers: []string{}, TokenSecret: p.TokenSecret,
+		ClusterScoped: append([]string{}, p.ClusterScoped...), DataDeleted: append([]string{}, p.Data...),
+		DataKept: append([]string{}, p.Kept...), LeftAlone: append([]string{}, p.LeftAlone...), DryRun: true}
+	for _, d := range p.Drivers {
+		v.Drivers = append(v.Drivers, "statefulset/"+d)
+	}
+	for _, d := range p.DriverServices {
+		v.Drivers = append(v.Drivers, "service/"+d)
+	}
+	if p.MR3 != nil {
+		v.MR3Objects = append(v.MR3Objects, p.MR3.Names()...)
+		for _, u := range p.MR3.Unattributed {
+			v.LeftAlone = append(v.LeftAlone, fmt.Sprintf("%s/%s: %s", strings.ToLower(u.Kind), u.Name, u.Reason))
+		}
+		v.Problems = p.MR3.Problems
+	}
+	return v
+}
+
+func (v *planView) WriteTable(w io.Writer) error {
+	_, err := fmt.Fprint(w, v.plan.Summary()+"dry run: nothing was deleted\n")
+	return err
+}
+
+func (v *planView) WriteJSON(w io.Writer) error { return output.EncodeJSON(w, v) }
+
+func (v *planView) WriteYAML(w io.Writer) error { return output.EncodeYAML(w, v) }

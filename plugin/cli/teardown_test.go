@@ -35,7 +35,7 @@ func TestTeardownWithoutTTYNeedsYes(t *testing.T) {
 }
 
 func TestStatusAndTeardownUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"status"}, {"status", "a", "b"}, {"status", "a", "-o", "xml"}, {"teardown", "--yes"}} {
+	for _, args := range [][]string{{"status"}, {"status", "a", "b"}, {"status", "a", "-o", "xml"}, {"teardown", "--yes"}, {"teardown", "a", "--yes", "-o", "json"}} {
 		s, _, _ := teardownTestSettings(false)
 		root := NewRootCommand(s)
 		root.SetArgs(args)

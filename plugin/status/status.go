@@ -5,17 +5,17 @@ package status
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/gosuri/uitable"
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/cli/output"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
 	corev1 "k8s.io/api/core/v1"
@@ -24,21 +24,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/yaml"
 
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 )
-
-// Output formats.
-const (
-	FormatTable = "table"
-	FormatJSON  = "json"
-	FormatYAML  = "yaml"
-)
-
-// Formats are the accepted values of -o.
-var Formats = []string{FormatTable, FormatJSON, FormatYAML}
 
 // ErrNotFound is returned (wrapped) when neither the release nor any of its objects exists.
 var ErrNotFound = errors.New("release not found")
@@ -214,68 +203,62 @@ func podRow(p *corev1.Pod, now time.Time) Pod {
 		Node: p.Spec.NodeName, Created: created, Age: duration.HumanDuration(now.Sub(created))}
 }
 
-// Write prints the report as a table, JSON or YAML.
-func Write(w io.Writer, r *Report, format string) error {
-	switch format {
-	case FormatJSON:
-		b, err := json.MarshalIndent(r, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	case FormatYAML:
-		b, err := yaml.Marshal(r)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
-		return err
-	case FormatTable, "":
-		return writeTable(w, r)
-	}
-	return fmt.Errorf("unknown output format %q (use one of %s)", format, strings.Join(Formats, ", "))
+// Write prints the report in one of helm's output formats (pkg/cli/output): a table, JSON or
+// YAML, encoded as helm encodes them.
+func Write(w io.Writer, r *Report, format output.Format) error {
+	return format.Write(w, r)
 }
 
-func writeTable(w io.Writer, r *Report) error {
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+// WriteJSON writes the report as one line of JSON, as helm's -o json.
+func (r *Report) WriteJSON(w io.Writer) error { return output.EncodeJSON(w, r) }
+
+// WriteYAML writes the report as YAML, as helm's -o yaml.
+func (r *Report) WriteYAML(w io.Writer) error { return output.EncodeYAML(w, r) }
+
+// WriteTable writes the report for people: the release in helm status's "KEY: value" lines,
+// then a table per kind of Pod and a list per kind of object, with the column names helm and
+// kubectl print (NAME, READY, STATUS, RESTARTS, AGE, NODE).
+func (r *Report) WriteTable(w io.Writer) error {
+	var b strings.Builder
 	rel := r.Release
-	fmt.Fprintf(tw, "RELEASE:\t%s\n", rel.Name)
-	fmt.Fprintf(tw, "NAMESPACE:\t%s\n", rel.Namespace)
+	fmt.Fprintf(&b, "NAME: %s\n", rel.Name)
+	if rel.Installed && rel.Updated != nil {
+		fmt.Fprintf(&b, "LAST DEPLOYED: %s\n", rel.Updated.Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, "NAMESPACE: %s\n", rel.Namespace)
 	if rel.Installed {
-		fmt.Fprintf(tw, "STATE:\t%s\n", rel.State)
-		fmt.Fprintf(tw, "REVISION:\t%d\n", rel.Revision)
-		fmt.Fprintf(tw, "CHART:\t%s\n", rel.Chart)
-		if rel.Updated != nil {
-			fmt.Fprintf(tw, "UPDATED:\t%s\n", rel.Updated.Format(time.RFC3339))
-		}
+		fmt.Fprintf(&b, "STATUS: %s\n", rel.State)
+		fmt.Fprintf(&b, "REVISION: %d\n", rel.Revision)
+		fmt.Fprintf(&b, "CHART: %s\n", rel.Chart)
 	} else {
-		fmt.Fprintf(tw, "STATE:\tnot installed\n")
+		fmt.Fprintf(&b, "STATUS: not installed\n")
 	}
 	app := r.Application
 	if app == "" {
 		app = "unknown"
 	}
-	fmt.Fprintf(tw, "MR3 APPLICATION:\t%s\n", app)
-	if err := tw.Flush(); err != nil {
+	fmt.Fprintf(&b, "MR3 APPLICATION: %s\n", app)
+	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
 	pods := func(title string, ps []Pod) error {
-		fmt.Fprintf(w, "\n%s\n", title)
-		if len(ps) == 0 {
-			fmt.Fprintln(w, "  none")
-			return nil
+		if _, err := fmt.Fprintf(w, "\n%s\n", title); err != nil {
+			return err
 		}
-		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  NAME\tPHASE\tREADY\tRESTARTS\tNODE\tAGE")
+		if len(ps) == 0 {
+			_, err := fmt.Fprintln(w, "none")
+			return err
+		}
+		t := uitable.New()
+		t.AddRow("NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE")
 		for _, p := range ps {
 			node := p.Node
 			if node == "" {
 				node = "<none>"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", p.Name, p.Phase, p.Ready, p.Restarts, node, p.Age)
+			t.AddRow(p.Name, p.Ready, p.Phase, p.Restarts, p.Age, node)
 		}
-		return tw.Flush()
+		return output.EncodeTable(w, t)
 	}
 	if err := pods(fmt.Sprintf("DRIVERS (%d)", len(r.Drivers)), r.Drivers); err != nil {
 		return err
@@ -299,18 +282,20 @@ func writeTable(w io.Writer, r *Report) error {
 	if err := pods(fmt.Sprintf("CONTAINERWORKERS (%d)", len(r.Workers)), r.Workers); err != nil {
 		return err
 	}
+	b.Reset()
 	list := func(title string, items []string) {
 		if len(items) == 0 {
 			return
 		}
-		fmt.Fprintf(w, "\n%s\n", title)
+		fmt.Fprintf(&b, "\n%s\n", title)
 		for _, it := range items {
-			fmt.Fprintf(w, "  %s\n", it)
+			fmt.Fprintf(&b, "%s\n", it)
 		}
 	}
 	list("MR3 CONFIGMAPS AND SERVICES", r.MR3Objects)
 	list("NOT TIED TO THIS RELEASE", r.Unattributed)
 	list("NOTES", r.Notes)
 	list("PROBLEMS", r.Problems)
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -12,6 +12,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/cli/output"
 	kubefake "helm.sh/helm/v3/pkg/kube/fake"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage"
@@ -88,7 +89,10 @@ func TestStatusGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []struct{ format, file string }{{FormatTable, "status.txt"}, {FormatJSON, "status.json"}, {FormatYAML, "status.yaml"}} {
+	for _, f := range []struct {
+		format output.Format
+		file   string
+	}{{output.Table, "status.txt"}, {output.JSON, "status.json"}, {output.YAML, "status.yaml"}} {
 		var b bytes.Buffer
 		if err := Write(&b, rep, f.format); err != nil {
 			t.Fatal(err)
@@ -107,7 +111,7 @@ func TestStatusReleaseGoneObjectsLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := Write(&b, rep, FormatTable); err != nil {
+	if err := Write(&b, rep, output.Table); err != nil {
 		t.Fatal(err)
 	}
 	assertGolden(t, "status-not-installed.txt", b.Bytes())
@@ -121,7 +125,7 @@ func TestStatusUnknownRelease(t *testing.T) {
 }
 
 func TestWriteUnknownFormat(t *testing.T) {
-	if err := Write(io.Discard, &Report{}, "xml"); err == nil || !strings.Contains(err.Error(), "table, json, yaml") {
+	if err := Write(io.Discard, &Report{}, "xml"); !errors.Is(err, output.ErrInvalidFormatType) {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -139,7 +143,7 @@ func TestStatusAfterTokenChange(t *testing.T) {
 		t.Errorf("application %s, %d AM pods, %d workers, MR3 objects %v", rep.Application, len(rep.AMPods), len(rep.Workers), rep.MR3Objects)
 	}
 	var b bytes.Buffer
-	if err := Write(&b, rep, FormatTable); err != nil {
+	if err := Write(&b, rep, output.Table); err != nil {
 		t.Fatal(err)
 	}
 	assertGolden(t, "status-token-changed.txt", b.Bytes())
@@ -155,10 +159,10 @@ func TestStatusBrokenSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := Write(&b, rep, FormatTable); err != nil {
+	if err := Write(&b, rep, output.Table); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Workers) != 3 || !strings.Contains(b.String(), "PROBLEMS\n  ConfigMap a-conf: mr3-site.xml line 1") {
+	if len(rep.Workers) != 3 || !strings.Contains(b.String(), "PROBLEMS\nConfigMap a-conf: mr3-site.xml line 1") {
 		t.Errorf("workers %d, output:\n%s", len(rep.Workers), b.String())
 	}
 }
