@@ -100,11 +100,11 @@ func explainRegistryError(err error, host string, plainHTTP bool, registryConfig
 	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
 		return fmt.Sprintf("registry %s answers plain HTTP, not HTTPS: pass --plain-http if you trust the registry and the network to it (a loopback or private registry), else give the registry TLS", host)
 	case errors.Is(err, syscall.ECONNREFUSED), errors.As(err, &opErr) && opErr.Op == "dial":
-		scheme := "https"
+		scheme, hint := "https", "; a registry without TLS also needs --plain-http"
 		if plainHTTP {
-			scheme = "http"
+			scheme, hint = "http", ""
 		}
-		return fmt.Sprintf("cannot reach registry %s over %s: %v (check the host and port of the oci:// reference and that the registry runs; without TLS it needs --plain-http)", host, scheme, err)
+		return fmt.Sprintf("cannot reach registry %s over %s: %v (check the host and port of the oci:// reference and that the registry runs%s)", host, scheme, err, hint)
 	case strings.Contains(msg, "401") || strings.Contains(strings.ToLower(msg), "unauthorized"):
 		return fmt.Sprintf("registry %s refused the credentials: %v (log in with `helm registry login %s`; helm keeps the login in %s, or set HELM_REGISTRY_CONFIG)", host, err, host, registryConfig)
 	case strings.Contains(msg, "not found"):
