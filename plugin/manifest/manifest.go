@@ -3,9 +3,10 @@
 // "# Source:" comments for messages, decodes documents into typed or unstructured objects,
 // and writes them back byte for byte (or, for a document a caller changed, re-encoded by
 // go-yaml). Documents are read as helm reads them: sigs.k8s.io/yaml's YAML→JSON (go-yaml v2,
-// YAML 1.1), then the API machinery's JSON reader. Reading is bounded: a stream, a document and a count of
-// documents each have a limit, so a hostile or runaway input fails early instead of eating
-// memory.
+// YAML 1.1), then the API machinery's JSON reader; the YAML helm's templates write is read
+// by fastParse instead, with the same values, because P2 misses without it (fastyaml.go).
+// Reading is bounded: a stream, a document and a count of documents each have a limit, so a
+// hostile or runaway input fails early instead of eating memory.
 package manifest
 
 import (
@@ -91,8 +92,8 @@ type Document struct {
 	// obj is Raw decoded once into JSON-compatible values (map[string]any, []any, string,
 	// int64, float64, bool, nil), the form Decode and Unstructured start from.
 	obj map[string]any
-	// json is Raw as JSON (sigs.k8s.io/yaml's YAMLToJSON), kept for Decode; nil once a caller
-	// may have changed obj (Object).
+	// json is Raw as JSON (sigs.k8s.io/yaml's YAMLToJSON) when the library read it, kept for
+	// Decode; nil when fastParse read it or once a caller may have changed obj (Object).
 	json []byte
 	// many: the stream has at least manyOfAKind documents of this kind (see Decode).
 	many bool
@@ -320,17 +321,23 @@ func sourceComment(trimmed []byte) (string, bool) {
 	return "", false
 }
 
-// parse reads Raw as helm does: sigs.k8s.io/yaml's YAMLToJSON (go-yaml v2, YAML 1.1), then
-// the API machinery's JSON reader (int64 for integers, float64 for other numbers), the values
-// unstructured objects hold.
+// parse reads Raw as helm does (libraryParse); fastParse takes what helm's templates write,
+// with the same result, faster.
 func (d *Document) parse() error {
-	j, err := yaml.YAMLToJSON(d.Raw)
-	if err != nil {
-		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
-	}
-	var v any
-	if err := utiljson.Unmarshal(j, &v); err != nil {
-		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
+	var (
+		v any
+		j []byte
+	)
+	if obj, ok := fastParse(d.Raw); ok {
+		v = obj
+	} else {
+		var err error
+		if j, err = yaml.YAMLToJSON(d.Raw); err == nil {
+			err = utiljson.Unmarshal(j, &v)
+		}
+		if err != nil {
+			return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("invalid YAML: %w", err)}
+		}
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -353,6 +360,21 @@ func (d *Document) parse() error {
 	}
 	d.obj, d.json = obj, j
 	return nil
+}
+
+// libraryParse reads a document as helm does: sigs.k8s.io/yaml's YAMLToJSON (go-yaml v2, YAML
+// 1.1), then the API machinery's JSON reader (int64 for integers, float64 for other numbers),
+// the values unstructured objects hold.
+func libraryParse(raw []byte) (any, error) {
+	j, err := yaml.YAMLToJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := utiljson.Unmarshal(j, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // readHead fills h from a decoded object, with encoding/json's strictness: a field that is

@@ -290,31 +290,42 @@ type Declined struct{ Reason string }
 func (d *Declined) Error() string { return "applied by kustomize: " + d.Reason }
 
 // Apply applies the overlay to docs in place, as kustomize would (labels, then annotations,
-// then images, each in the kustomization's order), and rewrites the documents it changed. On
-// *Declined the documents may be partly changed and must be thrown away.
+// then images, each in the kustomization's order), and rewrites the documents it changed
+// (go-yaml writes them, see manifest.Document.Rewrite; documents are independent, so this runs
+// on all CPUs). On *Declined the documents may be partly changed and must be thrown away; the
+// reason names the first document, in stream order, that was declined.
 func (n *Native) Apply(docs []*manifest.Document) error {
 	if why := declineInput(docs); why != "" {
 		return &Declined{Reason: why}
 	}
-	for _, d := range docs {
-		changed, err := n.apply(d)
+	errs := make([]error, len(docs))
+	manifest.Parallel(len(docs), func(i int) { errs[i] = n.applyOne(docs[i]) })
+	for _, err := range errs {
 		if err != nil {
-			return &Declined{Reason: fmt.Sprintf("%s %s: %v", d.Where(), d.Ref(), err)}
+			return err
 		}
-		// kustomize drops an empty or null metadata.annotations (it rewrites annotations
-		// without its own bookkeeping ones, and an empty set removes the field).
-		if md, ok := d.Object()["metadata"].(map[string]any); ok {
-			if a, ok := md["annotations"]; ok {
-				if am, _ := a.(map[string]any); a == nil || (am != nil && len(am) == 0) {
-					delete(md, "annotations")
-					changed = true
-				}
+	}
+	return nil
+}
+
+func (n *Native) applyOne(d *manifest.Document) error {
+	changed, err := n.apply(d)
+	if err != nil {
+		return &Declined{Reason: fmt.Sprintf("%s %s: %v", d.Where(), d.Ref(), err)}
+	}
+	// kustomize drops an empty or null metadata.annotations (it rewrites annotations
+	// without its own bookkeeping ones, and an empty set removes the field).
+	if md, ok := d.Object()["metadata"].(map[string]any); ok {
+		if a, ok := md["annotations"]; ok {
+			if am, _ := a.(map[string]any); a == nil || (am != nil && len(am) == 0) {
+				delete(md, "annotations")
+				changed = true
 			}
 		}
-		if changed {
-			if err := d.Rewrite(); err != nil {
-				return &Declined{Reason: err.Error()}
-			}
+	}
+	if changed {
+		if err := d.Rewrite(); err != nil {
+			return &Declined{Reason: err.Error()}
 		}
 	}
 	return nil
