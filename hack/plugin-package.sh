@@ -83,6 +83,24 @@ manifest() {
 for p in $platforms; do
   os=${p%/*} arch=${p#*/}
   [ -n "$os" ] && [ -n "$arch" ] && [ "$os" != "$p" ] || die "--platforms: \"$p\" is not OS/ARCH (e.g. linux/amd64)"
+done
+
+# sign_args DIR: `helm plugin package` of DIR into OUT, signed.
+sign_args() {
+  args=(plugin package "$1" --destination "$2" --keyring "$keyring" --key "$key")
+  [ -z "$passphrase" ] || args+=(--passphrase-file "$passphrase")
+}
+# The key first, on an empty plugin: a wrong key, keyring or passphrase fails before any build.
+mkdir -p "$stage/keycheck"
+printf 'name: keycheck\nversion: %s\nusage: key check\ncommand: "true"\n' "$version" >"$stage/keycheck/plugin.yaml"
+sign_args "$stage/keycheck" "$stage/keycheck-out"
+if ! "$helm" "${args[@]}" >"$stage/keycheck.log" 2>&1; then
+  cat "$stage/keycheck.log" >&2
+  die "cannot sign with --key \"$key\" from --keyring \"$keyring\" (helm's message above): give the keyring holding that key's SECRET part (gpg --export-secret-keys), the passphrase file if it has one; nothing was built"
+fi
+
+for p in $platforms; do
+  os=${p%/*} arch=${p#*/}
   exe=helm-sparkmr3
   [ "$os" != windows ] || exe=helm-sparkmr3.exe
   out="$dest/$os-$arch"
@@ -110,8 +128,7 @@ for p in $platforms; do
   fi
   for d in "$cli" "$pr"; do
     rm -f "$out/$(basename "$d")-$version.tgz" "$out/$(basename "$d")-$version.tgz.prov"
-    args=(plugin package "$d" --destination "$out" --keyring "$keyring" --key "$key")
-    [ -z "$passphrase" ] || args+=(--passphrase-file "$passphrase")
+    sign_args "$d" "$out"
     "$helm" "${args[@]}" >&2 || die "helm plugin package $(basename "$d") for $os/$arch failed (above); nothing of it is left in $out"
   done
 done

@@ -207,6 +207,7 @@ func TestPluginPackage(t *testing.T) {
 			{"helm 3", cluster.Tool(t, "helm3"), []string{"--keyring", signer.sec, "--key", signer.email}, "needs Helm 4"},
 			{"bad platform", helm4, []string{"--keyring", signer.sec, "--key", signer.email, "--platforms", "linux"}, `"linux" is not OS/ARCH`},
 			{"unknown flag", helm4, []string{"--sign=false"}, `unknown argument "--sign=false"`},
+			{"public keyring", helm4, []string{"--keyring", signer.pub, "--key", signer.email}, "not a private key"},
 			{"flag without value", helm4, []string{"--keyring", signer.sec, "--key"}, "--key needs a value"},
 		} {
 			dest := t.TempDir()
@@ -243,6 +244,20 @@ func TestPluginPackage(t *testing.T) {
 			out := h.mustRun(t, "plugin", "install", pkg, "--keyring", signer.pub)
 			if !strings.Contains(out, "Plugin Hash Verified") || !strings.Contains(out, signer.email) {
 				t.Fatalf("helm4 plugin install %s did not verify:\n%s", pkg, out)
+			}
+		}
+		// Nothing runs at install: the manifests have no hooks, the binary is in the package.
+		for _, name := range []string{"sparkmr3", "sparkmr3-postrender"} {
+			dir := filepath.Join(h.home, "data", "plugins", name)
+			m, err := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if regexp.MustCompile(`(?m)^\s*(hooks|platformHooks):`).Match(m) {
+				t.Fatalf("the packaged %s/plugin.yaml has an install hook:\n%s", name, m)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "bin", "helm-sparkmr3")); err != nil {
+				t.Fatalf("the packaged %s has no prebuilt binary: %v", name, err)
 			}
 		}
 		list := h.mustRun(t, "plugin", "list")
@@ -312,11 +327,11 @@ func TestPluginPackage(t *testing.T) {
 		}
 	})
 
-	t.Run("key not in keyring refused", func(t *testing.T) {
+	t.Run("key not in keyring refused before building", func(t *testing.T) {
 		dest := t.TempDir()
 		out, code := runPluginPackage(t, helm4, "--keyring", signer.sec, "--key", other.email, "--dest", dest, "--platforms", "host")
-		if code == 0 || !strings.Contains(out, "helm plugin package sparkmr3") {
-			t.Fatalf("signing with a key the keyring lacks: exit %d\n%s", code, out)
+		if code == 0 || !strings.Contains(out, `cannot sign with --key "`+other.email+`"`) || strings.Contains(out, "building") {
+			t.Fatalf("signing with a key the keyring lacks: exit %d (want a refusal before any build)\n%s", code, out)
 		}
 		if left, _ := filepath.Glob(filepath.Join(dest, "*", "*.tgz*")); len(left) > 0 {
 			t.Fatalf("refused, yet wrote %v", left)
