@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CLUSTER_DIR ?= .cluster
 
-.PHONY: help tools cluster cluster-down demo test lint unit e2e bench fuzz build clean chart-release
+.PHONY: help tools cluster cluster-down demo test lint unit e2e bench fuzz build dist clean chart-release
 
 help:
 	@echo "make demo          build everything, start the local cluster, install + submit + status + teardown"
@@ -12,6 +12,7 @@ help:
 	@echo "make unit          unit tests (go test -short; builds no cluster tools)"
 	@echo "make e2e           e2e tests and ct install on the local cluster"
 	@echo "make build         build the plugin binaries into bin/"
+	@echo "make dist          release archives of the plugin (5 platforms, version stamped) + sha256 checksums into dist/"
 	@echo "make cluster       start (or reuse) the local Kubernetes in $(CLUSTER_DIR)/; make cluster-down stops it"
 	@echo "make tools         build the pinned tools (Kubernetes, etcd, kwok, helm 3/4, ct, helm-docs) into the cache"
 	@echo "make bench         benchmarks side by side with helm and kubectl (docs/PERFORMANCE.md)"
@@ -26,6 +27,10 @@ tools:
 build:
 	@mkdir -p bin
 	go build -o bin/ ./cmd/helm-sparkmr3
+
+# Cross-builds 5 platforms (minutes each): not part of `make test` (hack/dist.sh --host: one).
+dist:
+	@hack/dist.sh
 
 cluster:
 	@hack/tools.sh cluster >/dev/null

@@ -48,6 +48,8 @@ func (h pluginHelm) env() []string {
 		"HELM_PLUGINS="+filepath.Join(h.home, "data", "plugins"),
 		"HELM_CONFIG_HOME="+filepath.Join(h.home, "config"),
 		"HELM_CACHE_HOME="+filepath.Join(h.home, "cache"),
+		// The install hook builds the working tree: it never downloads a release archive.
+		"SPARKMR3_RELEASE_URL=none",
 	)
 }
 
