@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
@@ -247,14 +248,14 @@ func ModelPods(namespace string, s Settings) []*corev1.Pod {
 	}
 	am := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "mr3master-model", Namespace: namespace,
-			Labels: map[string]string{"sparkmr3_app": "mr3", "mr3-pod-role": "master-role"}},
+			Labels: map[string]string{contract.LabelApp: "mr3", contract.LabelPodRole: contract.RoleMaster}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{container("master")},
 			Volumes: append([]corev1.Volume{{Name: "emptydir-0", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
 				hostPaths(s.MasterHostPaths, "master-hostpath")...)},
 	}
 	worker := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "mr3executor-model", Namespace: namespace,
-			Labels: map[string]string{"mr3-worker-pod-id": "1", "mr3-pod-role": "container-role"}},
+			Labels: map[string]string{contract.LabelWorkerPodID: "1", contract.LabelPodRole: contract.RoleContainer}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{container("worker")},
 			Volumes: append(hostPaths(s.WorkerHostPaths, "worker-hostpath"), hostPaths(s.WorkerAdditionalHostPaths, "worker-additional-hostpath")...)},
 	}
