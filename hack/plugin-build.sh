@@ -87,7 +87,10 @@ fetch() {
       fetch_code="" fetch_err=$(tr '\n' ' ' <"$tmp/fetch.err")
     fi
   elif command -v wget >/dev/null 2>&1; then
-    if wget -q -S -T 30 -O "$2" "$1" 2>"$tmp/fetch.err"; then
+    tries="" # GNU wget retries a timeout 20 times by default; busybox wget has no -t
+    case $(wget --version 2>/dev/null) in *"GNU Wget"*) tries="-t 2" ;; esac
+    # shellcheck disable=SC2086
+    if wget -q -S -T 30 $tries -O "$2" "$1" 2>"$tmp/fetch.err"; then
       return 0
     fi
     fetch_code=$(sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' "$tmp/fetch.err" | tail -n 1)
