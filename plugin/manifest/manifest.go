@@ -437,7 +437,8 @@ func (d *Document) Object() map[string]any {
 }
 
 // Rewrite sets Raw from the document's values (see Object), keeping the comment lines that
-// opened the document (helm's "# Source:"), and refreshes Head. go-yaml v2 writes the values,
+// opened the document and helm's "# Source:" (Source stays what Read found), and refreshes
+// Head. go-yaml v2 writes the values,
 // as sigs.k8s.io/yaml and kubectl do (block style, keys in go-yaml's sorted order, strings
 // quoted where YAML would read them as something else, long ones folded at 80 columns);
 // reading the result gives back the same values.
@@ -459,6 +460,10 @@ func (d *Document) Rewrite() error {
 		}
 		rest = rest[len(line):]
 	}
+	if d.Source != "" && !hasSourceComment(head) {
+		// The "# Source:" Read took came after the first value: keep it, first.
+		head = append([]byte("# Source: "+d.Source+"\n"), head...)
+	}
 	if hasMergeKey(d.obj) {
 		return &DocumentError{Index: d.Index, Source: d.Source,
 			Err: fmt.Errorf("write %s: go-yaml writes the key \"<<\" unquoted, which reads back as a merge key", d.Ref())}
@@ -472,6 +477,15 @@ func (d *Document) Rewrite() error {
 	}
 	d.Raw, d.json = append(head, body...), nil
 	return nil
+}
+
+func hasSourceComment(head []byte) bool {
+	for line := range bytes.Lines(head) {
+		if _, ok := sourceComment(bytes.TrimSpace(line)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // hasMergeKey reports whether a mapping in v has the key "<<" (see Rewrite).
