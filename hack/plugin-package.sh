@@ -105,11 +105,11 @@ for p in $platforms; do
   [ "$os" != windows ] || exe=helm-sparkmr3.exe
   out="$dest/$os-$arch"
   cli="$stage/$os-$arch/sparkmr3" pr="$stage/$os-$arch/sparkmr3-postrender"
-  mkdir -p "$cli/bin" "$pr/bin" "$out"
+  mkdir -p "$cli/bin" "$pr/bin"
   echo "plugin-package: building $exe v$version for $os/$arch" >&2
   CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$go" build -trimpath \
     -ldflags "-s -w -X github.com/spark-mr3/spark-mr3/plugin/cli.Version=v$version" \
-    -o "$cli/bin/$exe" ./cmd/helm-sparkmr3
+    -o "$cli/bin/$exe" ./cmd/helm-sparkmr3 || die "go build for $os/$arch failed (above): nothing of $os/$arch was written"
   cp "$cli/bin/$exe" "$pr/bin/$exe"
   {
     echo "# helm sparkmr3 $version for $os/$arch, packaged by hack/plugin-package.sh: the binary is"
@@ -126,6 +126,7 @@ for p in $platforms; do
   if grep -Eq '^ *(hooks|platformHooks):' "$cli/plugin.yaml" "$pr/plugin.yaml"; then
     die "a packaged manifest still has a hook block (the manifests' layout changed?): fix manifest() in $0"
   fi
+  mkdir -p "$out"
   for d in "$cli" "$pr"; do
     rm -f "$out/$(basename "$d")-$version.tgz" "$out/$(basename "$d")-$version.tgz.prov"
     sign_args "$d" "$out"
