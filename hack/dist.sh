@@ -4,6 +4,7 @@
 # hack/plugin-build.sh), into OUT (default dist/):
 #   helm-sparkmr3_<version>_<os>_<arch>.tar.gz  the binary at the archive's root (helm-sparkmr3,
 #                                               helm-sparkmr3.exe for windows; tar.gz everywhere)
+#                                               and LICENSE
 #   helm-sparkmr3_<version>_checksums.txt       their sha256, in `sha256sum` format
 # Upload these files as the assets of the GitHub release tagged v<version>: the hook fetches
 # <release location>/v<version>/<file>.
@@ -59,6 +60,7 @@ for p in $platforms; do
   start=$(date +%s)
   dir=$stage/${os}_$arch
   CGO_ENABLED=0 GOOS=$os GOARCH=$arch hack/plugin-build.sh --build-to "$dir"
+  [ ! -f LICENSE ] || cp LICENSE "$dir/"
   archive=helm-sparkmr3_${version}_${os}_${arch}.tar.gz
   (cd "$dir" && tar "${tar_opts[@]}" -cf - -- *) | gzip -9n >"$out/$archive"
   archives+=("$archive")
