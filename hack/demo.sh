@@ -33,6 +33,7 @@ run "$bin/kubectl" get nodes
 step "Install the plugin into a private Helm home with 'helm plugin install' (its hook builds it from source)"
 export HELM_DATA_HOME=$(mktemp -d)
 export HELM_PLUGINS=$HELM_DATA_HOME/plugins HELM_CONFIG_HOME=$HELM_DATA_HOME/config HELM_CACHE_HOME=$HELM_DATA_HOME/cache
+export SPARKMR3_RELEASE_URL=none   # install the working tree, never a release download
 run "$helm" plugin install "$root"
 run "$helm" sparkmr3 version
 
