@@ -18,6 +18,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
@@ -104,41 +105,88 @@ func (r *run) stopAM(ctx context.Context, o *mr3runtime.Objects) error {
 	return nil
 }
 
-// deletePods deletes the named Pods. When every container-role Pod in the namespace is one of
-// them it uses one DeleteCollection by label; otherwise (another MR3 application shares the
-// namespace) it deletes them one by one, concurrently.
+// deletePods deletes the named Pods with one DeleteCollection per selector that is exact for
+// them, and the rest one by one, concurrently. The selectors, in order: mr3-pod-role=
+// container-role plus the field selector spec.serviceAccountName=<SA> for each of the release's
+// own ServiceAccounts its workers run as (another release's workers run as another account),
+// then mr3-pod-role=container-role alone when no MR3 object in the namespace is left
+// unattributed. A selector is used only when everything it lists right now is one of names, so
+// the number of requests does not grow with the number of workers.
 func (r *run) deletePods(ctx context.Context, o *mr3runtime.Objects, names []string, opts metav1.DeleteOptions) error {
 	pods := r.Client.CoreV1().Pods(r.Namespace)
-	all, err := pods.List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelPodRole: contract.RoleContainer}).String()})
-	if err != nil {
-		return fmt.Errorf("list ContainerWorker pods: %w", err)
-	}
 	mine := map[string]bool{}
 	for _, n := range names {
 		mine[n] = true
 	}
-	collection := len(all.Items) > 0 && len(o.Unattributed) == 0
-	for _, p := range all.Items {
-		if !mine[p.Name] {
-			collection = false
-		}
+	role := labels.SelectorFromSet(labels.Set{contract.LabelPodRole: contract.RoleContainer}).String()
+	var sels []metav1.ListOptions
+	for _, sa := range workerAccounts(o, mine) {
+		sels = append(sels, metav1.ListOptions{LabelSelector: role,
+			FieldSelector: fields.OneTermEqualSelector("spec.serviceAccountName", sa).String()})
 	}
-	if collection {
-		sel := metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{contract.LabelPodRole: contract.RoleContainer}).String()}
+	if len(o.Unattributed) == 0 {
+		sels = append(sels, metav1.ListOptions{LabelSelector: role})
+	}
+	for _, sel := range sels {
+		if len(mine) == 0 {
+			break
+		}
+		all, err := pods.List(ctx, sel)
+		if err != nil {
+			return fmt.Errorf("list ContainerWorker pods (%s): %w", describeSelector(sel), err)
+		}
+		exact := len(all.Items) > 0
+		for _, p := range all.Items {
+			if !mine[p.Name] {
+				exact = false
+				break
+			}
+		}
+		if !exact {
+			continue
+		}
 		if err := pods.DeleteCollection(ctx, opts, sel); err != nil {
-			return fmt.Errorf("delete ContainerWorker pods: %w", err)
+			return fmt.Errorf("delete ContainerWorker pods (%s): %w", describeSelector(sel), err)
 		}
 		for _, p := range all.Items {
 			delete(mine, p.Name)
 		}
-		names = names[:0]
-		for n := range mine {
-			names = append(names, n)
+	}
+	var rest []string
+	for _, n := range names {
+		if mine[n] {
+			rest = append(rest, n)
 		}
 	}
-	return forEach(ctx, names, func(ctx context.Context, n string) error {
+	return forEach(ctx, rest, func(ctx context.Context, n string) error {
 		return ignoreNotFound(pods.Delete(ctx, n, opts))
 	})
+}
+
+// workerAccounts are the ServiceAccounts that the named worker Pods run as and that are the
+// release's own (its Refs), sorted. "default" and accounts the release does not own are left
+// out: other workloads may run as them.
+func workerAccounts(o *mr3runtime.Objects, names map[string]bool) []string {
+	set := map[string]bool{}
+	for _, p := range o.WorkerPods {
+		sa := p.Spec.ServiceAccountName
+		if names[p.Name] && sa != "" && sa != "default" && o.Refs.Has(mr3runtime.KindServiceAccount, sa) {
+			set[sa] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for sa := range set {
+		out = append(out, sa)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func describeSelector(lo metav1.ListOptions) string {
+	if lo.FieldSelector == "" {
+		return lo.LabelSelector
+	}
+	return lo.LabelSelector + "," + lo.FieldSelector
 }
 
 func (r *run) presentPods(ctx context.Context, names []string) ([]string, error) {

@@ -21,6 +21,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -57,18 +58,47 @@ func newWorld(t *testing.T, objs ...runtime.Object) *world {
 		if err != nil {
 			return true, nil, err
 		}
+		fsel := dc.GetListRestrictions().Fields
 		items, _ := metaItems(list)
 		for _, it := range items {
-			if sel.Matches(labels.Set(it.GetLabels())) {
+			if sel.Matches(labels.Set(it.GetLabels())) && (fsel == nil || fsel.Matches(podFields(it))) {
 				_ = w.client.Tracker().Delete(a.GetResource(), a.GetNamespace(), it.GetName())
 			}
 		}
 		return true, nil, nil
 	})
+	// Nor does it select Pods by field; the API server does.
+	w.client.PrependReactor("list", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		fsel := a.(k8stesting.ListAction).GetListRestrictions().Fields
+		if fsel == nil || fsel.Empty() {
+			return false, nil, nil
+		}
+		list, err := w.client.Tracker().List(a.GetResource(), kindFor(a.GetResource()), a.GetNamespace())
+		if err != nil {
+			return true, nil, err
+		}
+		pl := list.(*corev1.PodList)
+		out := &corev1.PodList{ListMeta: pl.ListMeta}
+		for i := range pl.Items {
+			if fsel.Matches(podFields(&pl.Items[i])) {
+				out.Items = append(out.Items, pl.Items[i])
+			}
+		}
+		return true, out, nil
+	})
 	mem := driver.NewMemory()
 	mem.SetNamespace(ns)
 	w.helm = &action.Configuration{Releases: storage.Init(mem), KubeClient: &kubefake.PrintingKubeClient{Out: io.Discard}, Log: func(string, ...any) {}}
 	return w
+}
+
+// podFields are the fields the API server lets a Pod list select on that the tests use.
+func podFields(o metav1.Object) fields.Set {
+	f := fields.Set{"metadata.name": o.GetName(), "metadata.namespace": o.GetNamespace()}
+	if p, ok := o.(*corev1.Pod); ok {
+		f["spec.serviceAccountName"] = p.Spec.ServiceAccountName
+	}
+	return f
 }
 
 func kindFor(gvr schema.GroupVersionResource) schema.GroupVersionKind {
@@ -643,4 +673,121 @@ func TestTeardownBrokenSite(t *testing.T) {
 	if plan := res.Plan.Summary(); !strings.Contains(plan, "Problems (teardown goes on without what they hide):\n  ConfigMap a-conf: mr3-site.xml line 1") {
 		t.Errorf("plan does not name the broken mr3-site.xml:\n%s", plan)
 	}
+}
+
+// requests counts the client's requests as "verb resource" (subresources and watches included).
+func (w *world) requests() map[string]int {
+	n := map[string]int{}
+	for _, a := range w.client.Actions() {
+		n[a.GetVerb()+" "+a.GetResource().Resource]++
+	}
+	return n
+}
+
+// P7 (issue 15): forcing 1 or 1,000 ContainerWorker Pods takes the same requests: one
+// DeleteCollection for all workers, no DELETE per Pod.
+func TestTeardownRequestsConstantInWorkers(t *testing.T) {
+	counts := map[int]map[string]int{}
+	for _, n := range []int{1, 1000} {
+		w := newWorld(t, releaseObjects("a", "1234", n)...)
+		w.install(t, "a", "1234")
+		o := w.options()
+		o.WorkerTimeout = 50 * time.Millisecond
+		res, err := o.Run(context.Background())
+		if err != nil {
+			t.Fatalf("%d workers: %v\n%s", n, err, w.out.String())
+		}
+		if len(res.ForcedPods) != n+1 {
+			t.Errorf("%d workers: forced %d pods", n, len(res.ForcedPods))
+		}
+		if left := w.podNames(t); len(left) != 0 {
+			t.Errorf("%d workers: left %v", n, left)
+		}
+		counts[n] = w.requests()
+	}
+	if fmt.Sprint(counts[1]) != fmt.Sprint(counts[1000]) {
+		t.Errorf("requests grow with the workers:\n1:    %v\n1000: %v", counts[1], counts[1000])
+	}
+	if got := counts[1000]["delete pods"]; got > 1 {
+		t.Errorf("%d single-pod deletes for 1,000 workers (want the AM Pod only)", got)
+	}
+	if got := counts[1000]["delete-collection pods"]; got < 1 {
+		t.Errorf("no DeleteCollection of pods: %v", counts[1000])
+	}
+}
+
+// With another release's workers in the namespace, the worker ServiceAccount still makes the
+// selector exact: one DeleteCollection by label and field, and the other release's workers
+// (another account) stay.
+func TestTeardownWorkersByServiceAccountBesideOtherRelease(t *testing.T) {
+	for _, n := range []int{1, 1000} {
+		objs := releaseObjects("a", "1234", n)
+		amB := tf.AMDeployment(ns, "b", "777", map[string]string{"sparkmr3_app": "mr3-b"})
+		objs = append(objs, tf.TokenSecret(ns, "b", "b", "777"), tf.ConfConfigMap(ns, "b", "b", "sparkmr3_app=mr3-b"),
+			amB, tf.AMPod(amB), tf.WorkerPod(ns, "cd34", 1, "b", nil), tf.WorkerPod(ns, "cd34", 2, "b", nil))
+		w := newWorld(t, objs...)
+		w.install(t, "a", "1234")
+		w.install(t, "b", "777")
+		o := w.options()
+		o.WorkerTimeout = 50 * time.Millisecond
+		if _, err := o.Run(context.Background()); err != nil {
+			t.Fatalf("%v\n%s", err, w.out.String())
+		}
+		w.assertPresent(t, "deployment/mr3master-spark-777-0", "pod/mr3master-spark-777-0-5d8f7c9b4-x2x7q",
+			"pod/mr3executor-cd34-1", "pod/mr3executor-cd34-2")
+		if left := w.podNames(t); strings.Contains(strings.Join(left, " "), "ab12") {
+			t.Errorf("%d workers: release a's workers left: %v", n, left)
+		}
+		var dcs []string
+		for _, a := range w.client.Actions() {
+			if dc, ok := a.(k8stesting.DeleteCollectionActionImpl); ok && a.GetResource().Resource == "pods" && strings.Contains(dc.GetListRestrictions().Labels.String(), "container-role") {
+				dcs = append(dcs, dc.GetListRestrictions().Labels.String()+" "+dc.GetListRestrictions().Fields.String())
+			}
+		}
+		want := "mr3-pod-role=container-role spec.serviceAccountName=a-worker"
+		if strings.Join(dcs, "|") != want {
+			t.Errorf("%d workers: pod delete-collections %q, want %q", n, dcs, want)
+		}
+		if got := w.requests()["delete pods"]; got != 1 {
+			t.Errorf("%d workers: %d single-pod deletes, want 1 (the AM Pod)", n, got)
+		}
+	}
+}
+
+// A Pod of another application running as the release's worker account (not attributed to
+// the release) makes that selector inexact: the release's workers go one by one, the other
+// Pod stays.
+func TestTeardownInexactWorkerSelectorDeletesByName(t *testing.T) {
+	objs := releaseObjects("a", "1234", 2)
+	// Owned by release b's DAGAppMaster, yet running as a-worker.
+	amB := tf.AMDeployment(ns, "b", "777", map[string]string{"sparkmr3_app": "mr3-b"})
+	amPodB := tf.AMPod(amB)
+	stranger := tf.WorkerPod(ns, "ef56", 1, "a", amPodB)
+	objs = append(objs, tf.TokenSecret(ns, "b", "b", "777"), tf.ConfConfigMap(ns, "b", "b", "sparkmr3_app=mr3-b"), amB, amPodB, stranger)
+	w := newWorld(t, objs...)
+	w.install(t, "a", "1234")
+	w.install(t, "b", "777")
+	o := w.options()
+	o.WorkerTimeout = 50 * time.Millisecond
+	if _, err := o.Run(context.Background()); err != nil {
+		t.Fatalf("%v\n%s", err, w.out.String())
+	}
+	w.assertPresent(t, "pod/mr3executor-ef56-1")
+	w.assertGone(t, "pod/mr3executor-ab12-1", "pod/mr3executor-ab12-2")
+	if got := w.requests()["delete-collection pods"]; got != 1 { // the drivers' and nothing else
+		t.Errorf("%d pod delete-collections, want the drivers' only", got)
+	}
+}
+
+func (w *world) podNames(t *testing.T) []string {
+	t.Helper()
+	l, err := w.client.Tracker().List(corev1.SchemeGroupVersion.WithResource("pods"), corev1.SchemeGroupVersion.WithKind("Pod"), ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range l.(*corev1.PodList).Items {
+		out = append(out, p.Name)
+	}
+	return out
 }
