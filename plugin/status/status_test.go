@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -164,5 +165,38 @@ func TestStatusBrokenSite(t *testing.T) {
 	}
 	if len(rep.Workers) != 3 || !strings.Contains(b.String(), "PROBLEMS\nConfigMap a-conf: mr3-site.xml line 1") {
 		t.Errorf("workers %d, output:\n%s", len(rep.Workers), b.String())
+	}
+}
+
+// P7 (issue 15): status takes the same requests for 1 or 1,000 ContainerWorker Pods (one LIST
+// per kind, no GET per Pod).
+func TestStatusRequestsConstantInWorkers(t *testing.T) {
+	counts := map[int]string{}
+	for _, n := range []int{1, 1000} {
+		am := tf.AMDeployment(ns, "a", "1234", map[string]string{"sparkmr3_app": "mr3"})
+		objs := []runtime.Object{tf.TokenSecret(ns, "a", "a", "1234"), tf.ConfConfigMap(ns, "a", "a", "sparkmr3_app=mr3"),
+			am, running(tf.AMPod(am), "node-1", 0), running(tf.DriverPod(ns, "a", "spark1"), "node-1", 0)}
+		for i := 1; i <= n; i++ {
+			objs = append(objs, running(tf.WorkerPod(ns, "ab12", i, "a", nil), "node-2", 0))
+		}
+		o := options(t, true, append(objs, tf.MR3ConfigMapsAndServices(ns, "1234")...)...)
+		rep, err := o.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Workers) != n {
+			t.Errorf("%d workers: report has %d", n, len(rep.Workers))
+		}
+		req := map[string]int{}
+		for _, a := range o.Client.(*fake.Clientset).Actions() {
+			req[a.GetVerb()+" "+a.GetResource().Resource]++
+			if a.GetVerb() == "get" && a.GetResource().Resource == "pods" {
+				t.Errorf("%d workers: GET of a pod", n)
+			}
+		}
+		counts[n] = fmt.Sprint(req)
+	}
+	if counts[1] != counts[1000] {
+		t.Errorf("requests grow with the workers:\n1:    %s\n1000: %s", counts[1], counts[1000])
 	}
 }
