@@ -129,7 +129,7 @@ func TestReport(t *testing.T) {
 		run func(*testing.T, *env, *Report)
 	}{
 		{"P3", benchStart}, {"P5", benchPeakRSS}, {"P2", benchRender}, {"P1", benchReadyToExec},
-		{"P4", benchRequests}, {"P6", benchTeardown},
+		{"P4", benchRequests}, {"P6", benchTeardown}, {"P7", benchWorkers},
 	} {
 		if !want(p.id) {
 			continue

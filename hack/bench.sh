@@ -2,7 +2,7 @@
 # make bench: helm sparkmr3 next to kubectl, helm 3 and helm 4 on one local cluster, in one run;
 # prints the tables of docs/PERFORMANCE.md with PASS/MISS per target. Never part of make test.
 #   SPARKMR3_KUBECONFIG=…       use a running cluster instead of starting one in .cluster-bench/
-#   SPARKMR3_BENCH_ONLY=P1,P3   run some parts only (P1…P6)
+#   SPARKMR3_BENCH_ONLY=P1,P3   run some parts only (P1…P7)
 #   SPARKMR3_BENCH_TRIALS=30    P1 rounds (one trial per tool in each)
 #   SPARKMR3_BENCH_REPORT=FILE  also write the report to FILE
 set -euo pipefail
