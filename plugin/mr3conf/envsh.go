@@ -1,10 +1,14 @@
 package mr3conf
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // VarSource says where a variable's value came from when MR3's scripts read it.
@@ -68,11 +72,14 @@ type EnvSh struct {
 	// taint, when not empty, is the reason every variable not assigned after an opaque command
 	// (source, eval, a function call) is unknown.
 	taint string
-	fn    funcSet // functions env.sh defines
+	fn    map[string]bool // functions env.sh defines
+	src   string
 	lines []string
 	// readonly maps names made read-only to the line that did it (negative: only maybe, in a
 	// block the model does not evaluate).
 	readonly map[string]int
+	// roAll, when not 0, is the line of a command that may have made any variable read-only.
+	roAll int
 	// condVars collects variables assigned inside the construct being evaluated.
 	condVars []string
 	// Problems are the constructs not evaluated, in file order.
@@ -92,41 +99,151 @@ type Env struct {
 func ParseEnvSh(data []byte) (*EnvSh, error) { return SourceEnvSh(data, Env{}) }
 
 // SourceEnvSh evaluates env.sh the way bash's `source env.sh` would in a shell whose
-// environment is env, without running anything. It understands assignments (NAME=value,
-// export/readonly/declare NAME=value, NAME+=value), every quoting form (the chart's
-// NAME='a'\”b' included), $NAME, ${NAME} and ${NAME:-word}-style defaults referring to earlier
-// assignments or to env, unset, comments, and it knows which commands cannot change variables.
-// What it cannot evaluate (command substitution, arithmetic, assignments inside if/case/loops or
-// after && / ||, source, eval, function calls, …) is listed in Problems, and the variables it may
-// change are Unknown: nothing is guessed. A syntax error stops the evaluation, as it stops bash.
-// The error is only for oversized input.
+// environment is env, without running anything. env.sh is parsed by mvdan.cc/sh's bash parser;
+// this evaluator walks the syntax tree and expands assignment values with mvdan.cc/sh's expand
+// package. It understands assignments (NAME=value, export/readonly/declare NAME=value,
+// NAME+=value), every quoting form (the chart's NAME='a'\”b' included), $NAME, ${NAME} and
+// ${NAME:-word}-style defaults referring to earlier assignments or to env, unset, comments, and
+// it knows which commands cannot change variables. What it cannot evaluate (command
+// substitution, arithmetic, assignments inside if/case/loops or after && / ||, source, eval,
+// function calls, …) is listed in Problems, and the variables it may change are Unknown:
+// nothing is guessed. A syntax error stops the evaluation, as it stops bash (the complete
+// command it is in does not run). The error is only for oversized input.
 func SourceEnvSh(data []byte, env Env) (*EnvSh, error) {
 	if len(data) > MaxFileBytes {
 		return nil, fmt.Errorf("env.sh: %w: %d bytes, the limit is %d", ErrTooLarge, len(data), MaxFileBytes)
 	}
-	lx := newShLexer(string(data))
-	e := &EnvSh{vars: map[string]EnvVar{}, env: env, lines: lx.lines, reads: map[string]bool{}, readonly: map[string]int{}}
-	p := &shParser{lx: lx}
-	for {
-		cmds, done, err := p.completeCommand()
-		if err != nil && err.opaque {
-			e.opaque(&shSimple{line: err.line, text: err.text}, evalMode{}, err.msg)
-			break
-		}
-		if err != nil {
-			e.Problems = append(e.Problems, EnvProblem{Line: err.line, Text: err.text, Stops: true,
-				Reason: fmt.Sprintf("syntax error: %s; bash stops reading env.sh here, so nothing after it runs", err.msg)})
-			break
-		}
-		for _, c := range cmds {
-			e.evalAndOr(c, evalMode{})
-		}
-		if done {
-			break
+	src := string(data)
+	lines := strings.Split(src, "\n")
+	if strings.Contains(src, "\r") && !strings.Contains(src, crMark) {
+		// bash reads a carriage return as any other character; mvdan.cc/sh drops the one
+		// before a newline.
+		src = strings.ReplaceAll(src, "\r", crMark)
+	}
+	e := &EnvSh{vars: map[string]EnvVar{}, env: env, src: src, lines: lines, reads: map[string]bool{}, readonly: map[string]int{}, fn: map[string]bool{}}
+	parser := syntax.NewParser(syntax.Variant(syntax.LangBash))
+	for i, l := range lines {
+		if strings.Contains(l, "#") && (len(l)-len(strings.TrimRight(l, `\`)))%2 == 1 {
+			// mvdan.cc/sh joins the next line to a line ending in a backslash even after a
+			// comment's #, where bash does not.
+			return e.unparsed(parser, i+1, "the line ends in a backslash after a #; the checker cannot tell whether it continues the line, so nothing after it is known", false), nil
 		}
 	}
+	f, err := parser.Parse(strings.NewReader(src), "env.sh")
+	if err == nil {
+		if l := emptyGroup(f.Stmts); l > 0 {
+			return e.unparsed(parser, l, emptyGroupError, true), nil
+		}
+		e.evalList(f.Stmts, evalMode{})
+		return e, nil
+	}
+	line, msg, incomplete := 1, err.Error(), false
+	var pe syntax.ParseError
+	if errors.As(err, &pe) {
+		line, msg, incomplete = int(pe.Pos.Line()), pe.Text, pe.Incomplete
+	}
+	switch msg {
+	case "reached EOF without closing quote `'`":
+		msg = "a single quote is not closed"
+	case "reached EOF without closing quote `\"`":
+		msg = "a double quote is not closed"
+	}
+	line = min(max(line, 1), len(e.lines))
+	// bash runs env.sh one complete command at a time: those before the one with the
+	// error run, it and what follows do not.
+	stmts, found := e.completeBefore(parser, line)
+	if l := emptyGroup(stmts); l > 0 {
+		return e.unparsed(parser, l, emptyGroupError, true), nil
+	}
+	e.evalList(stmts, evalMode{})
+	reason := fmt.Sprintf("syntax error: %s; bash stops reading env.sh here, so nothing after it runs", msg)
+	if !found || !incomplete || strings.ContainsAny(msg, "($") {
+		// Not the end of the file in the middle of a quote or block: bash may read this
+		// part differently from mvdan.cc/sh (${ … } is a command in bash 5.3), or go on
+		// after it (or run the rest of env.sh inside an unclosed "("), so nothing is known
+		// after it.
+		reason = fmt.Sprintf("syntax error: %s; bash stops reading env.sh here or reads it differently, so nothing after it is known", msg)
+		e.opaque(line, e.lines[line-1], evalMode{}, reason)
+		e.Problems[len(e.Problems)-1].Stops = true
+		return e, nil
+	}
+	e.Problems = append(e.Problems, EnvProblem{Line: line, Text: strings.TrimSpace(strings.TrimSuffix(e.lines[line-1], "\r")), Stops: true, Reason: reason})
 	return e, nil
 }
+
+// emptyGroup is the line of the first ( ) or { } without a command, or function without a
+// name, which mvdan.cc/sh accepts and bash does not; 0 when there is none.
+func emptyGroup(stmts []*syntax.Stmt) int {
+	first := 0
+	for _, s := range stmts {
+		syntax.Walk(s, func(n syntax.Node) bool {
+			switch n := n.(type) {
+			case *syntax.Subshell:
+				if len(n.Stmts) == 0 && (first == 0 || line(n) < first) {
+					first = line(n)
+				}
+			case *syntax.FuncDecl:
+				if n.Name == nil && (first == 0 || line(n) < first) {
+					first = line(n)
+				}
+			case *syntax.Block:
+				if len(n.Stmts) == 0 && (first == 0 || line(n) < first) {
+					first = line(n)
+				}
+			}
+			return true
+		})
+	}
+	return first
+}
+
+const emptyGroupError = "syntax error: `()` or `{ }` with no command in it, or a function without a name; bash stops reading env.sh here or reads it differently, so nothing after it is known"
+
+// unparsed evaluates the complete commands before line l, which the checker cannot read as
+// bash does, and makes everything unknown from there (stops: a syntax error).
+func (e *EnvSh) unparsed(parser *syntax.Parser, l int, reason string, stops bool) *EnvSh {
+	stmts, _ := e.completeBefore(parser, l)
+	if emptyGroup(stmts) > 0 {
+		stmts = nil
+	}
+	e.evalList(stmts, evalMode{})
+	e.opaque(l, e.lines[l-1], evalMode{}, reason)
+	e.Problems[len(e.Problems)-1].Stops = stops
+	return e
+}
+
+// completeBefore returns the statements of the complete commands that end before the one
+// holding the syntax error on line errLine: those of the longest run of whole lines, up to
+// errLine, that parses alone and after which a new command would start on a line of its own.
+func (e *EnvSh) completeBefore(parser *syntax.Parser, errLine int) ([]*syntax.Stmt, bool) {
+	starts := []int{0}
+	for i := 0; i < len(e.src); i++ {
+		if e.src[i] == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	for l, tries := min(errLine, len(starts)), 0; l >= 1 && tries < 32; l, tries = l-1, tries+1 {
+		prefix := e.src[:starts[l-1]]
+		if t := strings.TrimSuffix(prefix, "\n"); (len(t)-len(strings.TrimRight(t, `\`)))%2 == 1 {
+			continue // the line before continues into this one
+		}
+		f, err := parser.Parse(strings.NewReader(prefix+":\n"), "env.sh")
+		if err != nil || len(f.Stmts) == 0 {
+			continue
+		}
+		last := f.Stmts[len(f.Stmts)-1]
+		if c, ok := last.Cmd.(*syntax.CallExpr); ok && len(c.Assigns) == 0 && len(c.Args) == 1 && line(last) == l && c.Args[0].Lit() == ":" && last.Pos().Offset() == uint(len(prefix)) {
+			return f.Stmts[:len(f.Stmts)-1], true
+		}
+	}
+	return nil, false
+}
+
+// crMark stands for a carriage return in the text given to the parser.
+const crMark = "\uE000"
+
+// uncr puts the carriage returns back.
+func uncr(s string) string { return strings.ReplaceAll(s, crMark, "\r") }
 
 // Get returns the variable called name as the scripts see it after env.sh. A variable env.sh
 // does not set comes from the environment given to SourceEnvSh, else it is unset ("").
@@ -203,34 +320,25 @@ func (m evalMode) conditional(why string) evalMode {
 	return evalMode{cond: why}
 }
 
-func (e *EnvSh) problem(line int, text, reason string, vars ...string) {
+func (m evalMode) top() bool { return !m.dead && m.cond == "" }
+
+func line(n syntax.Node) int { return int(n.Pos().Line()) }
+
+// text is the source of a node.
+func (e *EnvSh) text(n syntax.Node) string {
+	a, b := n.Pos().Offset(), n.End().Offset()
+	if a > b || b > uint(len(e.src)) {
+		return ""
+	}
+	return uncr(e.src[a:b])
+}
+
+func (e *EnvSh) problem(line int, reason string, vars ...string) {
+	text := ""
 	if line >= 1 && line <= len(e.lines) {
 		text = strings.TrimSpace(strings.TrimSuffix(e.lines[line-1], "\r"))
 	}
 	e.Problems = append(e.Problems, EnvProblem{Line: line, Text: text, Reason: reason, Vars: vars})
-}
-
-func (e *EnvSh) evalAndOr(c *shAndOr, m evalMode) {
-	if c.background {
-		m = evalMode{dead: true} // a background job runs in a subshell
-	}
-	top := !m.dead && m.cond == ""
-	before := len(e.condVars)
-	for i, pl := range c.pipes {
-		pm := m
-		if i > 0 {
-			pm = m.conditional(fmt.Sprintf("after %s on line %d", c.ops[i-1], pl.line))
-		}
-		if len(pl.cmds) > 1 {
-			pm = evalMode{dead: true} // every part of a pipeline runs in a subshell
-		}
-		for _, cmd := range pl.cmds {
-			e.evalCommand(cmd, pm)
-		}
-	}
-	if top && len(e.condVars) > before {
-		e.problem(c.pipes[1].line, "", fmt.Sprintf("commands after %s are not evaluated (the checker does not run conditions)", c.ops[0]), e.takeCondVars(before)...)
-	}
 }
 
 // takeCondVars returns (sorted, unique) and forgets the variables assigned conditionally since before.
@@ -241,123 +349,338 @@ func (e *EnvSh) takeCondVars(before int) []string {
 	return slices.Compact(vars)
 }
 
-func (e *EnvSh) evalList(l []*shAndOr, m evalMode) {
-	for _, c := range l {
-		e.evalAndOr(c, m)
+func (e *EnvSh) evalList(l []*syntax.Stmt, m evalMode) {
+	for _, s := range l {
+		e.evalStmt(s, m)
 	}
 }
 
-func (e *EnvSh) evalCommand(c shCommand, m evalMode) {
+func (e *EnvSh) evalStmt(s *syntax.Stmt, m evalMode) {
+	if s.Background || s.Coprocess {
+		m = evalMode{dead: true} // a background job runs in a subshell
+	}
+	if s.Cmd == nil {
+		return
+	}
+	e.evalCommand(s.Cmd, m)
+}
+
+// isAndOr: c is a && or || list.
+func isAndOr(c syntax.Command) (*syntax.BinaryCmd, bool) {
+	b, ok := c.(*syntax.BinaryCmd)
+	return b, ok && (b.Op == syntax.AndStmt || b.Op == syntax.OrStmt)
+}
+
+// evalAndOr evaluates an && / || list: its first command runs, the others only maybe.
+func (e *EnvSh) evalAndOr(b *syntax.BinaryCmd, m evalMode) {
+	if x, ok := isAndOr(b.X.Cmd); ok && !b.X.Background && !b.X.Coprocess {
+		e.evalAndOr(x, m)
+	} else {
+		e.evalStmt(b.X, m)
+	}
+	e.evalStmt(b.Y, m.conditional(fmt.Sprintf("after %s on line %d", b.Op, line(b.Y))))
+}
+
+func (e *EnvSh) evalCommand(c syntax.Command, m evalMode) {
+	top := m.top()
+	before := len(e.condVars)
 	switch c := c.(type) {
-	case *shSimple:
-		e.evalSimple(c, m)
-	case *shCompound:
-		top := !m.dead && m.cond == ""
-		before := len(e.condVars)
-		switch c.kind {
-		case "group":
-			e.evalList(c.body, m)
-			return
-		case "subshell":
-			return // its assignments never reach env.sh's shell
-		case "test":
-			return
-		case "function":
-			if !m.dead {
-				e.funcs().add(c.name)
-			}
-			return
-		case "arith":
-			if m.dead {
-				return
-			}
-			for _, n := range arithNames(c.text) {
-				e.setUnknown(n, c.line, fmt.Sprintf("env.sh line %d: the arithmetic command %s may change it", c.line, shorten(c.text)))
-				e.condVars = append(e.condVars, n)
-			}
-			if top && len(e.condVars) > before {
-				e.problem(c.line, c.text, "arithmetic command not evaluated", e.takeCondVars(before)...)
-			}
-			return
+	case *syntax.CallExpr:
+		e.evalCall(c, m)
+	case *syntax.DeclClause:
+		e.evalDecl(c, m)
+	case *syntax.BinaryCmd:
+		if _, ok := isAndOr(c); !ok {
+			return // every part of a pipeline runs in a subshell
 		}
-		// if, while, until, for, select, case
+		first := c
+		for {
+			x, ok := isAndOr(first.X.Cmd)
+			if !ok {
+				break
+			}
+			first = x
+		}
+		e.evalAndOr(c, m)
+		if top && len(e.condVars) > before {
+			e.problem(line(first.Y), fmt.Sprintf("commands after %s are not evaluated (the checker does not run conditions)", first.Op), e.takeCondVars(before)...)
+		}
+	case *syntax.Block:
+		e.evalList(c.Stmts, m)
+	case *syntax.TimeClause:
+		if c.Stmt != nil {
+			e.evalStmt(c.Stmt, m)
+		}
+	case *syntax.Subshell, *syntax.TestClause, *syntax.CoprocClause:
+		// Nothing it does reaches env.sh's shell.
+	case *syntax.FuncDecl:
+		switch {
+		case m.dead:
+		case c.Name == nil:
+			e.opaque(line(c), e.text(c), m, "defines functions the checker does not follow")
+		default:
+			e.fn[c.Name.Value] = true
+		}
+	case *syntax.ArithmCmd, *syntax.LetClause:
 		if m.dead {
 			return
 		}
-		why := fmt.Sprintf("inside the %s block on lines %d–%d", c.kind, c.line, c.endLine)
-		if c.loopVar != "" {
-			e.setUnknown(c.loopVar, c.line, fmt.Sprintf("env.sh line %d: the loop variable of the %s block", c.line, c.kind))
-			e.condVars = append(e.condVars, c.loopVar)
+		text := e.text(c)
+		for _, n := range arithNames(text) {
+			if n == "let" {
+				continue
+			}
+			e.setUnknown(n, line(c), fmt.Sprintf("env.sh line %d: the arithmetic command %s may change it", line(c), shorten(text)))
+			e.condVars = append(e.condVars, n)
 		}
-		e.evalList(c.body, m.conditional(why))
 		if top && len(e.condVars) > before {
-			e.problem(c.line, c.text, fmt.Sprintf("%s block on lines %d–%d not evaluated (the checker does not run conditions or loops)", c.kind, c.line, c.endLine), e.takeCondVars(before)...)
+			e.problem(line(c), "arithmetic command not evaluated", e.takeCondVars(before)...)
 		}
+	case *syntax.IfClause, *syntax.WhileClause, *syntax.ForClause, *syntax.CaseClause:
+		if m.dead {
+			return
+		}
+		var kind string
+		var body []*syntax.Stmt
+		switch c := c.(type) {
+		case *syntax.IfClause:
+			kind = "if"
+			for ic := c; ic != nil; ic = ic.Else {
+				body = append(append(body, ic.Cond...), ic.Then...)
+			}
+		case *syntax.WhileClause:
+			kind = "while"
+			if c.Until {
+				kind = "until"
+			}
+			body = append(slices.Clone(c.Cond), c.Do...)
+		case *syntax.ForClause:
+			kind = "for"
+			if c.Select {
+				kind = "select"
+			}
+			var loopVars []string
+			switch l := c.Loop.(type) {
+			case *syntax.WordIter:
+				loopVars = []string{l.Name.Value}
+			default:
+				loopVars = arithNames(e.text(l))
+			}
+			for _, v := range loopVars {
+				e.setUnknown(v, line(c), fmt.Sprintf("env.sh line %d: the loop variable of the %s block", line(c), kind))
+				e.condVars = append(e.condVars, v)
+			}
+			body = c.Do
+		case *syntax.CaseClause:
+			kind = "case"
+			for _, it := range c.Items {
+				body = append(body, it.Stmts...)
+			}
+		}
+		from, to := line(c), int(c.End().Line())
+		e.evalList(body, m.conditional(fmt.Sprintf("inside the %s block on lines %d–%d", kind, from, to)))
+		if top && len(e.condVars) > before {
+			e.problem(from, fmt.Sprintf("%s block on lines %d–%d not evaluated (the checker does not run conditions or loops)", kind, from, to), e.takeCondVars(before)...)
+		}
+	default:
+		e.opaque(line(c), e.text(c), m, "is a construct the checker does not evaluate")
 	}
 }
 
 // builtins that assign the variables named in their arguments.
 var assigningBuiltins = map[string]bool{
-	"read": true, "mapfile": true, "readarray": true, "getopts": true, "let": true, "printf": true,
+	"read": true, "mapfile": true, "readarray": true, "getopts": true, "printf": true,
 }
 
 // builtins after which anything may have changed.
 var opaqueBuiltins = map[string]bool{
 	"source": true, ".": true, "eval": true, "exec": true, "command": true, "builtin": true,
-	"exit": true, "return": true, "alias": true, "enable": true,
+	"exit": true, "return": true, "alias": true, "enable": true, "declare": true, "typeset": true,
+	"export": true, "readonly": true, "local": true, "let": true,
 }
 
-func (e *EnvSh) evalSimple(c *shSimple, m evalMode) {
+// literal is the word's value when it is plain text (quotes allowed, no expansion of any kind).
+func literal(w *syntax.Word) (string, bool) {
+	if w == nil {
+		return "", false
+	}
+	for i, p := range w.Parts {
+		switch p := p.(type) {
+		case *syntax.Lit:
+			if mayGlob(p.Value) || i == 0 && strings.HasPrefix(p.Value, "~") {
+				return "", false
+			}
+		case *syntax.SglQuoted:
+		case *syntax.DblQuoted:
+			for _, q := range p.Parts {
+				if _, ok := q.(*syntax.Lit); !ok {
+					return "", false
+				}
+			}
+		default:
+			return "", false
+		}
+	}
+	s, err := expand.Literal(nil, w)
+	return uncr(s), err == nil
+}
+
+// mayGlob: unquoted text that pathname or brace expansion may change.
+func mayGlob(s string) bool {
+	if strings.ContainsAny(s, "*?") {
+		return true
+	}
+	if i := strings.IndexByte(s, '['); i >= 0 && strings.Contains(s[i:], "]") {
+		return true
+	}
+	i := strings.IndexByte(s, '{')
+	return i >= 0 && strings.Contains(s[i:], "}")
+}
+
+func (e *EnvSh) evalCall(c *syntax.CallExpr, m evalMode) {
 	if m.dead {
 		return
 	}
-	// Leading NAME=value words.
-	i := 0
-	for i < len(c.words) {
-		if _, _, ok := assignmentOf(c.words[i]); !ok {
-			break
+	if len(c.Args) == 0 {
+		if slices.ContainsFunc(c.Assigns, func(a *syntax.Assign) bool { return a.Array != nil }) {
+			// bash reads NAME=(…) next to other text differently; none is evaluated.
+			var names []string
+			for _, a := range c.Assigns {
+				names = append(names, a.Name.Value)
+			}
+			e.opaqueNames(line(c), e.text(c), m, names, true, "array assignment not evaluated")
+			return
 		}
-		i++
-	}
-	if i == len(c.words) {
-		for _, w := range c.words {
-			if !e.assign(w, m, false) {
+		for _, a := range c.Assigns {
+			if !e.assign(a, m, false) {
 				break // bash skips the rest of the command after a read-only variable
 			}
 		}
 		return
 	}
 	// Prefix assignments of a command last only for that command.
-	name, lit := c.words[i].literal()
-	args := c.words[i+1:]
+	raw := e.text(c)
+	name, lit := literal(c.Args[0])
+	args := c.Args[1:]
 	switch {
 	case !lit:
-		e.opaque(c, m, fmt.Sprintf("command name %s is not a plain word; the checker cannot tell what it runs", c.words[i].raw))
-	case name == "local":
-		e.problem(c.line, c.raw(), "local outside a function fails in bash (\"can only be used in a function\") and assigns nothing")
-	case (name == "export" || name == "readonly" || name == "declare" || name == "typeset") && i > 0:
+		e.opaque(line(c), raw, m, fmt.Sprintf("command name %s is not a plain word; the checker cannot tell what it runs", e.text(c.Args[0])))
+	case (name == "export" || name == "readonly" || name == "declare" || name == "typeset" || name == "local") && len(c.Assigns) > 0:
 		// NAME=v export …: bash's handling of the temporary NAME mixes with the command's own.
-		e.opaqueNames(c, m, c.words, fmt.Sprintf("%s with an assignment before it is not evaluated", name))
+		names, ok := e.wordNames(args)
+		for _, a := range c.Assigns {
+			names = append(names, a.Name.Value)
+		}
+		e.opaqueNames(line(c), raw, m, names, ok, fmt.Sprintf("%s with an assignment before it is not evaluated", name))
 		if name != "export" {
-			e.maybeReadonly(c, m, c.words)
+			e.maybeReadonly(line(c), m, names, ok)
 		}
-	case name == "export" || name == "readonly" || name == "declare" || name == "typeset":
-		exported := name == "export"
-		makeReadonly := name == "readonly"
-		allowed := "xrgtp" // flags that do not change how values are stored
-		if name == "export" {
-			allowed = "fnp"
-		}
-		if name == "readonly" {
-			allowed = "p"
-		}
+	case name == "unset":
+		funcsOnly := false
 		for _, a := range args {
-			s, lit := a.literal()
+			s, lit := literal(a)
+			switch {
+			case lit && s == "-f":
+				funcsOnly = true
+			case lit && (s == "-v" || s == "--"):
+			case lit && isShellName(s) && !funcsOnly && e.isReadonly(s) != 0:
+				if m.cond == "" {
+					e.problem(line(a), fmt.Sprintf("%s is read-only, so bash refuses to unset it", s))
+				}
+			case lit && isShellName(s) && !funcsOnly:
+				if m.cond != "" {
+					e.setUnknown(s, line(a), fmt.Sprintf("env.sh line %d unsets it %s", line(a), m.cond))
+					e.condVars = append(e.condVars, s)
+				} else {
+					e.vars[s] = EnvVar{Name: s, Line: line(a), Source: FromUnsetInEnvSh}
+				}
+			case lit && isShellName(s):
+				delete(e.fn, s)
+			default:
+				e.opaque(line(c), raw, m, fmt.Sprintf("unset argument %s is not evaluated", e.text(a)))
+				return
+			}
+		}
+	case e.fn[name]:
+		e.opaque(line(c), raw, m, fmt.Sprintf("calls the function %s defined in env.sh, which may set any variable", name))
+	case opaqueBuiltins[name]:
+		e.opaque(line(c), raw, m, fmt.Sprintf("%s may set any variable; the checker does not follow it", name))
+	case assigningBuiltins[name]:
+		if name == "printf" && !slices.ContainsFunc(args, func(w *syntax.Word) bool { s, _ := literal(w); return s == "-v" }) {
+			return
+		}
+		names, ok := e.wordNames(args)
+		e.opaqueNames(line(c), raw, m, names, ok, fmt.Sprintf("%s assigns variables the checker does not evaluate", name))
+	default:
+		// An external program or a harmless builtin: it cannot change env.sh's variables.
+	}
+}
+
+// wordNames lists the names in literal words (options skipped); false when a word is not literal.
+func (e *EnvSh) wordNames(args []*syntax.Word) ([]string, bool) {
+	var names []string
+	for _, a := range args {
+		s, lit := literal(a)
+		if !lit {
+			return nil, false
+		}
+		if !strings.HasPrefix(s, "-") {
+			names = append(names, arithNames(s)...)
+		}
+	}
+	return names, true
+}
+
+func (e *EnvSh) evalDecl(d *syntax.DeclClause, m evalMode) {
+	if m.dead {
+		return
+	}
+	name := d.Variant.Value
+	raw := e.text(d)
+	switch name {
+	case "local":
+		e.problem(line(d), "local outside a function fails in bash (\"can only be used in a function\") and assigns nothing")
+		return
+	case "nameref":
+		e.opaque(line(d), raw, m, "nameref is not evaluated")
+		return
+	}
+	// declNames: the names d's arguments mention, for the constructs not evaluated.
+	declNames := func() ([]string, bool) {
+		var names []string
+		for _, a := range d.Args {
+			if a.Name != nil {
+				names = append(names, a.Name.Value)
+				continue
+			}
+			s, lit := literal(a.Value)
+			if !lit {
+				return nil, false
+			}
+			if !strings.HasPrefix(s, "-") {
+				names = append(names, arithNames(s)...)
+			}
+		}
+		return names, true
+	}
+	exported := name == "export"
+	makeReadonly := name == "readonly"
+	allowed := "xrgtp" // flags that do not change how values are stored
+	if name == "export" {
+		allowed = "fnp"
+	}
+	if name == "readonly" {
+		allowed = "p"
+	}
+	for _, a := range d.Args {
+		if a.Name == nil {
+			s, lit := literal(a.Value)
 			if lit && strings.HasPrefix(s, "-") && len(s) > 1 {
 				if strings.Trim(s[1:], allowed) != "" {
-					e.opaqueNames(c, m, args, fmt.Sprintf("%s %s is not evaluated", name, s))
+					names, ok := declNames()
+					e.opaqueNames(line(d), raw, m, names, ok, fmt.Sprintf("%s %s is not evaluated", name, s))
 					if name == "readonly" || strings.Contains(s, "r") {
-						e.maybeReadonly(c, m, args)
+						e.maybeReadonly(line(d), m, names, ok)
 					}
 					return
 				}
@@ -368,109 +691,64 @@ func (e *EnvSh) evalSimple(c *shSimple, m evalMode) {
 				makeReadonly = makeReadonly || strings.Contains(s, "r")
 				continue
 			}
-			if n, _, ok := assignmentOf(a); ok {
-				if e.assign(a, m, exported) && makeReadonly {
-					e.markReadonly(n, a.line, m)
-				}
-				continue
-			}
-			if lit && isShellName(s) {
-				if v, mine := e.vars[s]; mine && exported && m.cond == "" {
-					v.Exported = true
-					e.vars[s] = v
-				}
-				if makeReadonly {
-					e.markReadonly(s, a.line, m)
-				}
-				continue
-			}
-			e.opaque(c, m, fmt.Sprintf("%s argument %s is not a plain word; it may name any variable", name, a.raw))
+			e.opaque(line(d), raw, m, fmt.Sprintf("%s argument %s is not a plain word; it may name any variable", name, e.text(a)))
 			return
 		}
-	case name == "unset":
-		funcsOnly := false
-		for _, a := range args {
-			s, lit := a.literal()
-			switch {
-			case lit && s == "-f":
-				funcsOnly = true
-			case lit && (s == "-v" || s == "--"):
-			case lit && isShellName(s) && !funcsOnly && e.isReadonly(s) != 0:
-				if m.cond == "" {
-					e.problem(a.line, a.raw, fmt.Sprintf("%s is read-only, so bash refuses to unset it", s))
-				}
-			case lit && isShellName(s) && !funcsOnly:
-				if m.cond != "" {
-					e.setUnknown(s, a.line, fmt.Sprintf("env.sh line %d unsets it %s", a.line, m.cond))
-					e.condVars = append(e.condVars, s)
-				} else {
-					e.vars[s] = EnvVar{Name: s, Line: a.line, Source: FromUnsetInEnvSh}
-				}
-			case lit && isShellName(s):
-				delete(e.funcs(), s)
-			default:
-				e.problem(a.line, a.raw, fmt.Sprintf("unset argument %s is not evaluated", a.raw))
-			}
-		}
-	case e.funcs()[name]:
-		e.opaque(c, m, fmt.Sprintf("calls the function %s defined in env.sh, which may set any variable", name))
-	case opaqueBuiltins[name]:
-		e.opaque(c, m, fmt.Sprintf("%s may set any variable; the checker does not follow it", name))
-	case assigningBuiltins[name]:
-		if name == "printf" && !slices.ContainsFunc(args, func(w *shWord) bool { s, _ := w.literal(); return s == "-v" }) {
+		if a.Index != nil || a.Naked && a.Array != nil {
+			e.opaque(line(d), raw, m, fmt.Sprintf("%s argument %s is not evaluated", name, e.text(a)))
 			return
 		}
-		e.opaqueNames(c, m, args, fmt.Sprintf("%s assigns variables the checker does not evaluate", name))
-	default:
-		// An external program or a harmless builtin: it cannot change env.sh's variables.
+		if !a.Naked {
+			if e.assign(a, m, exported) && makeReadonly {
+				e.markReadonly(a.Name.Value, line(a), m)
+			}
+			continue
+		}
+		s := a.Name.Value
+		if v, mine := e.vars[s]; mine && exported && m.cond == "" {
+			v.Exported = true
+			e.vars[s] = v
+		}
+		if makeReadonly {
+			e.markReadonly(s, line(a), m)
+		}
 	}
-}
-
-type funcSet map[string]bool
-
-func (f funcSet) add(n string) { f[n] = true }
-
-func (e *EnvSh) funcs() funcSet {
-	if e.fn == nil {
-		e.fn = funcSet{}
-	}
-	return e.fn
 }
 
 // opaque: after this command any variable may have changed.
-func (e *EnvSh) opaque(c *shSimple, m evalMode, why string) {
-	reason := fmt.Sprintf("env.sh line %d (%s) %s", c.line, shorten(c.raw()), why)
+func (e *EnvSh) opaque(ln int, raw string, m evalMode, why string) {
+	if m.dead {
+		return
+	}
+	reason := fmt.Sprintf("env.sh line %d (%s) %s", ln, shorten(raw), why)
 	if m.cond != "" {
 		reason += " (" + m.cond + ")"
 	}
-	e.problem(c.line, c.raw(), why)
+	e.problem(ln, why)
 	for k, v := range e.vars {
-		v.Value, v.Unknown, v.Line, v.Source = "", reason, c.line, FromEnvSh
+		v.Value, v.Unknown, v.Line, v.Source = "", reason, ln, FromEnvSh
 		e.vars[k] = v
 	}
 	e.taint = reason
 }
 
-// opaqueNames: the command assigns the variables named among its arguments.
-func (e *EnvSh) opaqueNames(c *shSimple, m evalMode, args []*shWord, why string) {
-	var names []string
-	for _, a := range args {
-		s, lit := a.literal()
-		if !lit {
-			e.opaque(c, m, why+" (and names variables indirectly)")
-			return
-		}
-		if strings.HasPrefix(s, "-") {
-			continue
-		}
-		for _, n := range arithNames(s) {
-			names = append(names, n)
-		}
+// opaqueNames: the command assigns the variables named (all of them when !ok).
+func (e *EnvSh) opaqueNames(ln int, raw string, m evalMode, names []string, ok bool, why string) {
+	if !ok {
+		e.opaque(ln, raw, m, why+" (and names variables indirectly)")
+		return
 	}
+	slices.Sort(names)
+	names = slices.Compact(names)
 	for _, n := range names {
-		e.setUnknown(n, c.line, fmt.Sprintf("env.sh line %d (%s): %s", c.line, shorten(c.raw()), why))
+		e.setUnknown(n, ln, fmt.Sprintf("env.sh line %d (%s): %s", ln, shorten(raw), why))
+		if m.cond != "" {
+			e.condVars = append(e.condVars, n)
+		}
 	}
-	e.problem(c.line, c.raw(), why, names...)
+	if m.cond == "" {
+		e.problem(ln, why, names...)
+	}
 }
 
 func (e *EnvSh) setUnknown(name string, line int, why string) {
@@ -479,66 +757,263 @@ func (e *EnvSh) setUnknown(name string, line int, why string) {
 	e.vars[name] = v
 }
 
-// assign performs one NAME=value (or NAME+=value) word.
-// assign performs one NAME=value (or NAME+=value) word; false when bash refuses it (a
-// read-only variable).
-func (e *EnvSh) assign(w *shWord, m evalMode, exported bool) bool {
-	name, appendTo, ok := assignmentOf(w)
-	if !ok {
-		return true
-	}
-	if strings.Contains(name, "[") {
-		e.setUnknown(name[:strings.IndexByte(name, '[')], w.line, fmt.Sprintf("env.sh line %d assigns an array element (%s)", w.line, shorten(w.raw)))
-		e.problem(w.line, w.raw, "array assignment not evaluated", name[:strings.IndexByte(name, '[')])
-		return true
-	}
-	switch ro := e.isReadonly(name); {
-	case ro > 0:
+// assign performs one NAME=value (or NAME+=value); false when bash refuses it (a read-only
+// variable).
+func (e *EnvSh) assign(a *syntax.Assign, m evalMode, exported bool) bool {
+	name, ln, raw := a.Name.Value, line(a), e.text(a)
+	if a.Index != nil || a.Array != nil {
+		e.setUnknown(name, ln, fmt.Sprintf("env.sh line %d assigns an array (%s)", ln, shorten(raw)))
 		if m.cond == "" {
-			e.problem(w.line, w.raw, fmt.Sprintf("%s is read-only, so bash refuses the assignment (and the rest of the command)", name))
-		}
-		return false
-	case ro < 0:
-		e.setUnknown(name, w.line, fmt.Sprintf("env.sh line %d assigns it, but a block the checker does not evaluate may have made it read-only (line %d)", w.line, -ro))
-		if m.cond == "" {
-			e.problem(w.line, w.raw, "assignment to a variable that may be read-only", name)
+			e.problem(ln, "array assignment not evaluated", name)
 		} else {
 			e.condVars = append(e.condVars, name)
 		}
 		return true
 	}
-	val, unknown := e.expand(w.valueParts(), true)
+	switch ro := e.isReadonly(name); {
+	case ro > 0:
+		if m.cond == "" {
+			e.problem(ln, fmt.Sprintf("%s is read-only, so bash refuses the assignment (and the rest of the command)", name))
+		}
+		return false
+	case ro < 0:
+		e.setUnknown(name, ln, fmt.Sprintf("env.sh line %d assigns it, but a block the checker does not evaluate may have made it read-only (line %d)", ln, -ro))
+		if m.cond == "" {
+			e.problem(ln, "assignment to a variable that may be read-only", name)
+		} else {
+			e.condVars = append(e.condVars, name)
+		}
+		return true
+	}
 	if m.cond != "" {
-		e.setUnknown(name, w.line, fmt.Sprintf("env.sh line %d assigns it %s", w.line, m.cond))
+		e.setUnknown(name, ln, fmt.Sprintf("env.sh line %d assigns it %s", ln, m.cond))
 		e.condVars = append(e.condVars, name)
 		return true
 	}
-	prev := e.lookup(name, appendTo)
-	if appendTo {
+	val, unknown := e.expand(a.Value)
+	prev := e.lookup(name, a.Append)
+	if a.Append {
 		if prev.Unknown != "" && unknown == "" {
 			unknown = prev.Unknown
 		}
 		val = prev.Value + val
 	}
-	v := EnvVar{Name: name, Value: val, Line: w.line, Source: FromEnvSh, Exported: exported || prev.Exported, Unknown: unknown}
+	v := EnvVar{Name: name, Value: val, Line: ln, Source: FromEnvSh, Exported: exported || prev.Exported, Unknown: unknown}
 	if unknown != "" {
 		v.Value = ""
-		v.Unknown = fmt.Sprintf("env.sh line %d (%s): %s", w.line, shorten(w.raw), unknown)
-		e.problem(w.line, w.raw, unknown, name)
+		v.Unknown = fmt.Sprintf("env.sh line %d (%s): %s", ln, shorten(raw), unknown)
+		e.problem(ln, unknown, name)
 	}
 	e.vars[name] = v
 	return true
 }
 
-// maybeReadonly: the names among args may have become read-only.
-func (e *EnvSh) maybeReadonly(c *shSimple, m evalMode, args []*shWord) {
-	for _, a := range args {
-		if s, lit := a.literal(); lit && !strings.HasPrefix(s, "-") {
-			for _, n := range arithNames(s) {
-				e.markReadonly(n, c.line, evalMode{cond: "maybe", dead: m.dead})
+// maybeReadonly: the names may have become read-only.
+func (e *EnvSh) maybeReadonly(ln int, m evalMode, names []string, ok bool) {
+	if !ok && !m.dead && e.roAll == 0 {
+		e.roAll = ln // names not known: any variable may have become read-only
+	}
+	for _, n := range names {
+		e.markReadonly(n, ln, evalMode{cond: "maybe", dead: m.dead})
+	}
+}
+
+// expand evaluates an assignment's value with mvdan.cc/sh's expand package: quote removal,
+// parameter expansion of known variables (defaults included), and tilde expansion when HOME is
+// known. It returns why the result is unknown, if it is.
+func (e *EnvSh) expand(w *syntax.Word) (string, string) {
+	if w == nil {
+		return "", ""
+	}
+	why := ""
+	names := map[string]bool{}
+	syntax.Walk(w, func(n syntax.Node) bool {
+		if why != "" {
+			return false
+		}
+		switch n := n.(type) {
+		case *syntax.CmdSubst:
+			why = fmt.Sprintf("%s is not evaluated (command substitution)", e.text(n))
+		case *syntax.ArithmExp:
+			why = fmt.Sprintf("%s is not evaluated (arithmetic expansion)", e.text(n))
+		case *syntax.ProcSubst:
+			why = fmt.Sprintf("%s is not evaluated (process substitution)", e.text(n))
+		case *syntax.ExtGlob, *syntax.BraceExp:
+			why = fmt.Sprintf("%s is not evaluated", shorten(e.text(n)))
+		case *syntax.ParamExp:
+			switch {
+			case n.Param == nil || !isShellName(n.Param.Value):
+				why = fmt.Sprintf("%s is not evaluated (a special parameter)", shorten(e.text(n)))
+			case n.Excl || n.Length || n.Width || n.Index != nil || n.Slice != nil || n.Repl != nil || n.Names != 0 || n.Exp != nil && !plainDefault[n.Exp.Op]:
+				why = fmt.Sprintf("%s is not evaluated (this parameter expansion)", shorten(e.text(n)))
+			case n.Exp != nil && n.Exp.Word != nil && slices.ContainsFunc(n.Exp.Word.Parts, hasTilde):
+				why = fmt.Sprintf("%s is not evaluated (tilde expansion in a default)", shorten(e.text(n)))
+			default:
+				names[n.Param.Value] = true
 			}
 		}
+		return why == ""
+	})
+	if why != "" {
+		return "", why
 	}
+	parts, why := e.tilde(w.Parts)
+	if why != "" {
+		return "", why
+	}
+	parts = unquotedLits(parts, false)
+	env := &expandEnv{e: e, names: names}
+	s, err := expand.Literal(&expand.Config{Env: env}, &syntax.Word{Parts: parts})
+	if env.why != "" {
+		return "", env.why
+	}
+	if err != nil {
+		return "", fmt.Sprintf("%s is not evaluated (%v)", shorten(e.text(w)), err)
+	}
+	return uncr(s), ""
+}
+
+var plainDefault = map[syntax.ParExpOperator]bool{
+	syntax.DefaultUnset: true, syntax.DefaultUnsetOrNull: true, syntax.AlternateUnset: true,
+	syntax.AlternateUnsetOrNull: true, syntax.AssignUnset: true, syntax.AssignUnsetOrNull: true,
+}
+
+// unquotedLits replaces the unquoted literal text in parts (outside double quotes) by its
+// value after quote removal (expand.Literal keeps the backslashes there, as in a pattern).
+func unquotedLits(parts []syntax.WordPart, quoted bool) []syntax.WordPart {
+	out := make([]syntax.WordPart, len(parts))
+	for i, p := range parts {
+		switch p := p.(type) {
+		case *syntax.Lit:
+			if !quoted {
+				out[i] = &syntax.SglQuoted{Value: unescape(p.Value)}
+				continue
+			}
+		case *syntax.DblQuoted:
+			q := *p
+			q.Parts = unquotedLits(p.Parts, true)
+			out[i] = &q
+			continue
+		case *syntax.ParamExp:
+			if p.Exp != nil && p.Exp.Word != nil {
+				q, x, w := *p, *p.Exp, *p.Exp.Word
+				w.Parts = unquotedLits(w.Parts, quoted)
+				x.Word = &w
+				q.Exp = &x
+				out[i] = &q
+				continue
+			}
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// unescape removes the backslashes of unquoted text (a backslash quotes the next character).
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			if s[i] == '\n' {
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func hasTilde(p syntax.WordPart) bool {
+	l, ok := p.(*syntax.Lit)
+	return ok && strings.Contains(l.Value, "~")
+}
+
+// expandEnv gives expand the variables a word refers to; a reference to an unknown one makes
+// the word unknown (why).
+type expandEnv struct {
+	e     *EnvSh
+	names map[string]bool
+	why   string
+}
+
+func (x *expandEnv) Get(name string) expand.Variable {
+	if !x.names[name] {
+		return expand.Variable{}
+	}
+	v := x.e.Get(name)
+	if v.Unknown != "" {
+		if x.why == "" {
+			x.why = fmt.Sprintf("$%s is unknown (%s)", name, v.Unknown)
+		}
+		return expand.Variable{}
+	}
+	if !v.Set() {
+		return expand.Variable{}
+	}
+	return expand.Variable{Set: true, Exported: v.Exported, Kind: expand.String, Str: v.Value}
+}
+
+func (x *expandEnv) Each(func(string, expand.Variable) bool) {}
+
+// tilde does an assignment's tilde expansion (at the start of the value and after each unquoted
+// ':'), as bash does: the prefix runs to the next '/' or ':'; when it runs into the next part of
+// the word (quoted text or an expansion) bash leaves it alone. Each tilde left is quoted so that
+// expand does not expand it again.
+func (e *EnvSh) tilde(parts []syntax.WordPart) ([]syntax.WordPart, string) {
+	var out []syntax.WordPart
+	for i, p := range parts {
+		l, ok := p.(*syntax.Lit)
+		if !ok || !strings.Contains(l.Value, "~") {
+			out = append(out, p)
+			continue
+		}
+		s := l.Value
+		start := 0
+		cand := i == 0
+		for k := 0; k < len(s); k++ {
+			c := s[k]
+			if cand && c == '~' {
+				end := k + 1
+				for end < len(s) && s[end] != '/' && s[end] != ':' {
+					end++
+				}
+				prefix := s[k+1 : end]
+				lit := "~"
+				switch {
+				case end == len(s) && i != len(parts)-1, strings.ContainsAny(prefix, `\'"`):
+					// bash leaves it alone
+				case prefix != "":
+					return nil, fmt.Sprintf("tilde expansion ~%s is not evaluated", prefix)
+				default:
+					home := e.Get("HOME")
+					if home.Unknown != "" || !home.Set() {
+						return nil, "~ needs HOME, which the checker does not know"
+					}
+					lit = home.Value
+				}
+				if k > start {
+					out = append(out, &syntax.Lit{Value: s[start:k]})
+				}
+				out = append(out, &syntax.SglQuoted{Value: lit})
+				start = k + 1
+			}
+			cand = false
+			switch c {
+			case '\\':
+				k++
+			case ':':
+				cand = true
+			}
+		}
+		if start < len(s) {
+			out = append(out, &syntax.Lit{Value: s[start:]})
+		}
+	}
+	return out, ""
 }
 
 // isReadonly: the line that made name read-only, negative when only maybe, 0 when it is not.
@@ -549,7 +1024,7 @@ func (e *EnvSh) isReadonly(name string) int {
 	if readonlyByBash[name] {
 		return 1
 	}
-	return 0
+	return -e.roAll
 }
 
 func (e *EnvSh) markReadonly(name string, line int, m evalMode) {
@@ -563,104 +1038,6 @@ func (e *EnvSh) markReadonly(name string, line int, m evalMode) {
 		return
 	}
 	e.readonly[name] = line
-}
-
-// expand evaluates word parts: quote removal, parameter expansion of known variables, and
-// tilde expansion when HOME is known. It returns why the result is unknown, if it is.
-func (e *EnvSh) expand(parts []shPart, assignment bool) (string, string) {
-	var b strings.Builder
-	for i, p := range parts {
-		switch p.kind {
-		case partLit:
-			s := p.text
-			if !p.quoted && strings.Contains(s, "~") {
-				t, why := e.tilde(s, i == 0, assignment, i == len(parts)-1)
-				if why != "" {
-					return "", why
-				}
-				s = t
-			}
-			b.WriteString(s)
-		case partParam:
-			v, why := e.param(p)
-			if why != "" {
-				return "", why
-			}
-			b.WriteString(v)
-		default:
-			return "", fmt.Sprintf("%s is not evaluated (%s)", p.text, p.why)
-		}
-	}
-	return b.String(), ""
-}
-
-// tilde expands a tilde prefix in the unquoted text s: at the start of the word (atStart) and,
-// in assignments, after each ':'. The prefix runs to the next '/' (or ':'); when it runs into
-// the next part of the word (quoted text or an expansion, last is false) bash leaves it alone.
-func (e *EnvSh) tilde(s string, atStart, assignment, last bool) (string, string) {
-	segs := []string{s}
-	if assignment {
-		segs = strings.Split(s, ":")
-	}
-	for j, seg := range segs {
-		if !strings.HasPrefix(seg, "~") || j == 0 && !atStart {
-			continue
-		}
-		prefix, rest, slash := strings.Cut(seg, "/")
-		if !slash && j == len(segs)-1 && !last {
-			continue
-		}
-		if prefix != "~" {
-			return "", fmt.Sprintf("tilde expansion %s is not evaluated", prefix)
-		}
-		home := e.Get("HOME")
-		if home.Unknown != "" || !home.Set() {
-			return "", "~ needs HOME, which the checker does not know"
-		}
-		segs[j] = home.Value
-		if slash {
-			segs[j] += "/" + rest
-		}
-	}
-	return strings.Join(segs, ":"), ""
-}
-
-func (e *EnvSh) param(p shPart) (string, string) {
-	v := e.Get(p.text)
-	if v.Unknown != "" {
-		return "", fmt.Sprintf("$%s is unknown (%s)", p.text, v.Unknown)
-	}
-	set := v.Set()
-	useWord := false
-	switch p.op {
-	case "":
-		return v.Value, ""
-	case ":-", ":=":
-		useWord = !set || v.Value == ""
-	case "-", "=":
-		useWord = !set
-	case ":+":
-		if set && v.Value != "" {
-			return e.expand(p.arg, false)
-		}
-		return "", ""
-	case "+":
-		if set {
-			return e.expand(p.arg, false)
-		}
-		return "", ""
-	}
-	if !useWord {
-		return v.Value, ""
-	}
-	w, why := e.expand(p.arg, false)
-	if why != "" {
-		return "", why
-	}
-	if p.op == ":=" || p.op == "=" {
-		return "", fmt.Sprintf("${%s%s…} assigns %s, which is not evaluated", p.text, p.op, p.text)
-	}
-	return w, ""
 }
 
 // arithNames lists the shell names in an arithmetic expression or argument list.
