@@ -45,16 +45,17 @@ func benchWorkers(t *testing.T, e *env, r *Report) {
 	if n, err := strconv.Atoi(os.Getenv("SPARKMR3_BENCH_P7_RUNS")); err == nil && n > 0 {
 		runs = n
 	}
-	s := r.Section("P7", fmt.Sprintf("release with AM + %d ContainerWorker Pods: status, and teardown until all are gone", p7Workers),
-		"helm uninstall --wait + kubectl delete, ms")
+	s := r.Section("P7", fmt.Sprintf("release with AM + %d ContainerWorker Pods: status, and API requests", p7Workers), "")
 	st := s.Row("helm sparkmr3 status, ms", "ms")
 	req1 := s.Row("helm sparkmr3 status, 1 worker: requests", "req")
 	reqN := s.Row(fmt.Sprintf("helm sparkmr3 status, %d workers: requests", p7Workers), "req")
-	ours := s.Row("helm sparkmr3 teardown, ms", "ms")
 	dels := s.Row("helm sparkmr3 teardown: DELETE requests for pods", "req")
 	dcs := s.Row("helm sparkmr3 teardown: DeleteCollection requests for pods", "req")
-	manual := s.Row("helm uninstall --wait + kubectl delete, ms", "ms")
 	manualDels := s.Row("kubectl delete: DELETE requests for pods", "req")
+	td := r.Section("P7", fmt.Sprintf("teardown of AM + %d ContainerWorker Pods (+ 1 driver) until all are gone, ms", p7Workers),
+		"helm uninstall --wait + kubectl delete")
+	ours := td.Row("helm sparkmr3 teardown", "ms")
+	manual := td.Row("helm uninstall --wait + kubectl delete", "ms")
 	audit := c.State(t).AuditLog
 	for i := range runs {
 		// Ours.
