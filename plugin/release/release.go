@@ -212,9 +212,17 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	in.PostRenderer = o.PostRenderer
 	if o.DryRun {
 		in.DryRun, in.DryRunOption = true, "server"
-	} else if err := token.Store(ctx, client, o.Namespace, o.Release, fullname, res.Token); err != nil {
-		// Before the release: its drivers read the Secret when they start.
-		return nil, err
+	} else {
+		// The token Secret goes in before the release (its drivers read it when they start), so
+		// --create-namespace must make the namespace first; helm's own create then finds it.
+		if o.CreateNamespace {
+			if err := createNamespace(ctx, client, o.Namespace); err != nil {
+				return nil, err
+			}
+		}
+		if err := token.Store(ctx, client, o.Namespace, o.Release, fullname, res.Token); err != nil {
+			return nil, err
+		}
 	}
 	rel, err := in.RunWithContext(ctx, o.Chart, withToken(o.Values, res.Token, secretName))
 	res.Release = rel
@@ -424,6 +432,16 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		return res, fmt.Errorf("%w; --atomic: rolled back to revision %d", err, last.Version)
 	}
 	return res, err
+}
+
+// createNamespace makes the release's namespace as helm's --create-namespace does (same label);
+// one that exists already is fine.
+func createNamespace(ctx context.Context, client kubernetes.Interface, name string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"name": name}}}
+	if _, err := client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %q (--create-namespace): %w", name, err)
+	}
+	return nil
 }
 
 // restoreTokenSecret puts back the plugin's token Secret as it was before an upgrade that did
