@@ -12,8 +12,11 @@ var verbs = []func(*Settings) *cobra.Command{
 	newSubmitCmd,
 	newShellCmd,
 	newStatusCmd,
+	newLogsCmd,
+	newUICmd,
 	newCheckCmd,
 	newPostrenderCmd,
 	newTeardownCmd,
+	newDoctorCmd,
 	newVersionCmd,
 }
