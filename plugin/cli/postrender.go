@@ -23,7 +23,14 @@ func newPostrenderCmd(s *Settings) *cobra.Command {
 under that name), runs every consistency rule and writes the manifests to stdout. On any
 violation it writes nothing to stdout, lists every violation on stderr and exits 3, so helm
 installs nothing.`,
-		Example: `  helm install spark ./charts/spark-mr3 --post-renderer helm-sparkmr3 --post-renderer-args postrender
+		Example: `  # Helm 3: --post-renderer takes an executable (the plugin's binary) and its arguments
+  helm install spark ./charts/spark-mr3 --post-renderer "$(helm env HELM_PLUGINS)/sparkmr3/bin/helm-sparkmr3" \
+    --post-renderer-args postrender --post-renderer-args --kustomize=overlays/prod
+
+  # Helm 4: --post-renderer takes a postrenderer plugin by name (install plugins/sparkmr3-postrender)
+  helm install spark ./charts/spark-mr3 --post-renderer sparkmr3-postrender
+
+  # any Helm: pipe a render through it
   helm template spark ./charts/spark-mr3 | helm sparkmr3 postrender --kustomize overlays/prod`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -117,6 +117,10 @@ its settings agree, submit jobs to a driver once the release is ready, and tear 
 everything, including the Pods that MR3 creates at run time.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Shell completion is helm's (`helm completion bash|zsh|fish`): helm asks the plugin
+		// through plugin.complete (cobra's hidden __complete) and completion.yaml. A cobra
+		// `completion` verb would print a script for a `sparkmr3` command that does not exist.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	root.SetIn(s.IO.In)
 	root.SetOut(s.IO.Out)
