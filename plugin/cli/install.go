@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli/output"
 	helmrelease "helm.sh/helm/v3/pkg/release"
 	"k8s.io/client-go/kubernetes"
 
@@ -33,25 +34,31 @@ type applyOptions struct {
 	registry        registryFlags
 	createNamespace bool
 	timeout         time.Duration
-	atomic          bool
-	dryRun          bool
-	wait            bool
-	kustomize       overlayFlags
-	rotateToken     bool
-	reuseValues     bool
-	resetValues     bool
-	resetThenReuse  bool
+	// atomic is --rollback-on-failure; atomicOld is its hidden, deprecated name --atomic.
+	atomic, atomicOld bool
+	dryRun            release.DryRun
+	// wait is a --wait strategy: waitWatcher, waitLegacy or waitHookOnly.
+	wait           string
+	install        bool
+	hideNotes      bool
+	description    string
+	labels         map[string]string
+	historyMax     int
+	format         output.Format
+	kustomize      overlayFlags
+	rotateToken    bool
+	reuseValues    bool
+	resetValues    bool
+	resetThenReuse bool
 }
 
-func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool) {
+func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool, maxHistory int) {
 	o.values.register(fs)
 	fs.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
 	o.registry.register(fs)
 	fs.BoolVar(&o.createNamespace, "create-namespace", false, "create the release namespace if not present")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "time to wait for the Kubernetes operations and the rollout")
-	fs.BoolVar(&o.atomic, "atomic", false, "undo the change if it fails or the rollout does not complete (uninstall on install, roll back on upgrade)")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "render, post-render and check against the cluster without changing it; Secret data is masked")
-	fs.BoolVar(&o.wait, "wait", true, "wait (by watching) until the drivers, token Secret, conf and AM Service are ready")
+	o.addHelmConventionFlags(fs, upgrade, maxHistory)
 	o.kustomize.Register(fs, "kustomize overlay directory applied to the rendered manifests before the consistency check")
 	if upgrade {
 		fs.BoolVar(&o.rotateToken, "rotate-token", false, "generate a NEW token and timestamp, whatever the reused values pin (or take the one -f/--set pin); drivers restart, the old DAGAppMaster runs until teardown")
@@ -94,11 +101,15 @@ func newApplyCmd(s *Settings, upgrade bool) *cobra.Command {
   helm sparkmr3 install spark -n sparkmr3 --create-namespace --set 'drivers[0].name=spark1' --set 'drivers[1].name=spark2'
 
   # your values, a kustomize overlay, no waiting
-  helm sparkmr3 install spark ./charts/spark-mr3 -f prod.yaml --kustomize overlays/prod --wait=false`
+  helm sparkmr3 install spark ./charts/spark-mr3 -f prod.yaml --kustomize overlays/prod --wait=hookOnly
+
+  # what would be installed, without a cluster (Secret data masked)
+  helm sparkmr3 install spark -f prod.yaml --dry-run=client`
 	if upgrade {
 		verb = "upgrade"
 		short = "Upgrade a Spark on MR3 release, keeping its token unless --rotate-token"
 		example = `  helm sparkmr3 upgrade spark -n sparkmr3 -f prod.yaml
+  helm sparkmr3 upgrade --install spark -n sparkmr3 --create-namespace -f prod.yaml -o json   # scripts and CI
   helm sparkmr3 upgrade spark -n sparkmr3 --reuse-values --set 'drivers[2].name=spark3'
   helm sparkmr3 upgrade spark -n sparkmr3 --rotate-token   # new token: drivers stop sharing the old DAGAppMaster`
 	}
@@ -108,13 +119,40 @@ func newApplyCmd(s *Settings, upgrade bool) *cobra.Command {
 		Example: example,
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.complete(s, verb); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runApply(ctx, s, o, args, upgrade)
 		},
 	}
-	o.addFlags(cmd.Flags(), upgrade)
+	o.addFlags(cmd.Flags(), upgrade, s.Helm.MaxHistory)
+	bindOutputFlag(cmd, &o.format, []output.Format{output.Table, output.JSON, output.YAML}, nil)
+	addApplyFlagCompletion(cmd)
 	return cmd
+}
+
+// complete checks the flags that pflag cannot and settles their combinations, before anything
+// is loaded or applied.
+func (o *applyOptions) complete(s *Settings, verb string) error {
+	if o.atomicOld {
+		// Helm 4 hides --atomic and warns; cobra's MarkDeprecated would print to stdout
+		// (the command's output), which -o json must keep pure.
+		fmt.Fprintln(s.IO.ErrOut, "WARNING: --atomic is deprecated (Helm 4): use --rollback-on-failure, which does the same")
+		o.atomic = true
+	}
+	if o.atomic && o.wait == waitHookOnly {
+		// As helm 4: rolling back on failure needs to know whether the rollout completed.
+		o.wait = waitWatcher
+	}
+	if o.historyMax < 0 {
+		return UsageError("--history-max %d: use 0 (no limit) or a positive number of revisions to keep", o.historyMax)
+	}
+	if err := validateLabels(o.labels); err != nil {
+		return err
+	}
+	return nil
 }
 
 func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, upgrade bool) error {
@@ -146,8 +184,9 @@ func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, 
 		ReuseValues: o.reuseValues, ResetValues: o.resetValues, ResetThenReuseValues: o.resetThenReuse,
 		CreateNamespace: o.createNamespace, DryRun: o.dryRun, Atomic: o.atomic, Timeout: o.timeout,
 		RotateToken: o.rotateToken, PostRenderer: pr, Warn: s.IO.ErrOut,
+		Install: o.install, Description: o.description, Labels: o.labels, MaxHistory: o.historyMax,
 	}
-	if o.wait {
+	if o.waits() {
 		ro.Wait = func(ctx context.Context) error { return waitRelease(ctx, s, client, args[0], o.timeout) }
 	}
 	start := s.Clock.Now()
@@ -160,11 +199,15 @@ func runApply(ctx context.Context, s *Settings, o *applyOptions, args []string, 
 	if err != nil {
 		return applyError(err)
 	}
-	if !o.dryRun && res.Release != nil {
+	if o.dryRun == release.DryRunNone && res.Release != nil {
 		warnPodSecurity(ctx, s, client, res.Release.Manifest)
 	}
 	return printApplied(s.IO.Out, res, o, s.Clock.Since(start))
 }
+
+// waits reports whether the --wait strategy waits for the rollout (watcher and legacy both
+// use the plugin's watch; hookOnly waits for hooks only, and the chart has none).
+func (o *applyOptions) waits() bool { return o.wait != waitHookOnly }
 
 // waitRelease waits until every driver of the release is ready.
 func waitRelease(ctx context.Context, s *Settings, client kubernetes.Interface, rel string, timeout time.Duration) error {
@@ -211,21 +254,86 @@ func printApplied(w io.Writer, res *release.Result, o *applyOptions, took time.D
 	if rel == nil {
 		return nil
 	}
-	if o.dryRun {
+	if o.dryRun != release.DryRunNone {
 		masked, err := release.MaskSecrets(rel.Manifest)
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(w, "# dry run of %s: nothing was changed; Secret data is masked\n%s", rel.Name, masked)
+		if o.format != output.Table {
+			shown := *rel
+			shown.Manifest = masked
+			return o.format.Write(w, appliedView{Release: &shown, SparkMR3: newAppliedSummary(res, o, took)})
+		}
+		_, err = fmt.Fprintf(w, "# dry run of %s (%s): nothing was changed; Secret data is masked\n%s", rel.Name, o.dryRun, masked)
 		return err
 	}
-	drivers := driverNamesFromValues(rel)
-	fmt.Fprintf(w, "NAME: %s\nNAMESPACE: %s\nREVISION: %d\nSTATUS: %s\nTOKEN: %s (application %s)\nDRIVERS: %s\n",
-		rel.Name, rel.Namespace, rel.Version, rel.Info.Status, res.TokenSource, res.Token.ApplicationID(), strings.Join(drivers, ", "))
-	if o.wait {
-		fmt.Fprintf(w, "READY: all drivers ready after %s\n", took.Round(time.Millisecond))
+	return o.format.Write(w, appliedView{Release: rel, SparkMR3: newAppliedSummary(res, o, took), hideNotes: o.hideNotes})
+}
+
+// appliedView is what install and upgrade print: with -o json|yaml the release as helm
+// prints it (name, info with status and notes, chart, config, manifest, version, namespace)
+// and the plugin's own summary under "sparkmr3"; as a table the plugin's lines, then the
+// chart's NOTES as helm prints them. The release's values name the token Secret and the
+// token's checksum only, never the token.
+type appliedView struct {
+	*helmrelease.Release
+	SparkMR3  appliedSummary `json:"sparkmr3"`
+	hideNotes bool
+}
+
+// appliedSummary is the plugin's part of the result: where the token came from (never the
+// token), the drivers and the rollout wait.
+type appliedSummary struct {
+	// Installed is set when upgrade --install installed the release.
+	Installed     bool     `json:"installed,omitempty"`
+	TokenSource   string   `json:"tokenSource"`
+	ApplicationID string   `json:"applicationId,omitempty"`
+	Drivers       []string `json:"drivers"`
+	// Wait is the --wait strategy; ReadyAfter how long the rollout took when it was waited for.
+	Wait       string `json:"wait"`
+	ReadyAfter string `json:"readyAfter,omitempty"`
+	DryRun     string `json:"dryRun,omitempty"`
+}
+
+func newAppliedSummary(res *release.Result, o *applyOptions, took time.Duration) appliedSummary {
+	sum := appliedSummary{Installed: res.Installed, TokenSource: res.TokenSource, Drivers: driverNamesFromValues(res.Release), Wait: o.wait}
+	if sum.Drivers == nil {
+		sum.Drivers = []string{}
+	}
+	if res.Token.Timestamp != 0 {
+		sum.ApplicationID = res.Token.ApplicationID()
+	}
+	if o.dryRun != release.DryRunNone {
+		sum.DryRun = string(o.dryRun)
+	} else if o.waits() {
+		sum.ReadyAfter = took.Round(time.Millisecond).String()
+	}
+	return sum
+}
+
+func (v appliedView) WriteJSON(w io.Writer) error { return output.EncodeJSON(w, v) }
+
+func (v appliedView) WriteYAML(w io.Writer) error { return output.EncodeYAML(w, v) }
+
+func (v appliedView) WriteTable(w io.Writer) error {
+	rel, sum := v.Release, v.SparkMR3
+	if sum.Installed {
+		// helm upgrade --install's line, in table output only as helm prints it.
+		fmt.Fprintf(w, "Release %q does not exist. Installing it now.\n", rel.Name)
+	}
+	app := ""
+	if sum.ApplicationID != "" {
+		app = " (application " + sum.ApplicationID + ")"
+	}
+	fmt.Fprintf(w, "NAME: %s\nNAMESPACE: %s\nREVISION: %d\nSTATUS: %s\nTOKEN: %s%s\nDRIVERS: %s\n",
+		rel.Name, rel.Namespace, rel.Version, rel.Info.Status, sum.TokenSource, app, strings.Join(sum.Drivers, ", "))
+	if sum.ReadyAfter != "" {
+		fmt.Fprintf(w, "READY: all drivers ready after %s\n", sum.ReadyAfter)
 	}
 	fmt.Fprintf(w, "NEXT: helm sparkmr3 submit %s -n %s -- --class org.example.Main app.jar\n", rel.Name, rel.Namespace)
+	if !v.hideNotes && strings.TrimSpace(rel.Info.Notes) != "" {
+		fmt.Fprintf(w, "NOTES:\n%s\n", strings.TrimSpace(rel.Info.Notes))
+	}
 	return nil
 }
 

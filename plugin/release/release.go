@@ -25,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/spark-mr3/spark-mr3/plugin/check/render"
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
@@ -43,11 +44,23 @@ type Options struct {
 	// ReuseValues, ResetValues and ResetThenReuseValues mirror helm upgrade's flags.
 	ReuseValues, ResetValues, ResetThenReuseValues bool
 	CreateNamespace                                bool
-	DryRun                                         bool
-	// Atomic rolls back (upgrade) or uninstalls (install) when applying or waiting fails.
+	// DryRun renders, post-renders and checks without changing anything (DryRunNone: apply).
+	DryRun DryRun
+	// Install makes Upgrade install the release when it does not exist yet (or only its
+	// uninstalled history is left), as helm upgrade --install does.
+	Install bool
+	// Atomic rolls back (upgrade) or uninstalls (install) when applying or waiting fails
+	// (helm 4's --rollback-on-failure, helm 3's --atomic).
 	Atomic      bool
 	Timeout     time.Duration
 	RotateToken bool
+	// Description is the release's description in helm history (helm's default when "").
+	Description string
+	// Labels are the release's own labels (helm's release metadata, not the objects'); on an
+	// upgrade they are merged into the last revision's, "null" removes one.
+	Labels map[string]string
+	// MaxHistory limits the revisions an upgrade keeps (0: no limit).
+	MaxHistory int
 	// PostRenderer runs on the rendered manifests (overlays + consistency rules); may be nil.
 	PostRenderer postrender.PostRenderer
 	// Wait, when set, waits for the rollout after the release is applied.
@@ -57,6 +70,24 @@ type Options struct {
 	// Warn receives warnings (e.g. which drivers stop sharing on --rotate-token).
 	Warn io.Writer
 }
+
+// DryRun is what a dry run may contact (helm's --dry-run values).
+type DryRun string
+
+const (
+	// DryRunNone applies the release.
+	DryRunNone DryRun = ""
+	// DryRunClient renders without the cluster on install, as helm template does: no release
+	// record, no token Secret, no lookup, the Kubernetes version render.DefaultKubeVersion.
+	// An upgrade must still read the release's history and token Secret (its values and token
+	// come from there); its templates' lookup sees nothing.
+	DryRunClient DryRun = "client"
+	// DryRunServer renders with lookup against the cluster and checks the release name and the
+	// timestamps in use, changing nothing.
+	DryRunServer DryRun = "server"
+)
+
+func (o *Options) dry() bool { return o.DryRun != DryRunNone }
 
 // Token sources (Result.TokenSource).
 const (
@@ -75,6 +106,8 @@ type Result struct {
 	// Previous is the token the release's Secret held before an upgrade (zero on install or
 	// when the Secret was missing).
 	Previous token.Token
+	// Installed is set when Upgrade with Install found no release and installed it.
+	Installed bool
 }
 
 // RefusedError is a token or timestamp refused before anything is applied (bad input: the
@@ -175,23 +208,38 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	if _, err := cfg.Releases.Last(o.Release); err == nil {
-		return nil, fmt.Errorf("release %q already exists in namespace %q: use 'helm sparkmr3 upgrade %s'", o.Release, o.Namespace, o.Release)
-	} else if !errors.Is(err, driver.ErrReleaseNotFound) {
-		return nil, fmt.Errorf("read releases in namespace %q: %w", o.Namespace, err)
+	return install(ctx, cfg, client, o, false)
+}
+
+// install installs o.Release; replace lets it reuse the name of a release whose uninstalled
+// history is kept (helm upgrade --install does that, as helm install --replace).
+func install(ctx context.Context, cfg *action.Configuration, client kubernetes.Interface, o Options, replace bool) (*Result, error) {
+	clientOnly := o.DryRun == DryRunClient
+	if !clientOnly {
+		if last, err := cfg.Releases.Last(o.Release); err == nil {
+			if !replace || last.Info.Status != release.StatusUninstalled {
+				return nil, fmt.Errorf("release %q already exists in namespace %q: use 'helm sparkmr3 upgrade %s' (or 'upgrade --install' in scripts)", o.Release, o.Namespace, o.Release)
+			}
+		} else if !errors.Is(err, driver.ErrReleaseNotFound) {
+			return nil, fmt.Errorf("read releases in namespace %q: %w", o.Namespace, err)
+		}
 	}
 	fullname := Fullname(o.Chart, o.Release, o.Values, nil)
 	secretName := contract.PluginTokenName(fullname)
 	if name := userSecret(o.Values, secretName); name != "" {
-		return applyUserSecret(ctx, cfg, client, o, name, nil)
+		return applyUserSecret(ctx, cfg, client, o, name, nil, replace)
 	}
 	tok, pinned, err := token.FromValues(o.Values)
 	if err != nil {
 		return nil, refused("values from -f/--set: %w", err)
 	}
-	used, err := timestampsInUse(ctx, client, o)
-	if err != nil {
-		return nil, err
+	used := inUse{}
+	if !clientOnly {
+		// A client-side dry run cannot see the namespace: its token is drawn blind (it is
+		// never stored; the real install draws again).
+		if used, err = timestampsInUse(ctx, client, o); err != nil {
+			return nil, err
+		}
 	}
 	res := &Result{Token: tok, TokenSource: TokenPinned}
 	if pinned {
@@ -204,15 +252,8 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		}
 		res.TokenSource = TokenGenerated
 	}
-	in := action.NewInstall(cfg)
-	in.ReleaseName = o.Release
-	in.Namespace = o.Namespace
-	in.CreateNamespace = o.CreateNamespace
-	in.Timeout = o.Timeout
-	in.PostRenderer = o.PostRenderer
-	if o.DryRun {
-		in.DryRun, in.DryRunOption = true, "server"
-	} else {
+	in := newInstall(cfg, o, replace)
+	if !o.dry() {
 		// The token Secret goes in before the release (its drivers read it when they start), so
 		// --create-namespace must make the namespace first; helm's own create then finds it.
 		if o.CreateNamespace {
@@ -226,19 +267,19 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	}
 	rel, err := in.RunWithContext(ctx, o.Chart, withToken(o.Values, res.Token, secretName))
 	res.Release = rel
-	if err != nil && !o.DryRun {
+	if err != nil && !o.dry() {
 		// Nothing recorded (bad values, refused by the post-renderer: helm then returns an
 		// unsaved release with the error): no release holds the Secret, so it goes too (a
 		// release that was recorded keeps it until teardown or the --atomic clean-up below).
-		if _, lerr := cfg.Releases.Last(o.Release); errors.Is(lerr, driver.ErrReleaseNotFound) {
+		if last, lerr := cfg.Releases.Last(o.Release); errors.Is(lerr, driver.ErrReleaseNotFound) || lerr == nil && last.Info.Status == release.StatusUninstalled {
 			_ = token.Delete(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname)
 			return res, err
 		}
 	}
-	if err == nil && !o.DryRun && o.Wait != nil {
+	if err == nil && !o.dry() && o.Wait != nil {
 		err = o.Wait(ctx)
 	}
-	if err != nil && !o.DryRun && o.Atomic && rel != nil {
+	if err != nil && !o.dry() && o.Atomic && rel != nil {
 		if uerr := uninstall(cfg, o); uerr != nil {
 			return res, fmt.Errorf("%w; and the atomic clean-up failed too: %v (remove it with 'helm sparkmr3 teardown %s')", err, uerr, o.Release)
 		}
@@ -250,10 +291,41 @@ func Install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	return res, err
 }
 
+// newInstall is helm's install action for o: name, namespace, timeout, post-renderer,
+// description, labels and dry-run mode.
+func newInstall(cfg *action.Configuration, o Options, replace bool) *action.Install {
+	in := action.NewInstall(cfg)
+	in.ReleaseName, in.Namespace, in.CreateNamespace, in.Timeout, in.PostRenderer = o.Release, o.Namespace, o.CreateNamespace, o.Timeout, o.PostRenderer
+	in.Description, in.Labels, in.Replace = o.Description, o.Labels, replace
+	switch o.DryRun {
+	case DryRunServer:
+		in.DryRun, in.DryRunOption = true, string(DryRunServer)
+	case DryRunClient:
+		// helm template's way: no release storage, no API server, default capabilities.
+		in.DryRun, in.DryRunOption, in.ClientOnly = true, string(DryRunClient), true
+		if kv, err := chartutil.ParseKubeVersion(render.DefaultKubeVersion); err == nil {
+			in.KubeVersion = kv
+		}
+	}
+	return in
+}
+
+// newUpgrade is helm's upgrade action for o.
+func newUpgrade(cfg *action.Configuration, o Options) *action.Upgrade {
+	up := action.NewUpgrade(cfg)
+	up.Namespace, up.Timeout, up.PostRenderer, up.MaxHistory = o.Namespace, o.Timeout, o.PostRenderer, o.MaxHistory
+	up.ReuseValues, up.ResetValues, up.ResetThenReuseValues = o.ReuseValues, o.ResetValues, o.ResetThenReuseValues
+	up.Description, up.Labels = o.Description, o.Labels
+	if o.dry() {
+		up.DryRun, up.DryRunOption = true, string(o.DryRun)
+	}
+	return up
+}
+
 // applyUserSecret installs (last == nil) or upgrades a release whose values name a token Secret
 // the user keeps (token.existingSecret, e.g. from Sealed Secrets): the plugin neither makes nor
 // changes a token then, and passes the values as they are (the chart requires token.checksum).
-func applyUserSecret(ctx context.Context, cfg *action.Configuration, client kubernetes.Interface, o Options, name string, last *release.Release) (*Result, error) {
+func applyUserSecret(ctx context.Context, cfg *action.Configuration, client kubernetes.Interface, o Options, name string, last *release.Release, replace bool) (*Result, error) {
 	if o.RotateToken {
 		return nil, refused("--rotate-token: the values set token.existingSecret=%s, a Secret you keep yourself: put the new token in that Secret and change token.checksum, or drop token.existingSecret to let the plugin keep the token", name)
 	}
@@ -261,7 +333,9 @@ func applyUserSecret(ctx context.Context, cfg *action.Configuration, client kube
 		return nil, refused("values from -f/--set pin token.clientToAMTokenKey/applicationIdTimestamp and set token.existingSecret=%s: two sources of one token; drop one of them", name)
 	}
 	res := &Result{TokenSource: "Secret " + name}
-	if s, err := client.CoreV1().Secrets(o.Namespace).Get(ctx, name, metav1.GetOptions{}); err == nil {
+	if o.DryRun == DryRunClient && last == nil {
+		// No cluster: the Secret is not read (the drivers read it when they start).
+	} else if s, err := client.CoreV1().Secrets(o.Namespace).Get(ctx, name, metav1.GetOptions{}); err == nil {
 		if t, err := token.FromSecret(s); err == nil {
 			res.Token = t
 		}
@@ -273,23 +347,12 @@ func applyUserSecret(ctx context.Context, cfg *action.Configuration, client kube
 	var rel *release.Release
 	var err error
 	if last == nil {
-		in := action.NewInstall(cfg)
-		in.ReleaseName, in.Namespace, in.CreateNamespace, in.Timeout, in.PostRenderer = o.Release, o.Namespace, o.CreateNamespace, o.Timeout, o.PostRenderer
-		if o.DryRun {
-			in.DryRun, in.DryRunOption = true, "server"
-		}
-		rel, err = in.RunWithContext(ctx, o.Chart, o.Values)
+		rel, err = newInstall(cfg, o, replace).RunWithContext(ctx, o.Chart, o.Values)
 	} else {
-		up := action.NewUpgrade(cfg)
-		up.Namespace, up.Timeout, up.PostRenderer, up.MaxHistory = o.Namespace, o.Timeout, o.PostRenderer, 10
-		up.ReuseValues, up.ResetValues, up.ResetThenReuseValues = o.ReuseValues, o.ResetValues, o.ResetThenReuseValues
-		if o.DryRun {
-			up.DryRun, up.DryRunOption = true, "server"
-		}
-		rel, err = up.RunWithContext(ctx, o.Release, o.Chart, o.Values)
+		rel, err = newUpgrade(cfg, o).RunWithContext(ctx, o.Release, o.Chart, o.Values)
 	}
 	res.Release = rel
-	if err == nil && !o.DryRun && o.Wait != nil {
+	if err == nil && !o.dry() && o.Wait != nil {
 		err = o.Wait(ctx)
 	}
 	return res, err
@@ -335,6 +398,17 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		return nil, err
 	}
 	last, err := cfg.Releases.Last(o.Release)
+	if o.Install && (errors.Is(err, driver.ErrReleaseNotFound) || err == nil && last.Info.Status == release.StatusUninstalled) {
+		// helm upgrade --install (3.22 and 4): install when there is no release, or only the
+		// uninstalled history of one (then as install --replace). Any other last status (failed,
+		// pending-*) is upgraded as helm upgrades it: a failed one is upgraded, a pending one
+		// refused by helm ("another operation ... is in progress").
+		res, ierr := install(ctx, cfg, client, o, err == nil)
+		if res != nil {
+			res.Installed = true
+		}
+		return res, ierr
+	}
 	if errors.Is(err, driver.ErrReleaseNotFound) {
 		return nil, fmt.Errorf("release %q not found in namespace %q: install it with 'helm sparkmr3 install %s', or pass the right -n NAMESPACE", o.Release, o.Namespace, o.Release)
 	}
@@ -358,10 +432,10 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	fullname := Fullname(o.Chart, o.Release, vals, reused)
 	secretName := contract.PluginTokenName(fullname)
 	if name := userSecret(o.Values, secretName); name != "" {
-		return applyUserSecret(ctx, cfg, client, o, name, last)
+		return applyUserSecret(ctx, cfg, client, o, name, last, false)
 	}
 	if name := userSecret(reused, secretName); name != "" {
-		return applyUserSecret(ctx, cfg, client, o, name, last)
+		return applyUserSecret(ctx, cfg, client, o, name, last, false)
 	}
 	res, err := settleUpgradeToken(ctx, client, o, last)
 	if err != nil {
@@ -375,25 +449,14 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	if prevErr != nil && !apierrors.IsNotFound(prevErr) {
 		return nil, fmt.Errorf("read token Secret %s/%s: %w", o.Namespace, secretName, prevErr)
 	}
-	if !o.DryRun {
+	if !o.dry() {
 		if err := token.Store(ctx, client, o.Namespace, o.Release, fullname, res.Token); err != nil {
 			return nil, err
 		}
 	}
-	up := action.NewUpgrade(cfg)
-	up.Namespace = o.Namespace
-	up.Timeout = o.Timeout
-	up.ReuseValues = o.ReuseValues
-	up.ResetValues = o.ResetValues
-	up.ResetThenReuseValues = o.ResetThenReuseValues
-	up.PostRenderer = o.PostRenderer
-	up.MaxHistory = 10
-	if o.DryRun {
-		up.DryRun, up.DryRunOption = true, "server"
-	}
-	rel, err := up.RunWithContext(ctx, o.Release, o.Chart, withToken(vals, res.Token, secretName))
+	rel, err := newUpgrade(cfg, o).RunWithContext(ctx, o.Release, o.Chart, withToken(vals, res.Token, secretName))
 	res.Release = rel
-	if err != nil && !o.DryRun {
+	if err != nil && !o.dry() {
 		// No new revision recorded (bad values, refused by the post-renderer): the release and
 		// its drivers still use the token of before, so the Secret must hold it again.
 		if cur, lerr := cfg.Releases.Last(o.Release); lerr == nil && cur.Version == last.Version {
@@ -403,13 +466,13 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 			return res, err
 		}
 	}
-	if err == nil && !o.DryRun && res.changed() {
+	if err == nil && !o.dry() && res.changed() {
 		err = restartDrivers(ctx, client, o, "the new token")
 	}
-	if err == nil && !o.DryRun && o.Wait != nil {
+	if err == nil && !o.dry() && o.Wait != nil {
 		err = o.Wait(ctx)
 	}
-	if err != nil && !o.DryRun && o.Atomic && (rel != nil || !errors.Is(err, context.Canceled)) {
+	if err != nil && !o.dry() && o.Atomic && (rel != nil || !errors.Is(err, context.Canceled)) {
 		rb := action.NewRollback(cfg)
 		rb.Version = last.Version
 		rb.Wait = false

@@ -507,3 +507,134 @@ func TestRefusedRenderLeavesTokenSecretAsItWas(t *testing.T) {
 		t.Fatalf("after a refused rotation the Secret holds %v (%v), the release uses %v", got, err, res.Token)
 	}
 }
+
+// upgrade --install follows helm 3.22's rules: install when there is no release or only its
+// uninstalled history (as install --replace, a new token), upgrade otherwise (a failed last
+// revision too), keeping the token; --reuse-values means nothing to the install.
+func TestUpgradeInstall(t *testing.T) {
+	ctx := context.Background()
+	cfg := actionConfig(t)
+	cs := fake.NewClientset()
+	o := Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{}, Install: true, ReuseValues: true}
+	first, err := Upgrade(ctx, cfg, cs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Installed || first.TokenSource != TokenGenerated || first.Release.Version != 1 || first.Release.Info.Status != release.StatusDeployed {
+		t.Fatalf("missing release: installed %v, source %s, revision %d %s", first.Installed, first.TokenSource, first.Release.Version, first.Release.Info.Status)
+	}
+	assertTokenOutOfRecord(t, cs, first.Release, first.Token)
+	second, err := Upgrade(ctx, cfg, cs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Installed || second.TokenSource != TokenKept || second.Token != first.Token || second.Release.Version != 2 {
+		t.Fatalf("existing release: installed %v, source %s, revision %d, token kept %v", second.Installed, second.TokenSource, second.Release.Version, second.Token == first.Token)
+	}
+	// A failed last revision is upgraded, as helm does (not installed again).
+	second.Release.SetStatus(release.StatusFailed, "made to fail")
+	if err := cfg.Releases.Update(second.Release); err != nil {
+		t.Fatal(err)
+	}
+	third, err := Upgrade(ctx, cfg, cs, o)
+	if err != nil || third.Installed || third.Release.Version != 3 || third.Token != first.Token {
+		t.Fatalf("failed last revision: %+v, %v", third, err)
+	}
+	// Only the uninstalled history left (helm uninstall --keep-history): installed again as
+	// install --replace, with a new token.
+	u := action.NewUninstall(cfg)
+	u.KeepHistory = true
+	if _, err := u.Run("r1"); err != nil {
+		t.Fatal(err)
+	}
+	fourth, err := Upgrade(ctx, cfg, cs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fourth.Installed || fourth.Release.Version != 4 || fourth.Release.Info.Status != release.StatusDeployed || fourth.TokenSource != TokenGenerated || fourth.Token == first.Token {
+		t.Fatalf("uninstalled history: installed %v, revision %d %s, source %s", fourth.Installed, fourth.Release.Version, fourth.Release.Info.Status, fourth.TokenSource)
+	}
+	// Plain install still refuses an existing name and names the fix.
+	if _, err := Install(ctx, cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{}}); err == nil || !strings.Contains(err.Error(), "upgrade --install") {
+		t.Fatalf("install over an existing release: %v", err)
+	}
+}
+
+// Without Install an upgrade of a missing release still fails.
+func TestUpgradeWithoutInstallNeedsRelease(t *testing.T) {
+	_, err := Upgrade(context.Background(), actionConfig(t), fake.NewClientset(), Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t)})
+	if err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// --description, --labels and --history-max reach helm's actions.
+func TestDescriptionLabelsHistoryMax(t *testing.T) {
+	ctx := context.Background()
+	cfg := actionConfig(t)
+	cs := fake.NewClientset()
+	o := Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{},
+		Description: "first", Labels: map[string]string{"team": "data", "tier": "batch"}}
+	res, err := Install(ctx, cfg, cs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Release.Info.Description != "first" || res.Release.Labels["team"] != "data" {
+		t.Fatalf("install: description %q labels %v", res.Release.Info.Description, res.Release.Labels)
+	}
+	o.MaxHistory = 2
+	for i := 0; i < 3; i++ {
+		o.Description = fmt.Sprintf("upgrade %d", i)
+		o.Labels = map[string]string{"tier": "null", "run": strconv.Itoa(i)}
+		if res, err = Upgrade(ctx, cfg, cs, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res.Release.Info.Description != "upgrade 2" || res.Release.Labels["team"] != "data" || res.Release.Labels["run"] != "2" {
+		t.Fatalf("upgrade: description %q labels %v", res.Release.Info.Description, res.Release.Labels)
+	}
+	if _, ok := res.Release.Labels["tier"]; ok {
+		t.Fatalf("tier=null did not remove the label: %v", res.Release.Labels)
+	}
+	h, err := cfg.Releases.History("r1")
+	if err != nil || len(h) != 2 {
+		t.Fatalf("history-max 2 after 4 revisions kept %d (%v)", len(h), err)
+	}
+}
+
+// A client-side dry run of install touches neither the cluster nor helm's storage: no
+// request at all, nothing recorded, and the rendered release never holds the token.
+func TestInstallDryRunClientNeedsNoCluster(t *testing.T) {
+	cs := fake.NewClientset()
+	cfg := &action.Configuration{Log: func(string, ...any) {}} // no KubeClient, no storage: any use panics
+	res, err := Install(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{}, DryRun: DryRunClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(cs.Actions()); n != 0 {
+		t.Fatalf("client dry run made %d requests: %v", n, cs.Actions())
+	}
+	if res.Release == nil || res.Release.Info.Description != "Dry run complete" || !strings.Contains(res.Release.Manifest, "kind: StatefulSet") {
+		t.Fatalf("client dry run rendered %+v", res.Release)
+	}
+	if strings.Contains(res.Release.Manifest, res.Token.Key) {
+		t.Fatal("the manifest holds the token")
+	}
+}
+
+// A server-side dry run reads the cluster (names in use, timestamps) but writes nothing.
+func TestInstallDryRunServerWritesNothing(t *testing.T) {
+	cfg := actionConfig(t)
+	cs := fake.NewClientset()
+	if _, err := Install(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{}, DryRun: DryRunServer}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cs.Actions() {
+		if v := a.GetVerb(); v != "get" && v != "list" {
+			t.Fatalf("server dry run: %s %s", v, a.GetResource().Resource)
+		}
+	}
+	if _, err := cfg.Releases.Last("r1"); !errors.Is(err, driver.ErrReleaseNotFound) {
+		t.Fatalf("server dry run recorded a release: %v", err)
+	}
+}
