@@ -540,6 +540,21 @@ func TestUpgradeInstall(t *testing.T) {
 	if err != nil || third.Installed || third.Release.Version != 3 || third.Token != first.Token {
 		t.Fatalf("failed last revision: %+v, %v", third, err)
 	}
+	// A pending last revision is refused as helm refuses it, and the token Secret is as before.
+	third.Release.SetStatus(release.StatusPendingUpgrade, "in progress elsewhere")
+	if err := cfg.Releases.Update(third.Release); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Upgrade(ctx, cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Install: true, RotateToken: true}); err == nil || !strings.Contains(err.Error(), "another operation") {
+		t.Fatalf("pending last revision: %v", err)
+	}
+	if s, _ := cs.CoreV1().Secrets("ns").Get(ctx, "r1-mr3-token", metav1.GetOptions{}); s == nil || string(s.Data[contract.KeyToken]) != first.Token.Key {
+		t.Fatal("a refused upgrade --install left another token in the Secret")
+	}
+	third.Release.SetStatus(release.StatusDeployed, "")
+	if err := cfg.Releases.Update(third.Release); err != nil {
+		t.Fatal(err)
+	}
 	// Only the uninstalled history left (helm uninstall --keep-history): installed again as
 	// install --replace, with a new token.
 	u := action.NewUninstall(cfg)
