@@ -56,7 +56,11 @@ func (o *applyOptions) addFlags(fs *pflag.FlagSet, upgrade bool, maxHistory int)
 	o.values.register(fs)
 	fs.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
 	o.registry.register(fs)
-	fs.BoolVar(&o.createNamespace, "create-namespace", false, "create the release namespace if not present")
+	createNS := "create the release namespace if not present"
+	if upgrade {
+		createNS = "with --install, " + createNS
+	}
+	fs.BoolVar(&o.createNamespace, "create-namespace", false, createNS)
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "time to wait for the Kubernetes operations and the rollout")
 	o.addHelmConventionFlags(fs, upgrade, maxHistory)
 	o.kustomize.Register(fs, "kustomize overlay directory applied to the rendered manifests before the consistency check")
