@@ -41,6 +41,24 @@ spark.driver.extraJavaOptions), or in a file inside the Pod passed with --proper
 Standard input is passed only with -i. The exit code is spark-submit's: with pipefail the
 script's "spark-submit ... | tee" pipeline fails when spark-submit fails.
 
+--upload PATH (repeat it, or give a comma-separated list) copies local files into the driver
+Pod first, as one tar stream over exec (unpacked by the image's tar), into a run dir of
+their own under MR3's result dir (BASE_DIR/spark/spark-submit-result/.sparkmr3-run-ID, BASE_DIR
+being the parent of the driver script's folder: a volume the chart always mounts writable),
+and rewrites every SPARK_ARG naming an uploaded file (the same local path, however written)
+to its path there: a whole argument, or an entry of a --jars, --files, --py-files or
+--archives list. No object store is needed. The run dir is removed when the job ends or is
+stopped. submit refuses (exit 2, nothing copied) a missing file, a directory or other
+non-regular file, a file name with whitespace, a glob character, a backslash or a comma (MR3's
+script would re-split it), two files with the same name, and --upload with --local.
+
+Interrupting submit stops the job in the Pod too. The driver command runs in a process group
+of its own (a bash wrapper records its id in the run dir); on SIGINT (Ctrl-C) or SIGTERM
+submit ends the exec stream and, with a second exec, sends SIGTERM to that group, then
+SIGKILL 10 s later, and removes the run dir; it exits 130 for SIGINT, 143 for SIGTERM. The
+same happens when the exec stream breaks (MR3's tee dies with it, so the job would run on
+without a log). A submit killed by SIGKILL cannot do this: the job then runs to its end.
+
 With --localthread or --localprocess the DAGAppMaster runs inside the driver Pod: submit
 warns when the Pod's memory limit cannot hold the driver heap (SPARK_DRIVER_MEMORY_MB)
 plus mr3.am.resource.memory.mb.
@@ -74,11 +92,12 @@ PodSecurity: the namespace label MR3's Pods need). When Deployments cannot be wa
 (RBAC), the job runs unwatched.
 
 Exit codes: spark-submit's; 4 when the release is not ready before --timeout, or when the
-DAGAppMaster's Pod is refused (the job is stopped); 2 for bad input; 130 when interrupted;
-1 for other failures.`,
+DAGAppMaster's Pod is refused (the job is stopped); 2 for bad input; 130 when interrupted
+(SIGINT), 143 on SIGTERM; 1 for other failures.`,
 		Example: `  helm sparkmr3 submit spark -n sparkmr3 -- --class org.apache.spark.examples.SparkPi \
       /opt/mr3-run/spark/examples/jars/spark-examples.jar 1000
   helm sparkmr3 submit spark --driver spark2 --timeout 10m -- --conf spark.executor.cores=2 app.jar
+  helm sparkmr3 submit spark --upload ./app.jar,./dep.jar -- --jars ./dep.jar --class com.example.Main ./app.jar
   helm sparkmr3 submit spark --dry-run -- --conf spark.driver.extraJavaOptions=-Dconfig=prod app.jar
   helm sparkmr3 env spark -n sparkmr3 --write-dir $HOME/mr3-run
   helm sparkmr3 submit spark -n sparkmr3 --local --script $HOME/mr3-run/spark/run-spark-submit.sh \
@@ -126,9 +145,9 @@ func newDriverCmd(s *Settings, verb driver.Verb, cmd *cobra.Command) *cobra.Comm
 		if err := o.Validate(); err != nil {
 			return WithCode(ExitUsage, err)
 		}
-		ctx, stop := signal.NotifyContext(contextOf(cmd), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := signalContext(contextOf(cmd))
 		defer stop()
-		return driverExit(explainClusterError(o.Run(ctx), s))
+		return driverExit(explainClusterError(o.Run(ctx), s), context.Cause(ctx))
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Driver, "driver", "", "driver (StatefulSet) to run in; default: the only driver, else the first ready one")
@@ -138,6 +157,7 @@ func newDriverCmd(s *Settings, verb driver.Verb, cmd *cobra.Command) *cobra.Comm
 	f.StringVar(&o.DriverHost, "driver-host", "", "spark.driver.host and DRIVER_NAME for --local (default: this machine's host name)")
 	f.StringVar(&o.DriverCores, "driver-cores", "", "SPARK_DRIVER_CORES for --local (default: the release's first driver's, else 1)")
 	f.StringVar(&o.DriverMemoryMB, "driver-memory-mb", "", "SPARK_DRIVER_MEMORY_MB (driver heap, MiB) for --local (default: the release's first driver's, else 1024)")
+	f.StringArrayVar(&o.Upload, "upload", nil, "local file to copy into the driver Pod (repeat, or a comma-separated list); Spark arguments naming it get its path in the Pod")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print the command line and environment (token masked) instead of running it")
 	if verb == driver.Shell {
 		f.BoolVar(&o.TTY, "tty", true, "use a terminal when standard input is one (raw mode; Ctrl-C goes to the shell)")
@@ -161,11 +181,53 @@ func contextOf(cmd *cobra.Command) context.Context {
 	return context.Background()
 }
 
+// exitTerminated is the exit code after SIGTERM (128+15), as a shell reports a process ended
+// by it.
+const exitTerminated = 143
+
+// signalError is why a verb's context ended: a signal this process received.
+type signalError struct{ sig os.Signal }
+
+func (e *signalError) Error() string {
+	if e.sig == syscall.SIGTERM {
+		return "terminated (SIGTERM)"
+	}
+	return "interrupted (SIGINT)"
+}
+
+// signalContext is signal.NotifyContext for SIGINT and SIGTERM that keeps which signal came as
+// the context's cause (context.Cause): the exit code and the messages depend on it. Later
+// signals are swallowed until stop, so a second Ctrl-C cannot cut short the stopping of the
+// job in the Pod (bounded by its grace period).
+func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			cancel(&signalError{sig: sig})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(context.Canceled)
+	}
+}
+
 // driverExit maps submit/shell errors to exit codes: the driver command's own code, 4 not
-// ready or the DAGAppMaster's Pod refused, 2 unknown driver or a refused BASE_DIR/release, 130 interrupted.
-func driverExit(err error) error {
+// ready or the DAGAppMaster's Pod refused, 2 unknown driver or a refused BASE_DIR/release, 130
+// interrupted (SIGINT), 143 terminated (SIGTERM; cause is the verb's context's cause).
+func driverExit(err, cause error) error {
 	if err == nil {
 		return nil
+	}
+	var se *signalError
+	if errors.As(cause, &se) && se.sig == syscall.SIGTERM && (errors.Is(err, driver.ErrInterrupted) || isInterrupted(err)) {
+		return WithCode(exitTerminated, err)
 	}
 	var ce *driver.CommandExitError
 	var ud *rollout.UnknownDriverError

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/cli/output"
@@ -56,20 +57,26 @@ func TestSplitOwnFlags(t *testing.T) {
 
 func TestDriverExitCodes(t *testing.T) {
 	tests := []struct {
-		err  error
-		code int
+		err   error
+		code  int
+		cause error // the verb's context's cause
 	}{
-		{nil, ExitOK},
-		{&driver.CommandExitError{Code: 7}, 7},
-		{driver.ErrInterrupted, ExitInterrupted},
-		{&rollout.NotReadyError{Release: "r"}, ExitNotReady},
-		{&rollout.UnknownDriverError{Release: "r", Driver: "x"}, ExitUsage},
+		{nil, ExitOK, nil},
+		{&driver.CommandExitError{Code: 7}, 7, nil},
+		{driver.ErrInterrupted, ExitInterrupted, nil},
+		{driver.ErrInterrupted, ExitInterrupted, &signalError{sig: syscall.SIGINT}},
+		{driver.ErrInterrupted, 143, &signalError{sig: syscall.SIGTERM}},
+		{context.Canceled, 143, &signalError{sig: syscall.SIGTERM}},
+		// The command's own code wins over the signal that came after it ended.
+		{&driver.CommandExitError{Code: 7}, 7, &signalError{sig: syscall.SIGTERM}},
+		{&rollout.NotReadyError{Release: "r"}, ExitNotReady, nil},
+		{&rollout.UnknownDriverError{Release: "r", Driver: "x"}, ExitUsage, nil},
 		// The DAGAppMaster's Pod refused: submit stopped the job (not the user: not 130).
-		{&driver.AMStoppedError{Where: "in pod ns/spark1-0", Refusal: &rollout.AMRefusedError{Namespace: "ns", Deployment: "mr3master-spark-1-0"}}, ExitNotReady},
-		{errors.New("boom"), ExitError},
+		{&driver.AMStoppedError{Where: "in pod ns/spark1-0", Refusal: &rollout.AMRefusedError{Namespace: "ns", Deployment: "mr3master-spark-1-0"}}, ExitNotReady, nil},
+		{errors.New("boom"), ExitError, nil},
 	}
 	for _, tc := range tests {
-		if got := ExitCode(driverExit(tc.err)); got != tc.code {
+		if got := ExitCode(driverExit(tc.err, tc.cause)); got != tc.code {
 			t.Errorf("%v: exit %d, want %d", tc.err, got, tc.code)
 		}
 	}

@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -91,6 +93,13 @@ type Options struct {
 	// release's first driver, else outside.DefaultDriverCores / DefaultDriverMemoryMB.
 	DriverCores    string
 	DriverMemoryMB string
+	// Upload names local files to copy into the driver Pod before the job (each value may be
+	// a comma-separated list); Spark arguments that name them are rewritten to their paths in
+	// the Pod (see PlanUploads, RewriteArgs). Not with Local.
+	Upload []string
+	// Grace is how long an interrupted driver command gets between SIGTERM and SIGKILL
+	// (DefaultGrace when 0), in a Pod as on this machine.
+	Grace time.Duration
 	// DryRun prints the command and environment (token masked) instead of running it.
 	DryRun bool
 	// Debug prints the same description to ErrOut before running.
@@ -109,6 +118,7 @@ type Options struct {
 
 	tty          bool
 	cores, memMB int
+	uploads      []Upload
 }
 
 // Complete fills defaults from the environment.
@@ -185,6 +195,16 @@ func (o *Options) Validate() error {
 	}
 	if err := CheckArgs(o.Args); err != nil {
 		return err
+	}
+	if len(o.Upload) > 0 {
+		if o.Local {
+			return errors.New("--upload copies files into a driver Pod and --local runs the driver on this machine, where the files already are: leave out --upload and name the local paths in the Spark arguments")
+		}
+		ups, err := PlanUploads(o.Upload)
+		if err != nil {
+			return err
+		}
+		o.uploads = ups
 	}
 	if o.Local {
 		if o.Driver != "" {
@@ -272,9 +292,31 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 	if note != "" {
 		fmt.Fprintln(o.IO.ErrOut, note)
 	}
-	argv := BashCommand(command(d, o.Verb), o.Args)
+	script := command(d, o.Verb)
+	runDir, err := newRunDir(script, o.Verb)
+	if err != nil {
+		return err
+	}
 	container := driverContainer(d.Pod)
-	where := fmt.Sprintf("in pod %s/%s container %s", d.Pod.Namespace, d.Pod.Name, container)
+	pod := d.Pod.Name
+	where := fmt.Sprintf("in pod %s/%s container %s", d.Pod.Namespace, pod, container)
+	args := o.Args
+	ups := slices.Clone(o.uploads)
+	if len(ups) > 0 {
+		placeUploads(ups, runDir)
+		var used []bool
+		args, used = RewriteArgs(o.Args, ups)
+		if err := CheckArgs(args); err != nil {
+			return fmt.Errorf("--upload: the files' paths in the Pod (under %s, next to the driver script %s of pod %s/%s) would not reach spark-submit intact: %w; give the driver a script path without whitespace or glob characters",
+				resultDir(script, o.Verb), script, d.Pod.Namespace, pod, err)
+		}
+		for i, u := range ups {
+			if !used[i] {
+				fmt.Fprintf(o.IO.ErrOut, "warning: --upload %s: no Spark argument names it; it is copied to %s\n", u.Local, u.Remote)
+			}
+		}
+	}
+	argv := BashCommand(script, args)
 	if mode := MasterMode(o.Args); mode != "kubernetes" {
 		if w := localAMMemoryWarning(d.Pod, container, ready.Conf, mode); w != "" {
 			fmt.Fprintf(o.IO.ErrOut, "warning: %s\n", w)
@@ -285,19 +327,29 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 		if !o.DryRun {
 			w = o.IO.ErrOut
 		}
-		fmt.Fprintf(w, "# %s (exec; the Pod's own environment applies)\n%s\n", where, shellJoin(argv))
+		fmt.Fprintf(w, "# %s (exec; the Pod's own environment applies)\n", where)
+		for _, u := range ups {
+			fmt.Fprintf(w, "# upload %s (%d bytes) to %s\n", shellQuote(u.Local), u.Size, u.Remote)
+		}
+		fmt.Fprintln(w, shellJoin(argv))
 		if o.DryRun {
 			return nil
 		}
 	}
+	if len(ups) > 0 {
+		if err := o.uploadFiles(ctx, pod, container, runDir, ups); err != nil {
+			o.removeRunDir(ctx, pod, container, runDir)
+			return err
+		}
+	}
 	eo := ExecOptions{
-		Namespace: d.Pod.Namespace, Pod: d.Pod.Name, Container: container, Command: argv,
+		Namespace: d.Pod.Namespace, Pod: pod, Container: container, Command: wrapCommand(runDir, argv),
 		Stdout: o.IO.Out, Stderr: o.IO.ErrOut,
 	}
 	if o.Stdin {
 		eo.Stdin = o.IO.In
 	}
-	return o.withAMWatch(ctx, ready, where, func(ctx context.Context, onStart func()) error {
+	return o.withAMWatch(ctx, ready, where, func(jobCtx context.Context, onStart func()) error {
 		eo.OnStart = onStart
 		var code int
 		var err error
@@ -305,13 +357,18 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 			eo.TTY = true
 			err = inTerminal(o.IO.In, o.IO.Out, func(sizes remotecommand.TerminalSizeQueue) error {
 				eo.TerminalSizeQueue = sizes
-				code, err = Exec(ctx, o.Config, eo)
+				code, err = Exec(jobCtx, o.Config, eo)
 				return err
 			})
 		} else {
-			code, err = Exec(ctx, o.Config, eo)
+			code, err = Exec(jobCtx, o.Config, eo)
 		}
 		if err != nil {
+			// The exec has ended but the job may not have: stop it, unless the API server
+			// refused the exec (then it never started).
+			if why := stopReason(ctx, jobCtx, err); why != "" {
+				o.stopRemote(ctx, pod, container, runDir, why)
+			}
 			return err
 		}
 		if code != 0 {
@@ -319,6 +376,28 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 		}
 		return nil
 	})
+}
+
+// stopReason says why a job whose exec ended with err must be stopped in the Pod, or "" when
+// it need not: the user interrupted (ctx's cause: the signal), the DAGAppMaster watch stopped
+// it (jobCtx ended, ctx did not), or the stream broke after the command started (MR3's tee
+// dies with the stream, so the job would run on without a log). A refused exec request (an
+// API status: RBAC, no such container) never started anything.
+func stopReason(ctx, jobCtx context.Context, err error) string {
+	switch {
+	case ctx.Err() != nil:
+		if cause := context.Cause(ctx); cause != nil && cause != context.Canceled {
+			return cause.Error()
+		}
+		return "interrupted"
+	case jobCtx.Err() != nil:
+		return "the DAGAppMaster cannot start"
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return ""
+	}
+	return "the exec stream broke"
 }
 
 func driverContainer(pod *corev1.Pod) string {

@@ -190,7 +190,7 @@ func (o *Options) runLocal(ctx context.Context, ready *rollout.Ready, base *outs
 	}
 	return o.withAMWatch(ctx, ready, lc.Script, func(ctx context.Context, onStart func()) error {
 		code, err := RunLocal(ctx, LocalOptions{Script: lc.Script, Args: lc.Args, Env: env,
-			Stdin: stdin, Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: onStart,
+			Stdin: stdin, Stdout: o.IO.Out, Stderr: o.IO.ErrOut, OnStart: onStart, Grace: o.Grace,
 			OwnGroup: stdin == nil || !o.IsTerminal(stdin)})
 		if err != nil {
 			return err

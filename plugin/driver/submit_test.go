@@ -147,8 +147,21 @@ func TestRunSubmitExecsAnnotatedCommandWithPipefailAndPassesExitCode(t *testing.
 	if out.String() != `x|"q"|$HOME|` {
 		t.Fatalf("stdout %q", out.String())
 	}
-	if got := strings.Join(ex.cmds[0][:4], " "); got != "/bin/bash -o pipefail "+script {
-		t.Fatalf("ran %q, want the annotated command under bash -o pipefail", ex.cmds[0])
+	// The wrapper (its own process group, see cancel.go) with a run dir in MR3's result dir
+	// (BASE_DIR/spark/spark-submit-result), then the annotated command under bash -o pipefail.
+	argv := ex.cmds[0]
+	if len(argv) < 9 || argv[0] != Bash || argv[1] != "-c" || argv[2] != wrapperScript {
+		t.Fatalf("ran %q, want the wrapper", argv)
+	}
+	runDir := argv[4]
+	if want := filepath.Join(filepath.Dir(filepath.Dir(script)), "spark", "spark-submit-result") + "/" + runDirPrefix; !strings.HasPrefix(runDir, want) {
+		t.Fatalf("run dir %s, want one under %s", runDir, want)
+	}
+	if got := strings.Join(argv[5:9], " "); got != "/bin/bash -o pipefail "+script {
+		t.Fatalf("ran %q, want the annotated command under bash -o pipefail", argv)
+	}
+	if _, err := os.Stat(runDir); !os.IsNotExist(err) {
+		t.Fatalf("the run dir %s is left after the job: %v", runDir, err)
 	}
 	if readyAt.IsZero() || startedAt.Before(readyAt) {
 		t.Fatalf("hooks: ready %v started %v", readyAt, startedAt)
