@@ -1,15 +1,25 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/action"
 
+	"github.com/spark-mr3/spark-mr3/plugin/driver"
+	"github.com/spark-mr3/spark-mr3/plugin/logs"
 	"github.com/spark-mr3/spark-mr3/plugin/release"
 )
+
+// completionTimeout bounds the API calls a completion makes: a slow cluster must not hang the
+// user's shell.
+const completionTimeout = 5 * time.Second
 
 // completeReleases offers the spark-mr3 releases of the namespace for a RELEASE argument
 // (`helm sparkmr3 status <TAB>`; helm 3.8+/4 ask the plugin through cobra's __complete).
@@ -38,12 +48,106 @@ func completeReleases(s *Settings) cobra.CompletionFunc {
 	}
 }
 
-// addReleaseCompletion gives every verb whose first argument is RELEASE release completion.
+// addReleaseCompletion gives every verb whose first argument is RELEASE release completion,
+// every verb with --driver the release's driver entries, and logs --run the driver's runs.
+// (-o completes through bindOutputFlag.) submit and shell take their flags after RELEASE
+// without cobra's parsing (Spark's arguments follow), and cobra's completion then drops
+// "--driver" before asking, so there --driver completes only where cobra parses it.
 func addReleaseCompletion(s *Settings, root *cobra.Command) {
 	for _, c := range root.Commands() {
 		if fields := strings.Fields(c.Use); len(fields) > 1 && fields[1] == "RELEASE" && c.ValidArgsFunction == nil {
 			c.ValidArgsFunction = completeReleases(s)
 		}
+		register := func(flag string, f cobra.CompletionFunc) {
+			if c.Flags().Lookup(flag) == nil {
+				return
+			}
+			if _, ok := c.GetFlagCompletionFunc(flag); ok {
+				return
+			}
+			if err := c.RegisterFlagCompletionFunc(flag, f); err != nil {
+				panic(err) // only when the flag is missing, checked above
+			}
+		}
+		register("driver", completeDrivers(s))
+		if c.Name() == "logs" {
+			register("run", completeRuns(s))
+		}
+	}
+}
+
+// releaseDrivers finds the drivers of the release named by the first argument.
+func releaseDrivers(ctx context.Context, s *Settings, args []string) ([]logs.Driver, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return nil, fmt.Errorf("no release yet")
+	}
+	client, err := s.KubeClient()
+	if err != nil {
+		return nil, err
+	}
+	return logs.FindDrivers(ctx, client, s.Namespace(), args[0])
+}
+
+// completeDrivers offers the driver entry names of the release (`--driver <TAB>`), found by
+// the driver Pods' labels as every verb finds them.
+func completeDrivers(s *Settings) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		ctx, cancel := context.WithTimeout(contextOf(cmd), completionTimeout)
+		defer cancel()
+		drivers, err := releaseDrivers(ctx, s, args)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []cobra.Completion
+		for _, n := range logs.Names(drivers) {
+			if strings.HasPrefix(n, toComplete) {
+				names = append(names, n)
+			}
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// completeRuns offers the run IDs of the driver (`logs R [--driver D] --run <TAB>`), newest
+// first, with their kind and start time. It lists them over exec in the driver Pod: one API
+// call and one exec, bounded by completionTimeout.
+func completeRuns(s *Settings) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		ctx, cancel := context.WithTimeout(contextOf(cmd), completionTimeout)
+		defer cancel()
+		drivers, err := releaseDrivers(ctx, s, args)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		name, _ := cmd.Flags().GetString("driver")
+		d, _, err := logs.PickDriver(drivers, name, args[0], s.Namespace())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		cfg, err := s.RESTConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		exec := func(ctx context.Context, argv []string, stdout, stderr io.Writer) (int, error) {
+			return driver.Exec(ctx, cfg, driver.ExecOptions{Namespace: d.Pod.Namespace, Pod: d.Pod.Name,
+				Container: d.Container(), Command: argv, Stdout: stdout, Stderr: &bytes.Buffer{}})
+		}
+		runs, err := logs.ListRuns(ctx, exec, logs.ResultDirs(d))
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var ids []cobra.Completion
+		for _, r := range runs {
+			if !strings.HasPrefix(r.ID, toComplete) {
+				continue
+			}
+			desc := string(r.Kind)
+			if len(r.Logs) == 0 {
+				desc += ", no log"
+			}
+			ids = append(ids, cobra.CompletionWithDesc(r.ID, desc))
+		}
+		return ids, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveKeepOrder
 	}
 }
 
