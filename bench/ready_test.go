@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
 )
 
@@ -54,13 +55,15 @@ type trial struct {
 	drivers                             int
 }
 
-// lastDriver is the Pod the command execs into.
-func (tr *trial) lastDriver() string { return fmt.Sprintf("spark%d-0", tr.drivers) }
+// lastDriver is the Pod the command execs into: release rel's driver spark<n>, Pod rel-spark<n>-0.
+func (tr *trial) lastDriver() string {
+	return contract.DriverPodName(contract.DriverObjectName("rel", fmt.Sprintf("spark%d", tr.drivers)))
+}
 
 func (tr *trial) kubectlWaitExec(e *env) string {
 	pods := make([]string, tr.drivers)
 	for i := range pods {
-		pods[i] = fmt.Sprintf("pod/spark%d-0", i+1)
+		pods[i] = "pod/" + contract.DriverPodName(contract.DriverObjectName("rel", fmt.Sprintf("spark%d", i+1)))
 	}
 	return fmt.Sprintf("%s wait --kubeconfig %s -n %s --for=condition=Ready %s --timeout=3m >/dev/null && %s",
 		e.kubectl, tr.kubeconfig, tr.ns, strings.Join(pods, " "), tr.kubectlExec(e))

@@ -82,9 +82,9 @@ kind: Deployment
 metadata: {name: mr3master-spark-$ts-0}
 spec:
   replicas: 1
-  selector: {matchLabels: {sparkmr3_app: mr3}}
+  selector: {matchLabels: {sparkmr3_app: demo-mr3}}
   template:
-    metadata: {labels: {sparkmr3_app: mr3, mr3-pod-role: master-role}}
+    metadata: {labels: {sparkmr3_app: demo-mr3, mr3-pod-role: master-role}}
     spec:
       serviceAccountName: demo-master
       containers: [{name: am, image: mr3project/spark3:3.5.2}]
@@ -96,7 +96,7 @@ metadata: {name: mr3conf-configmap-master}
 apiVersion: v1
 kind: Service
 metadata: {name: service-master-$ts-0}
-spec: {ports: [{port: 9862}], selector: {sparkmr3_app: mr3}}
+spec: {ports: [{port: 9862}], selector: {sparkmr3_app: demo-mr3}}
 YAML
 for w in 1 2 3; do
   "$bin/kubectl" -n sparkmr3-demo apply -f - <<YAML

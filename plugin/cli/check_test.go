@@ -17,12 +17,12 @@ import (
 
 const testChart = "../../charts/spark-mr3"
 
-// brokenOverlay writes an overlay that points the first driver's Service at a wrong port.
+// brokenOverlay writes an overlay that points driver spark1's Service (F-spark1, found by its
+// label whatever the release is called) at a wrong port.
 func brokenOverlay(t *testing.T) string {
 	t.Helper()
 	return writeDir(t, map[string]string{
-		"kustomization.yaml": "resources:\n  - helm-output.yaml\npatches:\n  - path: port.yaml\n",
-		"port.yaml":          "apiVersion: v1\nkind: Service\nmetadata:\n  name: spark1\n  namespace: sparkmr3\nspec:\n  ports:\n    - name: driver\n      port: 9850\n      protocol: TCP\n      targetPort: 9851\n",
+		"kustomization.yaml": "resources:\n  - helm-output.yaml\npatches:\n  - target: {kind: Service, labelSelector: sparkmr3.io/driver=spark1}\n    patch: |-\n      - op: replace\n        path: /spec/ports/0/targetPort\n        value: 9851\n",
 	})
 }
 
@@ -134,7 +134,7 @@ func TestPostrenderVerb(t *testing.T) {
 	}{
 		{name: "passes manifests through", args: []string{"postrender"}, wantOut: m},
 		{name: "violation: nothing on stdout, every violation in the error", args: []string{"postrender", "--kustomize", brokenOverlay(t)},
-			wantCode: ExitCheckFailed, wantErr: []string{"spark-mr3 check: 1 violation", "driver-ports (1):", "StatefulSet/spark1 [Service/spark1 spec.ports]"}},
+			wantCode: ExitCheckFailed, wantErr: []string{"spark-mr3 check: 1 violation", "driver-ports (1):", "StatefulSet/rel-spark1 [Service/rel-spark1 spec.ports]"}},
 		{name: "bad overlay dir", args: []string{"postrender", "--kustomize", "/does/not/exist"}, wantCode: ExitUsage, wantErr: []string{"--kustomize /does/not/exist: not a directory"}},
 		{name: "remote in a local base refused", args: []string{"postrender", "--kustomize", remoteBaseOverlay(t)}, wantCode: ExitUsage,
 			wantErr: []string{`base/kustomization.yaml: resources refers to the remote "ssh://git@127.0.0.1/org/repo//x?ref=v1"`, "--kustomize-allow-remote"}},

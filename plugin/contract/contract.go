@@ -34,10 +34,11 @@ const (
 
 // Driver Pod (template) labels besides the release's (docs/DESIGN.md "Labels").
 const (
-	// LabelApp is sparkmr3_app: the driver's name on its Pods, Service selector and local-dir
-	// claims; MR3's default master label uses it too (DefaultMasterLabels).
+	// LabelApp is sparkmr3_app: the driver's object name F-D (DriverObjectName) on its Pods,
+	// Service selector and local-dir claims; the DAGAppMaster's default label uses it too
+	// (DefaultMasterLabels). Charts before release-scoped names set it to D.
 	LabelApp = "sparkmr3_app"
-	// LabelDriver is sparkmr3.io/driver: the driver's name.
+	// LabelDriver is sparkmr3.io/driver: the driver entry's name D, the user's handle.
 	LabelDriver = "sparkmr3.io/driver"
 )
 
@@ -92,7 +93,9 @@ const (
 const (
 	// DriverContainer is the container of a driver Pod that runs the driver command.
 	DriverContainer = "driver"
-	// DefaultAMServiceName is the AM Service's name unless mr3.amService.name overrides it.
+	// DefaultAMServiceName is "mr3", the AM Service's name in MR3's own setup and in releases
+	// of the chart before names were release-scoped; the chart's default now is
+	// AMServiceDefault(F) (mr3.amService.name overrides it).
 	DefaultAMServiceName = "mr3"
 	// DefaultBaseDir is the image's /opt/mr3-run: BASE_DIR of MR3's scripts.
 	DefaultBaseDir = "/opt/mr3-run"
@@ -114,6 +117,21 @@ const (
 	SuffixNodeReaderDriver = "-node-reader-driver"
 	SuffixNodeReaderMaster = "-node-reader-master"
 )
+
+// SuffixAMService ends the chart's default AM Service name F-mr3.
+const SuffixAMService = "-mr3"
+
+// AMServiceDefault is the chart's AM Service name F-mr3 when mr3.amService.name is empty.
+func AMServiceDefault(fullname string) string { return fullname + SuffixAMService }
+
+// DriverObjectName is the StatefulSet and headless Service F-D of driver entry D
+// (docs/DESIGN.md "Names"); D itself is the driver's handle (LabelDriver, --driver). The
+// Service name is also the driver Pod's DRIVER_NAME, from which MR3's scripts build
+// spark.driver.host.
+func DriverObjectName(fullname, driver string) string { return fullname + "-" + driver }
+
+// DriverPodName is the driver StatefulSet's only Pod, <StatefulSet>-0.
+func DriverPodName(statefulSet string) string { return statefulSet + "-0" }
 
 // ConfName is the conf ConfigMap F-conf.
 func ConfName(fullname string) string { return fullname + SuffixConf }
@@ -166,9 +184,21 @@ func AMDeploymentNames(ts string) []string {
 // AMServiceName is the name of the Service the MR3 client makes for timestamp ts.
 func AMServiceName(ts string) string { return ServiceMasterPrefix + ts + "-0" }
 
-// DefaultMasterLabels is MR3's default for mr3.k8s.master.pod.additional.labels. Callers must
-// not change the map.
-var DefaultMasterLabels = map[string]string{LabelApp: "mr3"}
+// DefaultMasterLabels is the chart's default mr3.k8s.master.pod.additional.labels for fullname
+// F (mr3.masterLabels empty): sparkmr3_app=F-mr3, cut to a label value's 63 characters, so
+// that two releases' AM Services never select each other's DAGAppMaster. MR3's own sample
+// uses MR3MasterLabels.
+func DefaultMasterLabels(fullname string) map[string]string {
+	v := AMServiceDefault(fullname)
+	if len(v) > 63 {
+		v = strings.TrimSuffix(strings.TrimSuffix(v[:63], "-"), ".") // as the chart's trunc | trimSuffix
+	}
+	return map[string]string{LabelApp: v}
+}
+
+// MR3MasterLabels is MR3's sample value of mr3.k8s.master.pod.additional.labels, also the
+// chart's default before it named the release. Callers must not change the map.
+var MR3MasterLabels = map[string]string{LabelApp: "mr3"}
 
 // mr3-site.xml keys read by more than one package.
 const (

@@ -22,6 +22,12 @@ func TestNames(t *testing.T) {
 		{LegacyClusterName("ns", "f", SuffixWorkdir), "ns-f-workdir"},
 		{strings.Join(AMDeploymentNames("42"), " "), "mr3master-spark-42-0 mr3master-42-0"},
 		{AMServiceName("42"), "service-master-42-0"},
+		{AMServiceDefault("f"), "f-mr3"},
+		{DriverObjectName("f", "spark1"), "f-spark1"},
+		{DriverPodName(DriverObjectName("f", "spark1")), "f-spark1-0"},
+		{DefaultMasterLabels("f")[LabelApp], "f-mr3"},
+		{DefaultMasterLabels(strings.Repeat("f", 62))[LabelApp], strings.Repeat("f", 62)},
+		{DefaultMasterLabels(strings.Repeat("f", 60))[LabelApp], strings.Repeat("f", 60) + "-mr"},
 	}
 	for i, c := range cases {
 		if c.got != c.want {

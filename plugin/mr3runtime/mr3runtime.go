@@ -143,7 +143,8 @@ type Objects struct {
 	// application holds. Sorted.
 	Timestamps   []string
 	MasterLabels map[string]string
-	// MasterLabelsSource says where MasterLabels came from; "" means MR3's default was assumed.
+	// MasterLabelsSource says where MasterLabels came from; "" means the chart's default for
+	// the release's fullname was assumed (contract.DefaultMasterLabels).
 	MasterLabelsSource string
 	// TokenSecret is the name of the release's token Secret, "" when it does not exist.
 	TokenSecret string
@@ -355,7 +356,9 @@ func (f *finder) identity(ctx context.Context) error {
 		o.MasterLabels, o.MasterLabelsSource = f.masterLabelsFromCluster(ctx)
 	}
 	if o.MasterLabels == nil {
-		o.MasterLabels = contract.DefaultMasterLabels
+		// The chart's default for this fullname (contract.DefaultMasterLabels), as the chart
+		// renders it when mr3.masterLabels is empty.
+		o.MasterLabels = contract.DefaultMasterLabels(o.Fullname)
 	}
 	return nil
 }

@@ -354,7 +354,7 @@ func TestFindBrokenSiteIsAProblemNotAnError(t *testing.T) {
 			if len(o.Problems) != 1 || !strings.Contains(o.Problems[0], "ConfigMap a-conf: mr3-site.xml") || !strings.Contains(o.Problems[0], "helm sparkmr3 check") {
 				t.Errorf("problems = %q", o.Problems)
 			}
-			if len(o.AMDeployments) != 1 || len(o.WorkerPods) != 3 || !reflect.DeepEqual(o.MasterLabels, defaultMaster) {
+			if len(o.AMDeployments) != 1 || len(o.WorkerPods) != 3 || !reflect.DeepEqual(o.MasterLabels, contract.DefaultMasterLabels("a")) || o.MasterLabelsSource != "" {
 				t.Errorf("found %s, master labels %v", names(o), o.MasterLabels)
 			}
 		})

@@ -114,8 +114,8 @@ func evaluate(t Target, s *snapshot) (evaluation, error) {
 	ev.states = append(ev.states, st)
 	ok = ok && st.Ready
 
-	svc := pick(s.services, DefaultAMServiceName)
-	st = ResourceState{Kind: KindService, Name: DefaultAMServiceName}
+	svc := pick(s.services, contract.AMServiceDefault(t.Release))
+	st = ResourceState{Kind: KindService, Name: contract.AMServiceDefault(t.Release)}
 	switch {
 	case svc == nil:
 		st.Reason, st.Message = "NotFound", "no Service with labels "+t.selector(ComponentAMService)
@@ -154,17 +154,19 @@ func pick[T any](m map[string]*T, preferred string) *T {
 // evaluateDrivers returns every driver's state and whether the target's driver condition holds:
 // the named driver is Ready, or (no name) any driver is Ready.
 func evaluateDrivers(t Target, s *snapshot) ([]DriverPod, bool, error) {
-	names := sortedDrivers(s.sets)
+	sets := driverSets(s.sets)
+	names := sortedDrivers(sets)
 	if t.Driver != "" && len(names) > 0 {
-		if _, ok := s.sets[t.Driver]; !ok {
+		if _, ok := sets[t.Driver]; !ok {
 			return nil, false, &UnknownDriverError{Release: t.Release, Driver: t.Driver, Known: names}
 		}
 	}
 	var drivers []DriverPod
 	ok := false
 	for _, n := range names {
-		pod := s.pods[PodName(n)]
-		d := DriverPod{Name: n, Pod: pod, State: podState(s.sets[n], pod)}
+		set := sets[n]
+		pod := s.pods[PodName(set.Name)]
+		d := DriverPod{Name: n, StatefulSet: set.Name, Pod: pod, State: podState(set, pod)}
 		drivers = append(drivers, d)
 		if d.Ready() && (t.Driver == "" || t.Driver == n) {
 			ok = true

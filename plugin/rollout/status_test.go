@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,52 @@ func TestEvaluateAnyDriverWhenUnnamed(t *testing.T) {
 	}
 	if len(ev.states) != 4 || ev.states[0].Name != "a-0" {
 		t.Fatalf("named target shows only its driver: %+v", ev.states)
+	}
+}
+
+// TestEvaluateDriverEntryNames: the chart's StatefulSet F-D carries sparkmr3.io/driver=D;
+// drivers go by D (what --driver takes), their Pod is F-D-0. While an upgrade from a chart
+// before release-scoped names replaces StatefulSet D by F-D, the one not being deleted is the
+// driver.
+func TestEvaluateDriverEntryNames(t *testing.T) {
+	entry := func(set, d string) *appsv1.StatefulSet {
+		s := driverSet(set)
+		s.Labels[LabelDriver] = d
+		return s
+	}
+	s := newSnapshot()
+	for _, o := range releaseObjects() {
+		s.put(o)
+	}
+	old := entry("spark1", "spark1")
+	old.DeletionTimestamp = &metav1.Time{Time: time.Unix(1, 0)}
+	s.put(old)
+	s.put(driverPod("spark1", true))
+	s.put(entry("r-spark1", "spark1"))
+	s.put(driverPod("r-spark1", false))
+	s.put(entry("r-etl", "etl"))
+	s.put(driverPod("r-etl", true))
+	ev, err := evaluate(Target{Namespace: ns, Release: release, Driver: "spark1"}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.ready != nil || len(ev.states) != 4 || ev.states[0].Name != "r-spark1-0" || ev.states[0].Reason != "Pending" {
+		t.Fatalf("driver spark1 is r-spark1-0 (pending), not the old spark1-0 being replaced: %+v", ev.states)
+	}
+	ev, err = evaluate(Target{Namespace: ns, Release: release, Driver: "etl"}, s)
+	if err != nil || ev.ready == nil {
+		t.Fatalf("driver etl (r-etl-0) is ready: %v %+v", err, ev.states)
+	}
+	got := map[string]string{}
+	for _, d := range ev.ready.Drivers {
+		got[d.Name] = d.StatefulSet + " " + d.Pod.Name
+	}
+	if len(got) != 2 || got["spark1"] != "r-spark1 r-spark1-0" || got["etl"] != "r-etl r-etl-0" {
+		t.Errorf("drivers %v", got)
+	}
+	var unknown *UnknownDriverError
+	if _, err := evaluate(Target{Namespace: ns, Release: release, Driver: "r-etl"}, s); !errors.As(err, &unknown) || strings.Join(unknown.Known, ",") != "etl,spark1" {
+		t.Errorf("--driver takes the entry name, not the StatefulSet's: %v", err)
 	}
 }
 

@@ -44,8 +44,9 @@ const (
 type Target struct {
 	Namespace string
 	Release   string
-	// Driver names the driver (its StatefulSet) to wait for. Empty: wait until any one driver
-	// of the release is Ready.
+	// Driver names the driver to wait for: its entry name D (label sparkmr3.io/driver, what
+	// --driver takes), not its StatefulSet F-D. Empty: wait until any one driver of the
+	// release is Ready.
 	Driver string
 	// SkipDrivers waits only for the token Secret, conf ConfigMap and AM Service: what a driver
 	// outside Kubernetes needs.
@@ -89,19 +90,32 @@ func (s ResourceState) String() string {
 	return out
 }
 
-// DriverPod is one driver of the release: its StatefulSet name and its Pod as last seen.
+// DriverPod is one driver of the release: its names and its Pod as last seen.
 type DriverPod struct {
-	// Name is the driver's name D (StatefulSet D, Pod D-0).
-	Name  string
-	Pod   *corev1.Pod // nil until the Pod exists
-	State ResourceState
+	// Name is the driver entry's name D, the user's handle (label sparkmr3.io/driver;
+	// --driver). A StatefulSet without that label (not the chart's) goes by its own name.
+	Name string
+	// StatefulSet is the driver's StatefulSet, F-D with the chart (D before names were
+	// release-scoped); its Pod is PodName(StatefulSet).
+	StatefulSet string
+	Pod         *corev1.Pod // nil until the Pod exists
+	State       ResourceState
 }
 
 // Ready reports whether the driver can take a job now.
 func (d DriverPod) Ready() bool { return d.State.Ready }
 
-// PodName is D-0, the StatefulSet's only Pod.
-func PodName(driver string) string { return driver + "-0" }
+// PodName is <statefulSet>-0, the driver StatefulSet's only Pod.
+func PodName(statefulSet string) string { return contract.DriverPodName(statefulSet) }
+
+// DriverName is the driver entry's name of a driver StatefulSet: its sparkmr3.io/driver label,
+// else (not the chart's) its own name.
+func DriverName(set *appsv1.StatefulSet) string {
+	if d := set.Labels[LabelDriver]; d != "" {
+		return d
+	}
+	return set.Name
+}
 
 // Ready is what a ready release looks like: the objects as seen when the last condition held.
 type Ready struct {
@@ -114,6 +128,31 @@ type Ready struct {
 	At time.Time
 	// Waited is false when everything was ready at the first look (no watch was opened).
 	Waited bool
+}
+
+// driverSets maps each driver entry's name to its StatefulSet. Two of one name happen while
+// an upgrade from a chart before release-scoped names replaces StatefulSet D by F-D: the one
+// not being deleted wins, then the newer.
+func driverSets(sets map[string]*appsv1.StatefulSet) map[string]*appsv1.StatefulSet {
+	out := make(map[string]*appsv1.StatefulSet, len(sets))
+	for _, s := range sets {
+		d := DriverName(s)
+		if prev, ok := out[d]; ok && !newerDriver(s, prev) {
+			continue
+		}
+		out[d] = s
+	}
+	return out
+}
+
+func newerDriver(a, b *appsv1.StatefulSet) bool {
+	if (a.DeletionTimestamp == nil) != (b.DeletionTimestamp == nil) {
+		return a.DeletionTimestamp == nil
+	}
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return b.CreationTimestamp.Before(&a.CreationTimestamp)
+	}
+	return a.Name > b.Name
 }
 
 func sortedDrivers(sets map[string]*appsv1.StatefulSet) []string {

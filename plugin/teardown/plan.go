@@ -216,6 +216,9 @@ func (r *run) dataSelector() string { return r.releaseSelector("") }
 func (r *run) describeClaim(ctx context.Context, c *corev1.PersistentVolumeClaim, pvs map[string]*corev1.PersistentVolume) string {
 	what := "work dir"
 	if d := c.Labels[contract.LabelApp]; d != "" && c.Labels[contract.LabelComponent] != contract.ComponentWorkdir {
+		if entry := c.Labels[contract.LabelDriver]; entry != "" {
+			d = entry
+		}
 		what = "local dir of driver " + d
 	}
 	if c.Spec.VolumeName == "" {

@@ -253,7 +253,7 @@ func (r *run) deleteDrivers(ctx context.Context) error {
 	// name only if the StatefulSet was renamed; the Pods are matched by the release's names.
 	podNames := append([]string{}, d.pods...)
 	for _, s := range d.sts {
-		podNames = append(podNames, s+"-0")
+		podNames = append(podNames, contract.DriverPodName(s))
 	}
 	err := waitGone(ctx,
 		gone{what: "driver statefulsets", lw: lw(r.Client, sts, sel), obj: &appsv1.StatefulSet{}, match: byName(d.sts)},

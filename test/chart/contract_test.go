@@ -271,9 +271,9 @@ func checkContract(t *testing.T, r release) {
 	}
 
 	// AM Service: selector = master pod labels; port 9862 -> 8080.
-	am, ok := r.services["mr3"]
+	am, ok := r.services[releaseName+"-mr3"]
 	if !ok {
-		t.Fatal("no Service mr3")
+		t.Fatalf("no Service %s-mr3", releaseName)
 	}
 	if got, want := fmt.Sprint(am.Spec.Selector), fmt.Sprint(splitPairs(mr3["mr3.k8s.master.pod.additional.labels"])); got != want {
 		t.Errorf("mr3 Service selector %s != mr3.k8s.master.pod.additional.labels %s", got, want)
@@ -355,7 +355,9 @@ func checkDriver(t *testing.T, sts appsv1.StatefulSet, r release, aliases map[st
 		t.Errorf("StatefulSet %s: replicas/serviceName %v/%s", d, sts.Spec.Replicas, sts.Spec.ServiceName)
 	}
 	pod := sts.Spec.Template
-	for k, v := range map[string]string{"sparkmr3_app": d, "mr3-pod-role": "master-role", "sparkmr3.io/driver": d, "app.kubernetes.io/component": "driver"} {
+	// d is F-<entry>: the entry's name (the handle) is what follows the release's fullname.
+	entry := strings.TrimPrefix(d, releaseName+"-")
+	for k, v := range map[string]string{"sparkmr3_app": d, "mr3-pod-role": "master-role", "sparkmr3.io/driver": entry, "app.kubernetes.io/component": "driver", "app.kubernetes.io/instance": releaseName} {
 		if pod.Labels[k] != v {
 			t.Errorf("driver %s Pod label %s=%q, want %q", d, k, pod.Labels[k], v)
 		}
@@ -374,7 +376,7 @@ func checkDriver(t *testing.T, sts appsv1.StatefulSet, r release, aliases map[st
 	if !ok {
 		t.Fatalf("driver %s has no Service", d)
 	}
-	if svc.Spec.ClusterIP != "None" || svc.Spec.Selector["sparkmr3_app"] != d || len(svc.Spec.Selector) != 1 {
+	if svc.Spec.ClusterIP != "None" || svc.Spec.Selector["sparkmr3_app"] != d || svc.Spec.Selector["app.kubernetes.io/instance"] != releaseName || len(svc.Spec.Selector) != 3 {
 		t.Errorf("driver Service %s: clusterIP %q selector %v", d, svc.Spec.ClusterIP, svc.Spec.Selector)
 	}
 	ports := map[string]int32{}
@@ -522,15 +524,15 @@ func TestThreeDriversDistinct(t *testing.T) {
 		for _, e := range s.Spec.Template.Spec.Containers[0].Env {
 			env[e.Name] = e.Value
 		}
-		if s.Name == "spark2" && (env["SPARK_DRIVER_CORES"] != "2" || env["SPARK_DRIVER_MEMORY_MB"] != "6553" || env["EXTRA_OPTION"] != "yes") {
+		if s.Name == releaseName+"-spark2" && (env["SPARK_DRIVER_CORES"] != "2" || env["SPARK_DRIVER_MEMORY_MB"] != "6553" || env["EXTRA_OPTION"] != "yes") {
 			t.Errorf("spark2 env %v", env)
 		}
-		if s.Name == "etl-nightly" && s.Spec.Template.Annotations["sparkmr3.io/shell-command"] != "/opt/mr3-run/spark/run-spark-shell.sh" {
+		if s.Name == releaseName+"-etl-nightly" && s.Spec.Template.Annotations["sparkmr3.io/shell-command"] != "/opt/mr3-run/spark/run-spark-shell.sh" {
 			t.Errorf("etl-nightly lost the default shell command when overriding submit: %v", s.Spec.Template.Annotations)
 		}
 	}
 	sort.Strings(names)
-	if strings.Join(names, ",") != "etl-nightly,spark1,spark2" {
+	if strings.Join(names, ",") != "demo-etl-nightly,demo-spark1,demo-spark2" {
 		t.Errorf("StatefulSets %v", names)
 	}
 }

@@ -46,7 +46,7 @@ func TestHelmTestChecksCanFail(t *testing.T) {
 		for k, v := range conf.Data {
 			p.files["conf/"+k] = v
 		}
-		for _, n := range []string{"mr3", "spark1", "spark2", "etl-nightly"} {
+		for _, n := range []string{"demo-mr3", "demo-spark1", "demo-spark2", "demo-etl-nightly"} {
 			p.resolves[n+"."+namespace+".svc.cluster.local"] = true
 		}
 		return p
@@ -104,9 +104,9 @@ func TestHelmTestChecksCanFail(t *testing.T) {
 			p.files["conf/mr3-site.xml"] = strings.ReplaceAll(p.files["conf/mr3-site.xml"], "mr3.dag.recovery.enabled", "mr3.other")
 		}, "FAIL mr3-site.xml sets mr3.dag.recovery.enabled"},
 		{"env.sh missing", func(p *fakePod) { delete(p.files, "env/env.sh") }, "FAIL Secret demo-env has env.sh"},
-		{"AM Service does not resolve", func(p *fakePod) { p.resolves["mr3.sparkmr3.svc.cluster.local"] = false }, "FAIL Service mr3 resolves"},
-		{"first driver does not resolve", func(p *fakePod) { p.resolves["spark1.sparkmr3.svc.cluster.local"] = false }, "FAIL driver Service spark1 resolves"},
-		{"last driver does not resolve", func(p *fakePod) { p.resolves["etl-nightly.sparkmr3.svc.cluster.local"] = false }, "FAIL driver Service etl-nightly resolves"},
+		{"AM Service does not resolve", func(p *fakePod) { p.resolves["demo-mr3.sparkmr3.svc.cluster.local"] = false }, "FAIL Service demo-mr3 resolves"},
+		{"first driver does not resolve", func(p *fakePod) { p.resolves["demo-spark1.sparkmr3.svc.cluster.local"] = false }, "FAIL driver spark1: Service demo-spark1 resolves"},
+		{"last driver does not resolve", func(p *fakePod) { p.resolves["demo-etl-nightly.sparkmr3.svc.cluster.local"] = false }, "FAIL driver etl-nightly: Service demo-etl-nightly resolves"},
 	}
 	for _, b := range breaks {
 		t.Run(b.name, func(t *testing.T) {

@@ -57,7 +57,9 @@ func TestHelpers(t *testing.T) {
 		{`{{ include "spark-mr3.xmlEscape" "a<b>&\"c'" }}`, "a&lt;b&gt;&amp;&quot;c&apos;"},
 		{`{{ include "spark-mr3.shQuote" "it's" }}`, `'it'\''s'`},
 		// Derived strings.
-		{`{{ include "spark-mr3.masterLabelsConf" . }}`, "sparkmr3_app=mr3"},
+		{`{{ include "spark-mr3.masterLabelsConf" . }}`, "sparkmr3_app=demo-mr3"},
+		{`{{ include "spark-mr3.amServiceName" . }}`, "demo-mr3"},
+		{`{{ include "spark-mr3.driverObjectName" (dict "ctx" . "name" "spark1") }}`, "demo-spark1"},
 		{`{{ include "spark-mr3.nodeReaderName" . }}`, "sparkmr3.demo-node-reader"},
 		{`{{ include "spark-mr3.workDirClaim" . }}`, ""},
 	}

@@ -57,7 +57,12 @@ func TestRejectsBadValues(t *testing.T) {
 		{"driver name equal to the AM Service", map[string]any{
 			"mr3":     map[string]any{"amService": map[string]any{"name": "am"}},
 			"drivers": []any{map[string]any{"name": "am"}}}, []string{"drivers[0].name", "mr3.amService.name"}},
-		{"driver name of an MR3-made Service", drivers(driver("name", "service-worker")), []string{"drivers[0].name", "service-worker"}},
+		{"driver name of an MR3-made Service", map[string]any{"fullnameOverride": "service", "drivers": []any{map[string]any{"name": "worker"}}}, []string{"drivers[0].name", `driver "worker" makes Service "service-worker"`}},
+		{"driver object name too long for the revision label", map[string]any{"fullnameOverride": strings.Repeat("f", 40), "drivers": []any{map[string]any{"name": "abcdefghijkl"}}},
+			[]string{"drivers[0].name", `driver "abcdefghijkl"`, strings.Repeat("f", 40) + "-abcdefghijkl", "53 characters", "at most 52", "shorter driver name", "fullnameOverride"}},
+		{"driver object name not a DNS-1035 label", map[string]any{"fullnameOverride": "9lives"}, []string{"drivers[0].name", `"9lives-spark1"`, "DNS-1035", "fullnameOverride", "mr3.amService.name", `"9lives-mr3"`}},
+		{"driver named like the AM Service", map[string]any{"mr3": map[string]any{"amService": map[string]any{"name": "demo-etl"}}, "drivers": []any{map[string]any{"name": "etl"}}}, []string{"drivers[0].name", `Service "demo-etl"`, "DAGAppMaster Service"}},
+		{"AM Service name not a DNS-1035 label", map[string]any{"mr3": map[string]any{"amService": map[string]any{"name": "9am"}}}, []string{"/mr3/amService/name"}},
 		{"duplicate driver names", drivers(driver(), driver("name", "spark2"), driver()), []string{"drivers[2].name", "spark1"}},
 		{"driver without name", drivers(map[string]any{"cores": 1}), []string{"drivers", "name"}},
 		{"zero memory", drivers(driver("memoryMb", 0)), []string{"memoryMb"}},

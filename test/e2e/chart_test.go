@@ -53,14 +53,15 @@ func (h helmCLI) mustRun(t *testing.T, args ...string) string {
 	return out + errOut
 }
 
-// chartDriversReady waits (watch, not poll) until the named driver Pods are Running and Ready.
-func chartDriversReady(t *testing.T, cs kubernetes.Interface, ns string, drivers ...string) {
+// chartDriversReady waits (watch, not poll) until the Pods of release rel's named driver
+// entries are Running and Ready.
+func chartDriversReady(t *testing.T, cs kubernetes.Interface, ns, rel string, drivers ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	want := map[string]bool{}
 	for _, d := range drivers {
-		want[d+"-0"] = true
+		want[driverPodName(rel, d)] = true
 	}
 	w, err := cs.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=driver"})
 	if err != nil {
@@ -120,12 +121,12 @@ func TestChartInstallsUnderRestrictedPodSecurity(t *testing.T) {
 		t.Errorf("install printed PodSecurity warnings:\n%s", out)
 	}
 	cs := c.Client(t)
-	chartDriversReady(t, cs, ns, "spark1")
-	pod, err := cs.CoreV1().Pods(ns).Get(context.Background(), "spark1-0", metav1.GetOptions{})
+	chartDriversReady(t, cs, ns, "demo", "spark1")
+	pod, err := cs.CoreV1().Pods(ns).Get(context.Background(), driverPodName("demo", "spark1"), metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pod.Labels["sparkmr3_app"] != "spark1" || pod.Spec.ServiceAccountName != "demo-driver" {
+	if pod.Labels["sparkmr3_app"] != driverObjectName("demo", "spark1") || pod.Labels["sparkmr3.io/driver"] != "spark1" || pod.Spec.ServiceAccountName != "demo-driver" {
 		t.Errorf("driver Pod labels %v, service account %s", pod.Labels, pod.Spec.ServiceAccountName)
 	}
 	h.mustRun(t, "test", "demo", "-n", ns, "--timeout", "90s")

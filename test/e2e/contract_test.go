@@ -272,7 +272,7 @@ func checkDriverConfs(t *testing.T, name string, pod *corev1.Pod, s *mr3model.Su
 	want := map[string]string{
 		"spark.driver.cores":  env["SPARK_DRIVER_CORES"],
 		"spark.driver.memory": env["SPARK_DRIVER_MEMORY_MB"] + "m",
-		"spark.driver.host":   name + "." + contractNamespace + ".svc.cluster.local",
+		"spark.driver.host":   driverObjectName(contractRelease, name) + "." + contractNamespace + ".svc.cluster.local",
 		"spark.driver.port":   fmt.Sprint(ports["driver"]),
 		"spark.ui.port":       fmt.Sprint(ports["webui"]),
 	}
@@ -282,8 +282,9 @@ func checkDriverConfs(t *testing.T, name string, pod *corev1.Pod, s *mr3model.Su
 			t.Errorf("driver %s: --conf %s=%q, want %q (from the Pod's env and ports)", name, k, got, v)
 		}
 	}
-	if pb, _ := s.ConfValue("spark.ui.proxyBase"); !strings.HasSuffix(pb, "/"+name) {
-		t.Errorf("driver %s: --conf spark.ui.proxyBase=%q, want PROXY_BASE/%s", name, pb, name)
+	// DRIVER_NAME is the Service's name F-D: MR3's script builds both from it.
+	if pb, _ := s.ConfValue("spark.ui.proxyBase"); !strings.HasSuffix(pb, "/"+driverObjectName(contractRelease, name)) {
+		t.Errorf("driver %s: --conf spark.ui.proxyBase=%q, want PROXY_BASE/%s", name, pb, driverObjectName(contractRelease, name))
 	}
 }
 
@@ -607,11 +608,11 @@ func TestContractReadOnlyRootFailsTheJob(t *testing.T) {
 	overlay := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(`resources: [helm-output.yaml]
 patches:
-- target: {kind: StatefulSet, name: spark9}
+- target: {kind: StatefulSet, name: `+driverObjectName("ro", "spark9")+`}
   patch: |-
     apiVersion: apps/v1
     kind: StatefulSet
-    metadata: {name: spark9}
+    metadata: {name: `+driverObjectName("ro", "spark9")+`}
     spec:
       template:
         spec:
@@ -622,7 +623,7 @@ patches:
             - mountPath: `+staging+`
               $patch: delete
 `), 0o600))
-	// In a namespace of its own: the AM Service "mr3" is one per namespace.
+	// In a namespace of its own, so that a refusal that still installed something cannot touch m's release.
 	other := m.c.Namespace(t, nil)
 	out, errOut, code := m.runCLI(nil, append([]string{"install", "ro", "-n", other, "--kustomize", overlay, "--timeout", "60s"}, m.root.SetValues("spark9")...)...)
 	if code == 0 {
@@ -633,9 +634,9 @@ patches:
 	}
 
 	// The same shape on the cluster (the StatefulSet patched behind the plugin's back).
-	_, err := m.cs.AppsV1().StatefulSets(m.ns).Patch(context.Background(), "spark1", types.StrategicMergePatchType, []byte(unmount), metav1.PatchOptions{})
+	_, err := m.cs.AppsV1().StatefulSets(m.ns).Patch(context.Background(), driverObjectName(m.rel, "spark1"), types.StrategicMergePatchType, []byte(unmount), metav1.PatchOptions{})
 	must(t, err)
-	m.untilPod("spark1-0", func(p *corev1.Pod) bool {
+	m.untilPod(driverPodName(m.rel, "spark1"), func(p *corev1.Pod) bool {
 		for _, vm := range p.Spec.Containers[0].VolumeMounts {
 			if vm.MountPath == staging {
 				return false

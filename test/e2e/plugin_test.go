@@ -222,7 +222,7 @@ func TestPluginRefusesBadInputAndChangesNothing(t *testing.T) {
 	overlay := t.TempDir()
 	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(`resources: [helm-output.yaml]
 patches:
-- target: {kind: StatefulSet, name: spark1}
+- target: {kind: StatefulSet, name: `+driverObjectName("ov", "spark1")+`}
   patch: |-
     - op: replace
       path: /spec/template/spec/containers/0/env/0/value

@@ -359,7 +359,7 @@ func TestPodSecurityRestrictedNamespaceWarnsAndSubmitStops(t *testing.T) {
 		t.Fatalf("submit: exit %d, want %d\nstderr:\n%s", code, cli.ExitNotReady, subErr.String())
 	}
 	for _, want := range []string{
-		"stopped the driver command in pod " + f.ns + "/spark1-0", "the DAGAppMaster cannot start",
+		"stopped the driver command in pod " + f.ns + "/" + driverPodName(f.rel, "spark1"), "the DAGAppMaster cannot start",
 		"Deployment " + f.ns + "/mr3master-spark-" + ts + "-0", `violates PodSecurity "restricted`,
 		"kubectl label namespace " + f.ns + " " + podsecurity.LabelEnforce + "=baseline --overwrite", "submit again",
 	} {

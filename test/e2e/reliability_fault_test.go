@@ -158,7 +158,7 @@ func TestFaultSIGINT(t *testing.T) {
 	sleeper := fmt.Sprintf("#!/bin/sh\necho $$ > %s.tmp; mv %s.tmp %s\necho running >&2\nexec sleep 30\n", pidFile, pidFile, pidFile)
 	write(t, f.script, sleeper, 0o755)
 	f.createDriver("spark1", nil)
-	f.untilPod("spark1-0", func(p *corev1.Pod) bool { return podReady(p) })
+	f.untilPod(driverPodName(f.rel, "spark1"), func(p *corev1.Pod) bool { return podReady(p) })
 	gone := func(pid int) bool {
 		deadline := time.Now().Add(2 * time.Second)
 		for time.Now().Before(deadline) {

@@ -90,17 +90,17 @@ func TestReliabilityTokenSurvivesUpgrades(t *testing.T) {
 
 	// Plugin upgrades above skip waiting (the token is settled before any wait); the rotation
 	// below must see a running driver Pod to prove the restart.
-	chartDriversReady(t, cs, ns, "spark1")
-	before, err := cs.CoreV1().Pods(ns).Get(ctx, "spark1-0", metav1.GetOptions{})
+	chartDriversReady(t, cs, ns, "tk", "spark1")
+	before, err := cs.CoreV1().Pods(ns).Get(ctx, driverPodName("tk", "spark1"), metav1.GetOptions{})
 	must(t, err)
 	out := plugin("upgrade", "tk", "--rotate-token", "--timeout", "90s")
 	rotated := current()
 	if !strings.Contains(out, "TOKEN: rotated") || rotated.Key == first.Key || rotated.Timestamp == first.Timestamp {
 		t.Fatalf("--rotate-token: timestamp %d -> %d\n%s", first.Timestamp, rotated.Timestamp, out)
 	}
-	after, err := cs.CoreV1().Pods(ns).Get(ctx, "spark1-0", metav1.GetOptions{})
+	after, err := cs.CoreV1().Pods(ns).Get(ctx, driverPodName("tk", "spark1"), metav1.GetOptions{})
 	if err != nil || after.UID == before.UID {
-		t.Fatalf("--rotate-token did not restart driver Pod spark1-0 (err %v)", err)
+		t.Fatalf("--rotate-token did not restart driver Pod %s (err %v)", driverPodName("tk", "spark1"), err)
 	}
 
 	envOut, errOut, code := p.run(t, "env", "tk", "-n", ns)

@@ -190,7 +190,7 @@ func TestTimestampUniquePerNamespace(t *testing.T) {
 	if _, err := e.helm.Releases.Last("ub"); err == nil {
 		t.Error("the refused install left a release record")
 	}
-	if _, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), "ub1", metav1.GetOptions{}); err == nil {
+	if _, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), driverObjectName("ub", "ub1"), metav1.GetOptions{}); err == nil {
 		t.Error("the refused install created a driver")
 	}
 	run(0, ub...)
@@ -199,13 +199,13 @@ func TestTimestampUniquePerNamespace(t *testing.T) {
 	}
 	// teardown --dry-run: the plan on stdout, no --yes needed, nothing deleted.
 	out = run(0, "teardown", "ua", "--dry-run")
-	if !strings.Contains(out, "statefulset/ua1") || !strings.Contains(out, "dry run: nothing was deleted") {
+	if !strings.Contains(out, "statefulset/"+driverObjectName("ua", "ua1")) || !strings.Contains(out, "dry run: nothing was deleted") {
 		t.Errorf("teardown --dry-run:\n%s", out)
 	}
 	if _, err := e.helm.Releases.Last("ua"); err != nil {
 		t.Errorf("teardown --dry-run removed the release: %v", err)
 	}
-	if _, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), "ua1", metav1.GetOptions{}); err != nil {
+	if _, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), driverObjectName("ua", "ua1"), metav1.GetOptions{}); err != nil {
 		t.Errorf("teardown --dry-run deleted a driver: %v", err)
 	}
 	// A DAGAppMaster of another MR3 application holds its timestamp too.

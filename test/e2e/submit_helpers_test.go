@@ -23,6 +23,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/spark-mr3/spark-mr3/plugin/cli"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
@@ -183,29 +184,33 @@ func (f *submitFixture) createShared() {
 		Data:       map[string]string{"mr3-site.xml": site, "mr3-site-outside.xml": site}}, metav1.CreateOptions{})
 	must(f.t, err)
 	_, err = f.cs.CoreV1().Services(f.ns).Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "mr3", Labels: f.labels("am-service")},
-		Spec: corev1.ServiceSpec{Selector: map[string]string{"sparkmr3_app": "mr3"}, ExternalIPs: []string{"192.0.2.10"},
+		ObjectMeta: metav1.ObjectMeta{Name: contract.AMServiceDefault(f.rel), Labels: f.labels("am-service")},
+		Spec: corev1.ServiceSpec{Selector: contract.DefaultMasterLabels(f.rel), ExternalIPs: []string{"192.0.2.10"},
 			Ports: []corev1.ServicePort{{Port: 9862, TargetPort: intstr.FromInt32(8080)}}}}, metav1.CreateOptions{})
 	must(f.t, err)
 }
 
-// createDriver makes driver D: its headless Service and StatefulSet, whose Pod template
-// carries the stand-in commands and, when given, a nodeSelector.
+// createDriver makes driver D as the chart names it: its headless Service and StatefulSet
+// F-D (driverObjectName; Pod F-D-0), whose Pod template carries the stand-in commands and,
+// when given, a nodeSelector.
 func (f *submitFixture) createDriver(name string, nodeSelector map[string]string) {
 	f.t.Helper()
 	ctx := context.Background()
-	sel := map[string]string{"sparkmr3_app": name}
+	obj := driverObjectName(f.rel, name)
+	sel := map[string]string{"sparkmr3_app": obj, "app.kubernetes.io/instance": f.rel}
+	svcLabels := f.labels("driver")
+	svcLabels["sparkmr3.io/driver"] = name
 	_, err := f.cs.CoreV1().Services(f.ns).Create(ctx, &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: f.labels("driver")},
+		ObjectMeta: metav1.ObjectMeta{Name: obj, Labels: svcLabels},
 		Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: sel,
 			Ports: []corev1.ServicePort{{Name: "driver", Port: 9850}, {Name: "webui", Port: 4040}}}}, metav1.CreateOptions{})
 	must(f.t, err)
 	podLabels := f.labels("driver")
-	podLabels["sparkmr3_app"], podLabels["sparkmr3.io/driver"], podLabels["mr3-pod-role"] = name, name, "master-role"
+	podLabels["sparkmr3_app"], podLabels["sparkmr3.io/driver"], podLabels["mr3-pod-role"] = obj, name, "master-role"
 	_, err = f.cs.AppsV1().StatefulSets(f.ns).Create(ctx, &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: f.labels("driver")},
+		ObjectMeta: metav1.ObjectMeta{Name: obj, Labels: svcLabels},
 		Spec: appsv1.StatefulSetSpec{
-			Replicas: ptr.To[int32](1), ServiceName: name,
+			Replicas: ptr.To[int32](1), ServiceName: obj,
 			Selector: &metav1.LabelSelector{MatchLabels: sel},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: map[string]string{

@@ -105,7 +105,7 @@ func TestSubmitTimeoutNamesUnschedulablePodThenProceedsWhenNodeLabelled(t *testi
 	f.createShared()
 	key := "sparkmr3-e2e/" + f.ns
 	f.createDriver("spark1", map[string]string{key: "yes"})
-	f.untilPod("spark1-0", func(p *corev1.Pod) bool {
+	f.untilPod(driverPodName(f.rel, "spark1"), func(p *corev1.Pod) bool {
 		for _, c := range p.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonUnschedulable {
 				return true
@@ -139,14 +139,14 @@ func TestSubmitSurvivesDriverPodDeletedDuringWait(t *testing.T) {
 	f.createShared()
 	key := "sparkmr3-e2e/" + f.ns
 	f.createDriver("spark1", map[string]string{key: "yes"})
-	first := f.untilPod("spark1-0", func(p *corev1.Pod) bool { return true })
+	first := f.untilPod(driverPodName(f.rel, "spark1"), func(p *corev1.Pod) bool { return true })
 
 	done := make(chan int, 1)
 	var errBuf lockedBuffer
 	go func() { done <- f.runCLIWith(nil, io.Discard, &errBuf, "submit", f.rel, "--timeout", "90s") }()
 	time.Sleep(300 * time.Millisecond)
-	must(t, f.cs.CoreV1().Pods(f.ns).Delete(context.Background(), "spark1-0", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}))
-	f.untilPod("spark1-0", func(p *corev1.Pod) bool { return p.UID != first.UID })
+	must(t, f.cs.CoreV1().Pods(f.ns).Delete(context.Background(), driverPodName(f.rel, "spark1"), metav1.DeleteOptions{GracePeriodSeconds: new(int64)}))
+	f.untilPod(driverPodName(f.rel, "spark1"), func(p *corev1.Pod) bool { return p.UID != first.UID })
 	select {
 	case code := <-done:
 		t.Fatalf("submit ended (%d) before the replacement Pod was ready\n%s", code, errBuf.String())
@@ -178,7 +178,7 @@ func TestShellOverPTY(t *testing.T) {
 	f := newSubmitFixture(t)
 	f.createShared()
 	f.createDriver("spark1", nil)
-	f.untilPod("spark1-0", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+	f.untilPod(driverPodName(f.rel, "spark1"), func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
 
 	ptmx, tty, err := pty.Open()
 	must(t, err)
@@ -325,7 +325,7 @@ func TestSubmitReadyToExecLatency(t *testing.T) {
 	// Measure the steady state: every driver Ready before the first run (else the first runs
 	// also watch, which is right but not what this counts).
 	for _, d := range []string{"spark1", "spark2", "spark3"} {
-		f.untilPod(d+"-0", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning && chartPodReady(p) })
+		f.untilPod(driverPodName(f.rel, d), func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning && chartPodReady(p) })
 	}
 	var gaps []time.Duration
 	for i := range 16 {

@@ -292,7 +292,7 @@ func TestTeardownLeavesNothing(t *testing.T) {
 	e := teardownNewEnv(t)
 	ts := e.teardownInstall(t, "a", teardownWorkdirValues())
 	e.teardownSimulateMR3(t, "a", ts, "ab12", map[string]string{"sparkmr3_app": "mr3"}, 3, 2, true)
-	chartDriversReady(t, e.cs, e.ns, "spark1", "spark2") // the StatefulSets' Pods exist
+	chartDriversReady(t, e.cs, e.ns, "a", "spark1", "spark2") // the StatefulSets' Pods exist
 
 	// status sees the same objects on the real API server.
 	rep, err := (&status.Options{Namespace: e.ns, Release: "a", Client: e.cs, Helm: e.helm}).Run(context.Background())
@@ -434,7 +434,7 @@ func TestTeardownSparesOtherRelease(t *testing.T) {
 	bLeft := e.teardownLeftovers(t, "b", tsB, append(teardownWorkerNames("cd34", 3), teardownSharedNames...)...)
 	for _, want := range []string{"deployments/mr3master-spark-" + tsB + "-0", "pods/mr3executor-cd34-1", "pods/mr3executor-cd34-3",
 		"services/service-master-" + tsB + "-0", "configmaps/mr3conf-configmap-master", "configmaps/mr3conf-configmap-worker",
-		"services/service-worker", "statefulsets/b1", "secrets/b-token"} {
+		"services/service-worker", "statefulsets/" + driverObjectName("b", "b1"), "secrets/b-token"} {
 		if !teardownHas(bLeft, want) {
 			t.Errorf("release b lost %s (has %v)", want, bLeft)
 		}
@@ -520,7 +520,7 @@ func TestLocalDirsPVCInstallCheckTeardown(t *testing.T) {
 	claims, err := e.cs.CoreV1().PersistentVolumeClaims(e.ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=lp"})
 	must(t, err)
 	if len(claims.Items) != 2 {
-		t.Fatalf("claims: %d, want local-dir-0-lp1-0 and local-dir-0-lp2-0", len(claims.Items))
+		t.Fatalf("claims: %d, want local-dir-0-%s and local-dir-0-%s", len(claims.Items), driverPodName("lp", "lp1"), driverPodName("lp", "lp2"))
 	}
 
 	// A volume for one claim (bound by the PV controller): that driver becomes ready.
@@ -530,7 +530,7 @@ func TestLocalDirsPVCInstallCheckTeardown(t *testing.T) {
 			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
 			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
-			ClaimRef:                      &corev1.ObjectReference{Namespace: e.ns, Name: "local-dir-0-lp1-0"},
+			ClaimRef:                      &corev1.ObjectReference{Namespace: e.ns, Name: "local-dir-0-" + driverPodName("lp", "lp1")},
 			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/tmp/" + e.ns}},
 		},
 	}
@@ -539,7 +539,7 @@ func TestLocalDirsPVCInstallCheckTeardown(t *testing.T) {
 	t.Cleanup(func() {
 		_ = e.cs.CoreV1().PersistentVolumes().Delete(context.Background(), pv.Name, metav1.DeleteOptions{})
 	})
-	chartDriversReady(t, e.cs, e.ns, "lp1")
+	chartDriversReady(t, e.cs, e.ns, "lp", "lp1")
 
 	var tdOut bytes.Buffer
 	o := e.teardownOptions("lp", &tdOut)
@@ -550,8 +550,8 @@ func TestLocalDirsPVCInstallCheckTeardown(t *testing.T) {
 	}
 	t.Logf("teardown plan:\n%s", shown)
 	for _, want := range []string{
-		"persistentvolumeclaim/local-dir-0-lp1-0 (local dir of driver lp1; bound to persistentvolume/pv-" + e.ns + ", reclaim policy Retain: the volume (hostPath /tmp/" + e.ns + ") keeps its data after the claim goes)",
-		"persistentvolumeclaim/local-dir-0-lp2-0 (local dir of driver lp2; not bound to a volume: holds no data)",
+		"persistentvolumeclaim/local-dir-0-" + driverPodName("lp", "lp1") + " (local dir of driver lp1; bound to persistentvolume/pv-" + e.ns + ", reclaim policy Retain: the volume (hostPath /tmp/" + e.ns + ") keeps its data after the claim goes)",
+		"persistentvolumeclaim/local-dir-0-" + driverPodName("lp", "lp2") + " (local dir of driver lp2; not bound to a volume: holds no data)",
 	} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("teardown plan lacks %q", want)

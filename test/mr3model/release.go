@@ -101,7 +101,13 @@ func ParseManifest(data []byte, ns string) (*Manifest, error) {
 			if sts.Labels[labelComponent] != "driver" {
 				continue
 			}
-			m.Pods[sts.Name] = &corev1.Pod{
+			// By the entry's name D (its handle, as StageRelease keys them); the StatefulSet and
+			// its Pod are F-D and F-D-0.
+			name := sts.Spec.Template.Labels[labelDriver]
+			if name == "" {
+				name = sts.Name
+			}
+			m.Pods[name] = &corev1.Pod{
 				ObjectMeta: metav1.ObjectMeta{Name: sts.Name + "-0", Namespace: sts.Namespace,
 					Labels: sts.Spec.Template.Labels, Annotations: sts.Spec.Template.Annotations},
 				Spec: sts.Spec.Template.Spec,

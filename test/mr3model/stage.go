@@ -62,7 +62,8 @@ func (o ListObjects) Secret(name string) (*corev1.Secret, error) { return o.Secr
 
 // Driver is one staged driver Pod.
 type Driver struct {
-	// Name is the driver's name (its StatefulSet, DRIVER_NAME); Pod is the Pod's name.
+	// Name is the driver entry's name D (label sparkmr3.io/driver; its folder under Root); Pod
+	// is the Pod's name (F-D-0 with the chart, whose StatefulSet and Service F-D is DRIVER_NAME).
 	Name, Pod string
 	// Root is the host folder standing for the Pod's "/".
 	Root string

@@ -31,11 +31,12 @@ the same helpers, so MR3's -D options agree with the files.
 {{- join "," $pairs -}}
 {{- end -}}
 
-{{/* mr3.k8s.master.pod.additional.labels: k=v,k=v from mr3.masterLabels (also the mr3 Service selector). */}}
+{{/* mr3.k8s.master.pod.additional.labels: k=v,k=v from spark-mr3.masterLabels (also the AM Service selector). */}}
 {{- define "spark-mr3.masterLabelsConf" -}}
+{{- $labels := include "spark-mr3.masterLabels" . | fromJson -}}
 {{- $pairs := list -}}
-{{- range $k := keys .Values.mr3.masterLabels | sortAlpha -}}
-{{- $pairs = append $pairs (printf "%s=%s" $k (index $.Values.mr3.masterLabels $k)) -}}
+{{- range $k := keys $labels | sortAlpha -}}
+{{- $pairs = append $pairs (printf "%s=%s" $k (index $labels $k)) -}}
 {{- end -}}
 {{- join "," $pairs -}}
 {{- end -}}

@@ -9,6 +9,33 @@ conf-file engine in _conf.tpl, the cross-field rules in _validate.tpl.
 {{- default .Release.Name .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+Every default object name is release-scoped, so several releases live in one namespace. A
+driver entry D makes StatefulSet and headless Service F-D (Pod F-D-0); D stays the user's handle
+(label sparkmr3.io/driver, --driver). Call with (dict "ctx" $ "name" D).
+*/}}
+{{- define "spark-mr3.driverObjectName" -}}
+{{- printf "%s-%s" (include "spark-mr3.fullname" .ctx) (toString .name) -}}
+{{- end -}}
+
+{{/* The DAGAppMaster Service: mr3.amService.name, else F-mr3. */}}
+{{- define "spark-mr3.amServiceName" -}}
+{{- default (printf "%s-mr3" (include "spark-mr3.fullname" .)) .Values.mr3.amService.name -}}
+{{- end -}}
+
+{{/*
+The DAGAppMaster Pod's labels, as JSON: mr3.masterLabels, else sparkmr3_app: F-mr3 (MR3's
+sample uses sparkmr3_app: mr3, which would make two releases' AM Services select each other's
+DAGAppMaster). They render mr3.k8s.master.pod.additional.labels and the AM Service's selector.
+*/}}
+{{- define "spark-mr3.masterLabels" -}}
+{{- if .Values.mr3.masterLabels -}}
+{{- toJson .Values.mr3.masterLabels -}}
+{{- else -}}
+{{- toJson (dict "sparkmr3_app" (printf "%s-mr3" (include "spark-mr3.fullname" .) | trunc 63 | trimSuffix "-" | trimSuffix ".")) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "spark-mr3.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}

@@ -67,7 +67,7 @@ INVALID
 {{- end -}}
 
 {{/*
-The drivers list with driverDefaults applied, as JSON. A key set in a driver entry replaces
+The drivers list with driverDefaults applied, as JSON, each with its index and objectName. A key set in a driver entry replaces
 the default key whole (so requests and limits never mix between the two), except command,
 which merges per field.
 */}}
@@ -83,6 +83,8 @@ which merges per field.
 {{- end -}}
 {{- end -}}
 {{- $_ := set $m "index" $i -}}
+{{- /* objectName: the StatefulSet and headless Service F-<name> (its Pod F-<name>-0); name stays the entry's handle (label sparkmr3.io/driver, --driver). */ -}}
+{{- $_ := set $m "objectName" (include "spark-mr3.driverObjectName" (dict "ctx" $ "name" $m.name)) -}}
 {{- $out = append $out $m -}}
 {{- end -}}
 {{- toJson $out -}}

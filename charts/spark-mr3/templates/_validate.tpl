@@ -58,23 +58,38 @@ before any other `fail` of the chart (those that remain are guards for the same 
 {{- toJson $msgs -}}
 {{- end -}}
 
-{{/* drivers: unique names, not the AM Service's, sizes within limits. */}}
+{{/*
+drivers: unique names; their objects F-<name> valid Service and StatefulSet names, not the AM
+Service's or MR3's; the AM Service's name valid; sizes within limits.
+*/}}
 {{- define "spark-mr3.validate.drivers" -}}
 {{- $v := .Values -}}
 {{- $msgs := list -}}
 {{- $names := dict -}}
+{{- $dns1035 := `^[a-z]([-a-z0-9]*[a-z0-9])?$` -}}
+{{- $am := include "spark-mr3.amServiceName" . -}}
+{{- if not (regexMatch $dns1035 $am) -}}
+{{- $msgs = append $msgs (printf "mr3.amService.name: the DAGAppMaster Service would be named %q (<fullname>-mr3 with fullname %q), which is not a DNS-1035 label (lower case, digits and '-', starting with a letter): set mr3.amService.name, or fullnameOverride to a name starting with a letter" $am (include "spark-mr3.fullname" .)) -}}
+{{- end -}}
 {{- range $d := include "spark-mr3.drivers" . | fromJsonArray -}}
+{{- $obj := $d.objectName -}}
+{{- $fix := printf "use a shorter driver name, or set fullnameOverride to a shorter name (the objects of driver %s are named <fullname>-%s)" $d.name $d.name -}}
+{{- if not (regexMatch $dns1035 $obj) -}}
+{{- $msgs = append $msgs (printf "drivers[%d].name: driver %q makes StatefulSet and Service %q, which is not a DNS-1035 label (lower case, digits and '-', starting with a letter; a Service name must be one); set fullnameOverride to a name starting with a letter, without dots" (int $d.index) $d.name $obj) -}}
+{{- else if gt (len $obj) 52 -}}
+{{- $msgs = append $msgs (printf "drivers[%d].name: driver %q makes StatefulSet %q, %d characters; its Pod's label controller-revision-hash=%s-<10 characters> must fit in 63, so at most 52: %s" (int $d.index) $d.name $obj (len $obj) $obj $fix) -}}
+{{- end -}}
 {{- $at := printf "drivers[%d] (name %s)" (int $d.index) $d.name -}}
 {{- if hasKey $names $d.name -}}
 {{- $msgs = append $msgs (printf "drivers[%d].name: %q is used by drivers[%d] too; driver names must be unique" (int $d.index) $d.name (int (get $names $d.name))) -}}
 {{- else -}}
 {{- $_ := set $names $d.name $d.index -}}
 {{- end -}}
-{{- if eq $d.name $v.mr3.amService.name -}}
-{{- $msgs = append $msgs (printf "drivers[%d].name: %q is the name of the DAGAppMaster Service (mr3.amService.name); pick another driver name" (int $d.index) $d.name) -}}
+{{- if or (eq $d.name $am) (eq $obj $am) -}}
+{{- $msgs = append $msgs (printf "drivers[%d].name: driver %q (Service %q) collides with the DAGAppMaster Service %q (mr3.amService.name, default <fullname>-mr3); pick another driver name" (int $d.index) $d.name $obj $am) -}}
 {{- end -}}
-{{- if or (eq $d.name "service-worker") (hasPrefix "service-master-" $d.name) -}}
-{{- $msgs = append $msgs (printf "drivers[%d].name: %q collides with the Services MR3 creates at run time (service-worker, service-master-<ts>-0); pick another driver name" (int $d.index) $d.name) -}}
+{{- if or (eq $obj "service-worker") (hasPrefix "service-master-" $obj) -}}
+{{- $msgs = append $msgs (printf "drivers[%d].name: driver %q makes Service %q, which collides with the Services MR3 creates at run time (service-worker, service-master-<ts>-0); pick another driver name" (int $d.index) $d.name $obj) -}}
 {{- end -}}
 {{- $limits := default dict (default dict $d.resources).limits -}}
 {{- $limitMiB := "INVALID" -}}
