@@ -1,12 +1,162 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
 
-// newDoctorCmd is a placeholder until the verb lands (issue 16); it is hidden and refuses to run.
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli/output"
+	"helm.sh/helm/v3/pkg/storage/driver"
+
+	sparkmr3 "github.com/spark-mr3/spark-mr3"
+	"github.com/spark-mr3/spark-mr3/plugin/check/render"
+	"github.com/spark-mr3/spark-mr3/plugin/doctor"
+	"github.com/spark-mr3/spark-mr3/plugin/status"
+)
+
+// doctorRelease is the release name the chart is rendered with when doctor has no RELEASE:
+// the name of the README's examples. Only object names in messages depend on it.
+const doctorRelease = "spark"
+
+// doctorOptions are the flags of `doctor`.
+type doctorOptions struct {
+	values          valueFlags
+	createNamespace bool
+	output          output.Format
+}
+
 func newDoctorCmd(s *Settings) *cobra.Command {
-	return &cobra.Command{
-		Use:    "doctor",
-		Hidden: true,
-		RunE:   func(*cobra.Command, []string) error { return UsageError("doctor is not built yet") },
+	o := &doctorOptions{}
+	cmd := &cobra.Command{
+		Use:   "doctor [RELEASE]",
+		Short: "Check the cluster for what Spark on MR3 needs, before installing (and an installed release)",
+		Long: `doctor checks, before anything is installed, the prerequisites of Spark on MR3 and the
+failures users hit, one line per check: ok, warn or fail, with the fix. It changes nothing.
+
+  api-server       the API server answers (and runs a version the chart supports)
+  swap             what each node's status reports about swap (status.nodeInfo.swap); a node
+                   that reports nothing cannot be judged from the API, and the line says so
+  namespace        the namespace exists (or --create-namespace will make it)
+  permissions      every permission install needs, asked of the API server's authorizer
+                   (SelfSubjectAccessReview) for your credentials: each missing verb/resource
+  rbac-escalation  you may create the chart's Roles and bindings (RBAC refuses to grant
+                   what the creator does not hold, unless escalate/bind)
+  pod-security     the namespace's PodSecurity level admits MR3's own Pods
+  storage          the release's claims can bind (a default StorageClass, named classes)
+  external-ips     the AM Service's externalIPs are admitted (server-side dry run)
+  host-aliases     no host alias name is also a Service of the namespace
+
+It checks what install WOULD apply: the chart shipped with the plugin rendered with the
+-f/--set values (as release "spark" when RELEASE is not given). With RELEASE and no values,
+an installed release is checked with its own manifest, and three more checks run: release
+(deployed), drivers (every driver Pod ready), token (the Secret the drivers read). It exits
+1 when a check fails, 0 otherwise (warnings included).`,
+		Example: `  helm sparkmr3 doctor -n sparkmr3 --create-namespace -f values.yaml
+  helm sparkmr3 doctor spark -n sparkmr3
+  helm sparkmr3 doctor -n sparkmr3 -o json | jq '.checks[] | select(.status != "ok")'`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeReleases(s),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDoctor(contextOf(cmd), s, o, args)
+		},
 	}
+	f := cmd.Flags()
+	o.values.register(f)
+	f.BoolVar(&o.createNamespace, "create-namespace", false, "the namespace will be created by install --create-namespace: check the permission to create it")
+	bindOutputFlag(cmd, &o.output, []output.Format{output.Table, output.JSON, output.YAML}, nil)
+	return cmd
+}
+
+func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string) error {
+	name := doctorRelease
+	if len(args) == 1 {
+		name = args[0]
+		if err := chartutil.ValidateReleaseName(name); err != nil {
+			return UsageError("release name %q (the RELEASE argument): %v; use lower-case letters, digits and '-', at most 53 characters", name, err)
+		}
+	}
+	var vals map[string]any
+	if o.values.given() {
+		var err error
+		if vals, err = o.values.merge(s); err != nil {
+			return err
+		}
+	}
+	ch, err := sparkmr3.Chart()
+	if err != nil {
+		return err
+	}
+	d := &doctor.Options{Namespace: s.Namespace(), CreateNamespace: o.createNamespace, HelmDriver: s.Getenv("HELM_DRIVER"),
+		Target: doctor.APITarget{Context: s.Helm.KubeContext, Kubeconfig: s.Helm.KubeConfig}}
+	if d.Target.Kubeconfig == "" {
+		d.Target.Kubeconfig = s.Getenv("KUBECONFIG")
+	}
+	if d.Target.Context == "" {
+		if raw, err := s.Helm.RESTClientGetter().ToRawKubeConfigLoader().RawConfig(); err == nil {
+			d.Target.Context = raw.CurrentContext
+		}
+	}
+	if ch.Metadata != nil {
+		d.KubeVersionConstraint = ch.Metadata.KubeVersion
+	}
+	if cfg, err := s.RESTConfig(); err == nil {
+		d.Target.Server = cfg.Host
+	}
+	d.Client, d.ClientErr = s.KubeClient()
+	renderChart := func() (string, error) {
+		m, err := render.Chart(ch, vals, render.ChartOptions{ReleaseName: name, Namespace: s.Namespace()})
+		if err != nil && isBadValues(err) {
+			return "", WithCode(ExitUsage, fmt.Errorf("%w\nfix the values (-f/--set): each key, its type and its allowed values are described in the chart's values.yaml and README", err))
+		}
+		return m, err
+	}
+	if len(args) == 0 || o.values.given() {
+		// Rendered before any cluster access: values the chart refuses are bad input (exit 2)
+		// whether or not the cluster answers.
+		m, err := renderChart()
+		if err != nil {
+			return err
+		}
+		d.Manifest = func(context.Context) (string, error) { return m, nil }
+	}
+	if len(args) == 1 {
+		d.Release = name
+		d.Status = func(ctx context.Context) (*status.Report, error) {
+			cfg, err := s.ActionConfig()
+			if err != nil {
+				return nil, err
+			}
+			return (&status.Options{Namespace: s.Namespace(), Release: name, Client: d.Client, Helm: cfg, Clock: s.Clock}).Run(ctx)
+		}
+		if !o.values.given() {
+			// An installed release is checked with what it has; one not installed yet with
+			// the chart's defaults.
+			d.Manifest = func(context.Context) (string, error) {
+				cfg, err := s.ActionConfig()
+				if err != nil {
+					return "", err
+				}
+				m, err := render.Deployed(cfg, name)
+				if errors.Is(err, driver.ErrReleaseNotFound) {
+					return renderChart()
+				}
+				return m, err
+			}
+		}
+	}
+	rep, err := d.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if err := doctor.Write(s.IO.Out, rep, o.output); err != nil {
+		return err
+	}
+	if rep.Failed > 0 {
+		// Exit 1 as the issue asks ("exit 0/1"): a failed prerequisite is a failure of the
+		// cluster, not a consistency rule of the chart (check's 3).
+		return WithCode(ExitError, fmt.Errorf("%d of %d checks failed (the lines marked fail say how to fix each)", rep.Failed, len(rep.Checks)))
+	}
+	return nil
 }

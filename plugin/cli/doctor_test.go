@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// runDoctorCmd runs `doctor args…` against the kubeconfig kc and returns stdout, the error
+// and its exit code.
+func runDoctorCmd(t *testing.T, kc string, args ...string) (string, int, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	s := NewSettings(strings.NewReader(""), &out, &errOut)
+	s.Getenv = func(string) string { return "" }
+	s.IsTerminal = func(any) bool { return false }
+	root := NewRootCommand(s)
+	root.SetArgs(append(append([]string{"doctor"}, args...), "--kubeconfig", kc, "-n", "ns1"))
+	err := root.Execute()
+	return out.String(), ExitCode(err), err
+}
+
+// TestDoctorRefusesBadInputBeforeTheCluster: bad flags, a bad RELEASE and values the chart
+// refuses are usage errors (exit 2) found before the API server is asked anything (the
+// kubeconfig points at nothing).
+func TestDoctorRefusesBadInputBeforeTheCluster(t *testing.T) {
+	kc := kubeconfigFor(t, "https://127.0.0.1:1")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"two releases", []string{"a", "b"}, []string{"accepts at most 1 arg"}},
+		{"bad release name", []string{"Spark_1"}, []string{`release name "Spark_1" (the RELEASE argument)`, "lower-case letters"}},
+		{"unknown output", []string{"-o", "xml"}, []string{"use one of table, json, yaml"}},
+		{"values the schema refuses", []string{"--set", "localDirs.type=tmpfs"}, []string{"localDirs", "fix the values (-f/--set)"}},
+		{"values file missing", []string{"-f", "/nonexistent/values.yaml"}, []string{"read values (-f/--set…)", "/nonexistent/values.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code, err := runDoctorCmd(t, kc, tt.args...)
+			if code != ExitUsage {
+				t.Fatalf("exit %d, want %d (error %v)", code, ExitUsage, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if out != "" {
+				t.Errorf("printed checks although the input is bad:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestDoctorUnreachableServer: the api-server check fails naming the server and the
+// kubeconfig, the other checks are not run, and doctor exits 1.
+func TestDoctorUnreachableServer(t *testing.T) {
+	kc := kubeconfigFor(t, "https://127.0.0.1:1")
+	for _, args := range [][]string{nil, {"spark"}, {"-o", "json"}} {
+		out, code, err := runDoctorCmd(t, kc, args...)
+		if code != ExitError {
+			t.Fatalf("%v: exit %d, want 1 (error %v)", args, code, err)
+		}
+		for _, w := range []string{"api-server", "fail", "https://127.0.0.1:1", kc, "connection refused"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q:\n%s", args, w, out)
+			}
+		}
+		if strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Errorf("%v: more than the api-server line:\n%s", args, out)
+		}
+		if !strings.Contains(err.Error(), "1 of 1 checks failed") {
+			t.Errorf("%v: error %v", args, err)
+		}
+	}
+}

@@ -1,0 +1,46 @@
+package doctor
+
+import (
+	"context"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/spark-mr3/spark-mr3/plugin/check"
+)
+
+// ExternalIPs checks, when the AM Service has externalIPs (mr3.amService.externalIPs, for
+// drivers outside Kubernetes), that the API server admits them: the DenyServiceExternalIPs
+// admission plugin, or a policy webhook, refuses such a Service. It creates the Service with
+// a server-side dry run (dryRun=All), which runs validation and admission and stores nothing.
+func ExternalIPs(ctx context.Context, client kubernetes.Interface, ns string, nsExists bool, rel *check.Release) Result {
+	am := rel.AMService
+	if am == nil || len(am.Spec.ExternalIPs) == 0 {
+		return result(CheckExternalIPs, OK, "the AM Service has no externalIPs (mr3.amService.externalIPs is empty): nothing to admit")
+	}
+	ips := strings.Join(am.Spec.ExternalIPs, ", ")
+	if !nsExists {
+		return result(CheckExternalIPs, Warn, "the AM Service %s has externalIPs [%s] (mr3.amService.externalIPs); whether the API server admits them (DenyServiceExternalIPs) can be tested only once namespace %s exists: run doctor again after creating it",
+			am.Name, ips, ns)
+	}
+	svc := am.Service.DeepCopy()
+	// A generated name never meets the release's own Service (an upgrade's doctor).
+	svc.GenerateName, svc.Name = am.Name+"-doctor-", ""
+	svc.Namespace, svc.ResourceVersion = ns, ""
+	_, err := client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+	switch {
+	case err == nil:
+		return result(CheckExternalIPs, OK, "the API server admits the AM Service %s with externalIPs [%s] (server-side dry run)", am.Name, ips)
+	case apierrors.IsForbidden(err) && !strings.Contains(err.Error(), "cannot create resource"):
+		return result(CheckExternalIPs, Fail, "the API server refuses the AM Service %s with externalIPs [%s] (mr3.amService.externalIPs): %v; "+
+			"fix: ask a cluster admin to allow externalIPs (the DenyServiceExternalIPs admission plugin or a policy refuses them), or reach the DAGAppMaster another way: mr3.amService.type=LoadBalancer or NodePort with mr3.amService.externalIPs empty",
+			am.Name, ips, err)
+	case apierrors.IsForbidden(err):
+		return result(CheckExternalIPs, Warn, "cannot test whether the API server admits the AM Service's externalIPs [%s]: you may not create Services in namespace %s (%v)", ips, ns, err)
+	case apierrors.IsInvalid(err):
+		return result(CheckExternalIPs, Fail, "the API server finds the AM Service %s invalid: %v; fix: correct mr3.amService.externalIPs (or the Service's other values)", am.Name, err)
+	}
+	return result(CheckExternalIPs, Warn, "cannot test the AM Service %s with externalIPs [%s] (server-side dry run: %v)", am.Name, ips, err)
+}
