@@ -62,14 +62,57 @@ func (a access) where() string {
 // reviewParallelism bounds the SelfSubjectAccessReviews in flight.
 const reviewParallelism = 8
 
-// review asks the API server's authorizer each question once (SelfSubjectAccessReview) and
-// returns the ones denied. The first error ends it.
+// review asks the API server's authorizer (SelfSubjectAccessReview) about asks and returns
+// the ones denied. Each distinct question is asked once, and a named one first without its
+// name: a grant on every object of the resource answers all names at once (most users), so
+// only a refusal costs one question per name.
 func review(ctx context.Context, client kubernetes.Interface, asks []access) ([]access, error) {
+	broad := func(a access) access { a.Name, a.What = "", ""; return a }
+	var first []access
+	seen := map[string]bool{}
+	for _, a := range asks {
+		if b := broad(a); !seen[b.key()] {
+			seen[b.key()] = true
+			first = append(first, b)
+		}
+	}
+	answers, err := ask(ctx, client, first)
+	if err != nil {
+		return nil, err
+	}
+	var second []access
+	for _, a := range asks {
+		if k := a.key(); a.Name != "" && !answers[broad(a).key()] && !seen[k] {
+			seen[k] = true
+			second = append(second, access{Verb: a.Verb, Group: a.Group, Resource: a.Resource, Namespace: a.Namespace, Name: a.Name})
+		}
+	}
+	named, err := ask(ctx, client, second)
+	if err != nil {
+		return nil, err
+	}
+	var denied []access
+	for _, a := range asks {
+		allowed := answers[broad(a).key()]
+		if a.Name != "" && !allowed {
+			allowed = named[access{Verb: a.Verb, Group: a.Group, Resource: a.Resource, Namespace: a.Namespace, Name: a.Name}.key()]
+		}
+		if !allowed {
+			denied = append(denied, a)
+		}
+	}
+	sort.SliceStable(denied, func(i, j int) bool { return denied[i].key() < denied[j].key() })
+	return denied, nil
+}
+
+// ask puts each question to the authorizer, reviewParallelism at a time, and returns the
+// answers by key. The first error ends it.
+func ask(ctx context.Context, client kubernetes.Interface, asks []access) (map[string]bool, error) {
 	var (
-		mu     sync.Mutex
-		denied []access
-		first  error
-		wg     sync.WaitGroup
+		mu      sync.Mutex
+		answers = map[string]bool{}
+		first   error
+		wg      sync.WaitGroup
 	)
 	sem := make(chan struct{}, reviewParallelism)
 	for _, a := range asks {
@@ -83,19 +126,26 @@ func review(ctx context.Context, client kubernetes.Interface, asks []access) ([]
 			}, metav1.CreateOptions{})
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case err != nil:
+			if err != nil {
 				if first == nil {
 					first = err
 				}
-			case !r.Status.Allowed:
-				denied = append(denied, a)
+				return
 			}
+			answers[a.key()] = r.Status.Allowed
 		}(a)
 	}
 	wg.Wait()
-	sort.Slice(denied, func(i, j int) bool { return denied[i].key() < denied[j].key() })
-	return denied, first
+	return answers, first
+}
+
+// distinct counts the distinct questions among asks.
+func distinct(asks []access) int {
+	seen := map[string]bool{}
+	for _, a := range asks {
+		seen[a.key()] = true
+	}
+	return len(seen)
 }
 
 // newMapper maps kinds to resources as the API server serves them (discovery).
@@ -116,8 +166,10 @@ func newMapper(ctx context.Context, client kubernetes.Interface) (meta.RESTMappe
 func Asks(in PermissionInput, mapper meta.RESTMapper) (asks []access, unserved []string) {
 	seen := map[string]bool{}
 	add := func(a access) {
-		if !seen[a.key()] {
-			seen[a.key()] = true
+		// The same question for two objects is kept twice, so that a refusal names both;
+		// review asks it once.
+		if k := a.key() + "\x00" + a.What; !seen[k] {
+			seen[k] = true
 			asks = append(asks, a)
 		}
 	}
@@ -186,10 +238,10 @@ func Permissions(ctx context.Context, client kubernetes.Interface, in Permission
 			strings.Join(unserved, ", "))
 	}
 	if len(denied) == 0 {
-		return result(CheckPermissions, OK, "all %d permissions install needs are granted (%s)", len(asks), scopes(asks))
+		return result(CheckPermissions, OK, "all %d permissions install needs are granted (%s)", distinct(asks), scopes(asks))
 	}
 	return result(CheckPermissions, Fail, "missing %d of the %d permissions install needs: %s; fix: ask a cluster admin to grant them to your user (the namespaced ones e.g. by a RoleBinding to the ClusterRole admin in namespace %s), or run install with credentials that have them",
-		len(denied), len(asks), describeDenied(denied), in.Namespace)
+		distinct(denied), distinct(asks), describeDenied(denied), in.Namespace)
 }
 
 // scopes says where the asks apply: "namespace X and cluster-wide".

@@ -113,8 +113,12 @@ func Storage(ctx context.Context, client kubernetes.Interface, ns string, nsExis
 			}
 			def := defaultClasses(list)
 			if len(def) == 0 {
-				fails = append(fails, fmt.Sprintf("%s uses the default StorageClass (%s is empty), but the cluster has none (no StorageClass annotated %s=true), so the claims stay Pending and the driver Pods are never scheduled; fix: set %s to one of [%s], or mark one default (kubectl annotate storageclass NAME %s=true)",
-					c.what, c.value, annotationDefaultClass, c.value, strings.Join(classNames(list), ", "), annotationDefaultClass))
+				fix := fmt.Sprintf("set %s to one of [%s], or mark one default (kubectl annotate storageclass NAME %s=true)", c.value, strings.Join(classNames(list), ", "), annotationDefaultClass)
+				if len(list.Items) == 0 {
+					fix = fmt.Sprintf("the cluster has no StorageClass at all: install a provisioner and its StorageClass (marked default, or named in %s), or use localDirs.type=emptyDir", c.value)
+				}
+				fails = append(fails, fmt.Sprintf("%s uses the default StorageClass (%s is empty), but the cluster has none (no StorageClass annotated %s=true), so the claims stay Pending and the driver Pods are never scheduled; fix: %s",
+					c.what, c.value, annotationDefaultClass, fix))
 				continue
 			}
 			oks = append(oks, fmt.Sprintf("%s uses the default StorageClass %s", c.what, def[len(def)-1]))
