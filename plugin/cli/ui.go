@@ -28,11 +28,12 @@ env.sh). When spark.uiProxyBase is a gateway URL (http://host/…), the UI's lin
 that gateway; ui still serves the pages under its path.
 
 Spark serves its UI only while a job runs in the driver (spark-submit or spark-shell); in
-between, the URL answers 502 with that explanation, and a reload works once a job runs. ui
-ends with an error when the port-forward does (the driver Pod restarted).
+between, the URL answers 502 with that explanation, and a reload works once a job runs.
+client-go ends a port-forward as soon as one connection through it fails, so ui opens a new
+one for the next request: it keeps running until Ctrl-C.
 
-Exit codes: 0 after Ctrl-C; 2 for bad input; 1 when the driver cannot be reached or the
-port-forward ends.`,
+Exit codes: 0 after Ctrl-C; 2 for bad input; 1 when the driver cannot be found or the first
+port-forward cannot be opened (e.g. no permission for pods/portforward).`,
 		Example: `  helm sparkmr3 ui spark -n sparkmr3
   helm sparkmr3 ui spark --driver spark2 --port 4041
   helm sparkmr3 ui spark --port 0          # any free local port`,

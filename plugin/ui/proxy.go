@@ -16,10 +16,13 @@ import (
 // a job run with --conf spark.ui.proxyBase= (links at the root) works through it too. "/"
 // redirects to prefix/.
 //
-// unreachable explains a failed connection to target (no job running, so no UI).
-func Proxy(prefix string, target *url.URL, unreachable string) http.Handler {
-	prefix = strings.TrimRight(prefix, "/")
-	rp := &httputil.ReverseProxy{
+// transport reaches target (nil: http.DefaultTransport); unreachable explains a failed
+// connection to it (no job running, so no UI).
+func Proxy(prefix string, target *url.URL, transport http.RoundTripper, unreachable string) http.Handler {
+	p := &proxy{prefix: strings.TrimRight(prefix, "/")}
+	prefix = p.prefix
+	p.rp = &httputil.ReverseProxy{
+		Transport: transport,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
 			p := r.In.URL.Path
@@ -45,11 +48,18 @@ func Proxy(prefix string, target *url.URL, unreachable string) http.Handler {
 			fmt.Fprintf(w, "%s\n(%v)\n", unreachable, err)
 		},
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if prefix != "" && (r.URL.Path == "/" || r.URL.Path == prefix) {
-			http.Redirect(w, r, prefix+"/", http.StatusFound)
-			return
-		}
-		rp.ServeHTTP(w, r)
-	})
+	return p
+}
+
+type proxy struct {
+	prefix string
+	rp     *httputil.ReverseProxy
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.prefix != "" && (r.URL.Path == "/" || r.URL.Path == p.prefix) {
+		http.Redirect(w, r, p.prefix+"/", http.StatusFound)
+		return
+	}
+	p.rp.ServeHTTP(w, r)
 }

@@ -13,12 +13,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -73,9 +75,6 @@ func (o *Options) Validate() error {
 	}
 	if ip := net.ParseIP(o.Address); ip == nil && o.Address != "localhost" {
 		return fmt.Errorf("--address %q: use an IP address of this machine (127.0.0.1 keeps the UI to this machine; 0.0.0.0 opens it to the network)", o.Address)
-	}
-	if o.Client == nil {
-		return errors.New("no cluster configuration")
 	}
 	return nil
 }
@@ -224,9 +223,13 @@ func uiPort(d logs.Driver) int {
 	return DefaultUIPort
 }
 
-// Run forwards the UI and serves it until ctx ends (Ctrl-C: nil) or the tunnel ends (an error:
-// the Pod went away).
+// Run forwards the UI and serves it until ctx ends (Ctrl-C: nil). client-go ends a
+// port-forward whenever one connection through it fails (as when no job runs, so nothing
+// listens on the UI port): the proxy then opens a new one for the next request.
 func (o *Options) Run(ctx context.Context) error {
+	if o.Client == nil {
+		return errors.New("no cluster configuration")
+	}
 	drivers, err := logs.FindDrivers(ctx, o.Client, o.Namespace, o.Release)
 	if err != nil {
 		return err
@@ -255,16 +258,28 @@ func (o *Options) Run(ctx context.Context) error {
 	forward := o.Forward
 	if forward == nil {
 		forward = func(ctx context.Context, pod *corev1.Pod, port int) (string, <-chan error, error) {
-			return PortForward(ctx, o.Config, pod, port, o.IO.ErrOut)
+			return PortForward(ctx, o.Config, pod, port, io.Discard)
 		}
 	}
-	addr, done, err := forward(ctx, d.Pod, port)
-	if err != nil {
-		return fmt.Errorf("port-forward to Pod %s/%s port %d: %w", d.Pod.Namespace, d.Pod.Name, port, err)
+	where := fmt.Sprintf("Pod %s/%s port %d", d.Pod.Namespace, d.Pod.Name, port)
+	tun := &tunnel{ctx: ctx, open: func(ctx context.Context) (string, <-chan error, error) {
+		addr, done, err := forward(ctx, d.Pod, port)
+		if err != nil {
+			return "", nil, fmt.Errorf("port-forward to %s: %w", where, err)
+		}
+		return addr, done, nil
+	}}
+	// Once before the URL is printed: a refusal (RBAC on pods/portforward, the Pod gone) ends ui.
+	if _, err := tun.current(); err != nil {
+		return err
 	}
-	target := &url.URL{Scheme: "http", Host: addr}
+	// The target's host only names the UI for Spark (its Host header); every connection goes
+	// through the tunnel.
+	target := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 	unreachable := fmt.Sprintf("No Spark UI answers in driver %s (Pod %s, port %d). Spark serves its UI only while a job (spark-submit or spark-shell) runs in the driver: start one, then reload.", d.Name, d.Pod.Name, port)
-	srv := &http.Server{Handler: Proxy(base.Prefix, target, unreachable), ReadHeaderTimeout: 30 * time.Second}
+	transport := &http.Transport{DialContext: tun.dial, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}
+	defer transport.CloseIdleConnections()
+	srv := &http.Server{Handler: Proxy(base.Prefix, target, transport, unreachable), ReadHeaderTimeout: 30 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -283,10 +298,6 @@ func (o *Options) Run(ctx context.Context) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case err := <-done:
-		if ctx.Err() == nil {
-			runErr = fmt.Errorf("the port-forward to Pod %s/%s ended: %v; run ui again once the driver is back ('helm sparkmr3 status %s')", d.Pod.Namespace, d.Pod.Name, err, o.Release)
-		}
 	case err := <-served:
 		runErr = fmt.Errorf("serve the UI on %s: %w", ln.Addr(), err)
 	}
@@ -294,4 +305,62 @@ func (o *Options) Run(ctx context.Context) error {
 	defer stop()
 	_ = srv.Shutdown(shutdown)
 	return runErr
+}
+
+// tunnel is the current port-forward, reopened when it has ended.
+type tunnel struct {
+	ctx  context.Context
+	open func(context.Context) (addr string, done <-chan error, err error)
+
+	mu   sync.Mutex
+	addr string
+	done <-chan error
+}
+
+// current is the address of a live port-forward, opening one when there is none.
+func (t *tunnel) current() (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done != nil {
+		select {
+		case <-t.done:
+		default:
+			return t.addr, nil
+		}
+	}
+	addr, done, err := t.open(t.ctx)
+	if err != nil {
+		t.addr, t.done = "", nil
+		return "", err
+	}
+	t.addr, t.done = addr, done
+	return addr, nil
+}
+
+// ended marks the port-forward at addr as gone (a connection to it was refused before its
+// end was reported).
+func (t *tunnel) ended(addr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.addr == addr {
+		closed := make(chan error)
+		close(closed)
+		t.done = closed
+	}
+}
+
+// dial connects to the UI through the current port-forward, reopening it once when it is gone.
+func (t *tunnel) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	var d net.Dialer
+	for attempt := 0; ; attempt++ {
+		addr, err := t.current()
+		if err != nil {
+			return nil, err
+		}
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil || attempt > 0 || ctx.Err() != nil {
+			return conn, err
+		}
+		t.ended(addr)
+	}
 }

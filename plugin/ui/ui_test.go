@@ -50,7 +50,7 @@ func get(t *testing.T, u string) (int, string, string) {
 func TestProxyServesTheUIWhereItsLinksPoint(t *testing.T) {
 	upstream := sparkUI(t, "/spark1")
 	target, _ := url.Parse(upstream.URL)
-	front := httptest.NewServer(Proxy("/spark1", target, "no UI"))
+	front := httptest.NewServer(Proxy("/spark1", target, nil, "no UI"))
 	defer front.Close()
 
 	// The first page: "/" and the bare prefix lead to Spark's redirect, kept on the proxy.
@@ -90,7 +90,7 @@ func TestProxyKeepsAbsoluteRedirectsOnTheProxy(t *testing.T) {
 	}))
 	defer upstream.Close()
 	target, _ := url.Parse(upstream.URL)
-	front := httptest.NewServer(Proxy("/p", target, "no UI"))
+	front := httptest.NewServer(Proxy("/p", target, nil, "no UI"))
 	defer front.Close()
 	code, at, body := get(t, front.URL+"/p/x")
 	if code != 200 || at != "/p/y" || body != "/y" {
@@ -193,18 +193,64 @@ func TestRunForwardsAndServesUntilInterrupted(t *testing.T) {
 	}
 }
 
-func TestRunEndsWhenTheTunnelDoes(t *testing.T) {
+// client-go ends a port-forward when one connection through it fails (nothing listens while no
+// job runs): the next request opens a new one, and ui keeps running.
+func TestRunReopensTheTunnel(t *testing.T) {
+	upstream := sparkUI(t, "/spark1")
 	client := fake.NewClientset(uiPod(nil), envSecret(""))
-	ended := make(chan error, 1)
+	var opened int
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 1)
 	o := &Options{Namespace: "ns", Release: "rel", Address: "127.0.0.1", Client: client,
 		IO: genericiooptions.IOStreams{Out: io.Discard, ErrOut: io.Discard},
 		Forward: func(context.Context, *corev1.Pod, int) (string, <-chan error, error) {
-			return "127.0.0.1:1", ended, nil
+			opened++
+			if opened == 1 {
+				// A tunnel that ended at once, its listener gone.
+				ended := make(chan error, 1)
+				ended <- fmt.Errorf("lost connection to pod")
+				return "127.0.0.1:1", ended, nil
+			}
+			return strings.TrimPrefix(upstream.URL, "http://"), make(chan error), nil
 		},
-		Ready: func(string) { ended <- fmt.Errorf("lost connection to pod") }}
-	err := o.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "the port-forward to Pod ns/rel-spark1-0 ended: lost connection to pod") {
+		Ready: func(u string) {
+			code, at, _ := get(t, u)
+			got <- fmt.Sprintf("%d %s", code, at)
+			cancel()
+		}}
+	if err := o.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if g := <-got; g != "200 /spark1/jobs/" || opened != 2 {
+		t.Fatalf("after the first tunnel ended: %s, %d tunnels opened", g, opened)
+	}
+
+	// A port-forward that cannot be opened at all (no permission, Pod gone) ends ui at once.
+	o.Forward = func(context.Context, *corev1.Pod, int) (string, <-chan error, error) {
+		return "", nil, fmt.Errorf(`pods "rel-spark1-0" is forbidden`)
+	}
+	o.Ready = func(string) { t.Error("URL printed without a tunnel") }
+	if err := o.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "port-forward to Pod ns/rel-spark1-0 port 4041: pods \"rel-spark1-0\" is forbidden") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestTunnelRedialsOnceWhenTheListenerIsGone(t *testing.T) {
+	upstream := sparkUI(t, "/x")
+	addrs := []string{"127.0.0.1:1", strings.TrimPrefix(upstream.URL, "http://")}
+	tun := &tunnel{ctx: context.Background(), open: func(context.Context) (string, <-chan error, error) {
+		a := addrs[0]
+		addrs = addrs[1:]
+		return a, make(chan error), nil // not (yet) reported as ended
+	}}
+	conn, err := tun.dial(context.Background(), "tcp", "ignored")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if tun.addr != strings.TrimPrefix(upstream.URL, "http://") {
+		t.Fatalf("tunnel at %s", tun.addr)
 	}
 }
 

@@ -96,9 +96,14 @@ func TestUIServesTheDriversUIUnderItsProxyBase(t *testing.T) {
 		if !strings.HasSuffix(u, prefix+"/") {
 			t.Errorf("URL %s is not under %s/", u, prefix)
 		}
-		code, _, body := fetch(t, u)
-		if code != http.StatusBadGateway || !strings.Contains(body, "No Spark UI answers in driver spark1") {
-			t.Errorf("without a UI: %d %s", code, body)
+		// client-go closes the port-forward after the failed connection; ui opens a new one for
+		// the next request and keeps running (its exit code after Ctrl-C is checked at cleanup).
+		for i := 0; i < 3; i++ {
+			code, _, body := fetch(t, u)
+			if code != http.StatusBadGateway || !strings.Contains(body, "No Spark UI answers in driver spark1") {
+				t.Errorf("without a UI, request %d: %d %s", i, code, body)
+			}
+			time.Sleep(300 * time.Millisecond)
 		}
 		t.Skip(why)
 	}
