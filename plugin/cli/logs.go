@@ -30,9 +30,10 @@ script that made it, its start time (the Pod's clock, UTC in MR3's image) and it
 the files in the run's spark-logs/ folder, where run-spark-submit.sh tees the job's output
 (out-spark-submit.txt). run-spark-shell.sh keeps no copy of the shell's output, so shell
 runs have no log. -f follows the log as it grows (tail -F), until Ctrl-C. Everything is read
-inside the running driver Pod over exec (sh, cat and tail of the image); with the chart's
-workDir.driverLogs the work-dir claim is mounted at those folders, so the runs kept there
-are listed and read the same way, and survive the Pod.
+inside the running driver Pod over exec (sh, cat and tail of the image). By default the chart
+mounts emptyDir volumes there, so the runs go with the Pod (a restarted driver lists none);
+with workDir.driverLogs it mounts the work-dir claim there instead, so the runs survive the
+Pod and are listed and read the same way.
 
 --am prints the DAGAppMaster's Pod log and --workers the ContainerWorkers' (both: all of
 them), through the API; MR3 creates these Pods at run time, and they are found as status
