@@ -63,14 +63,14 @@ func (o *Options) Validate() error {
 	if (o.AM || o.Workers) && (o.Driver != "" || o.RunID != "" || o.Last) {
 		return errors.New("--am and --workers print the Pod logs of MR3's DAGAppMaster and ContainerWorkers, which belong to no driver or run: leave out --driver, --run and --last")
 	}
-	if o.Client == nil {
-		return errors.New("no cluster configuration")
-	}
 	return nil
 }
 
 // Run does what the options say. Errors: driver.ErrInterrupted when ctx ended.
 func (o *Options) Run(ctx context.Context) error {
+	if o.Client == nil {
+		return errors.New("no cluster configuration")
+	}
 	err := o.run(ctx)
 	if ctx.Err() != nil {
 		return driver.ErrInterrupted
