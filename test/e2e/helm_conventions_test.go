@@ -124,6 +124,18 @@ func TestHelmConventions(t *testing.T) {
 		t.Fatalf("install --dry-run=server without a cluster: exit %d\n%s", code, errOut)
 	}
 
+	// --rollback-on-failure (Helm 4's --atomic) rolls back an upgrade whose drivers cannot
+	// become ready, waiting although --wait=hookOnly (as Helm 4); -o json leaves stdout empty on
+	// failure, the error and progress go to stderr.
+	out, errOut = run(4, "upgrade", "hc", "--reuse-values", "--rollback-on-failure", "--wait=hookOnly", "--timeout", "8s", "-o", "json",
+		"--set", "driverDefaults.nodeSelector.sparkmr3-e2e=nowhere")
+	if out != "" || !strings.Contains(errOut, "rolled back to revision 5") {
+		t.Fatalf("--rollback-on-failure: stdout %q\nstderr %s", out, errOut)
+	}
+	if last, err := e.helm.Releases.Last("hc"); err != nil || last.Version != 7 || last.Info.Status != "deployed" || rotationToken(t, e, "hc") != first {
+		t.Fatalf("after --rollback-on-failure: %v %v", last, err)
+	}
+
 	// A bad --wait value is a usage error naming it and the allowed ones.
 	_, errOut = run(2, "upgrade", "hc", "--wait=sometimes")
 	if !strings.Contains(errOut, `"sometimes"`) || !strings.Contains(errOut, "watcher, hookOnly, legacy") {
