@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -24,6 +25,7 @@ const doctorRelease = "spark"
 type doctorOptions struct {
 	values          valueFlags
 	createNamespace bool
+	timeout         time.Duration
 	output          output.Format
 }
 
@@ -65,11 +67,15 @@ an installed release is checked with its own manifest, and three more checks run
 	f := cmd.Flags()
 	o.values.register(f)
 	f.BoolVar(&o.createNamespace, "create-namespace", false, "the namespace will be created by install --create-namespace: check the permission to create it")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for all checks (an API server that accepts connections but does not answer fails api-server then)")
 	bindOutputFlag(cmd, &o.output, []output.Format{output.Table, output.JSON, output.YAML}, nil)
 	return cmd
 }
 
 func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string) error {
+	if o.timeout <= 0 {
+		return UsageError("--timeout %s: must be positive", o.timeout)
+	}
 	name := doctorRelease
 	if len(args) == 1 {
 		name = args[0]
@@ -146,6 +152,8 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 			}
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
 	rep, err := d.Run(ctx)
 	if err != nil {
 		return err

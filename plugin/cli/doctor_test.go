@@ -2,8 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runDoctorCmd runs `doctor args…` against the kubeconfig kc and returns stdout, the error
@@ -74,5 +77,31 @@ func TestDoctorUnreachableServer(t *testing.T) {
 		if !strings.Contains(err.Error(), "1 of 1 checks failed") {
 			t.Errorf("%v: error %v", args, err)
 		}
+	}
+}
+
+// TestDoctorTimeout: an API server that accepts connections but never answers fails the
+// api-server check once --timeout has passed, instead of hanging; --timeout 0 is refused.
+func TestDoctorTimeout(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	kc := kubeconfigFor(t, hang.URL)
+	start := time.Now()
+	out, code, err := runDoctorCmd(t, kc, "--timeout", "300ms")
+	if code != ExitError || !strings.Contains(out, "fail  api-server") || !strings.Contains(out, "context deadline exceeded") {
+		t.Fatalf("exit %d, error %v, output:\n%s", code, err, out)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if _, code, err := runDoctorCmd(t, kc, "--timeout", "0s"); code != ExitUsage || !strings.Contains(err.Error(), "--timeout 0s: must be positive") {
+		t.Errorf("--timeout 0s: exit %d, error %v", code, err)
 	}
 }

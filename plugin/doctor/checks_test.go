@@ -3,6 +3,8 @@ package doctor
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -18,7 +20,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/version"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
@@ -460,5 +464,31 @@ func TestReleaseChecks(t *testing.T) {
 				t.Errorf("the token is printed:\n%s", all)
 			}
 		})
+	}
+}
+
+// TestExternalIPsWarningsOfARealServer: against an HTTP API server (not the in-memory fake)
+// the dry run is a POST with dryRun=All, and the server's Warning headers become the line's
+// message instead of client-go's stderr.
+func TestExternalIPsWarningsOfARealServer(t *testing.T) {
+	var query string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Add("Warning", `299 - "spec.externalIPs is deprecated and may no longer be implemented in some clusters"`)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"kind":"Service","apiVersion":"v1","metadata":{"name":"rel-mr3-doctor-x"}}`))
+	}))
+	defer srv.Close()
+	client, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "rel-mr3", Namespace: testNS, Labels: map[string]string{contract.LabelComponent: contract.ComponentAMService}},
+		Spec: corev1.ServiceSpec{ExternalIPs: []string{"10.1.90.10"}, Ports: []corev1.ServicePort{{Port: 9862}}}}
+	r := ExternalIPs(context.Background(), client, testNS, true, releaseOf(t, svc))
+	want(t, r, Warn, "admits the AM Service rel-mr3", "but warns: spec.externalIPs is deprecated", "LoadBalancer or NodePort")
+	if query != "POST /api/v1/namespaces/ns1/services?dryRun=All" {
+		t.Errorf("request %q", query)
 	}
 }

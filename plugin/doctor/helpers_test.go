@@ -88,7 +88,7 @@ func releaseOf(t *testing.T, objs ...runtime.Object) *check.Release {
 	t.Helper()
 	var b strings.Builder
 	for _, o := range objs {
-		gvks, _, err := scheme().ObjectKinds(o)
+		gvks, _, err := testScheme().ObjectKinds(o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func releaseOf(t *testing.T, objs ...runtime.Object) *check.Release {
 	return rel
 }
 
-func scheme() *runtime.Scheme {
+func testScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = corev1.AddToScheme(s)
 	_ = appsv1.AddToScheme(s)

@@ -66,7 +66,7 @@ func expect(t *testing.T, rep map[string]doctor.Result, name string, st doctor.S
 // holds (swap is unknown: kwok's nodes report none, and the line says so), exit 0; a
 // restricted namespace fails pod-security; a missing namespace fails unless
 // --create-namespace; values with externalIPs are admitted by a dry run that leaves no
-// Service; a host alias named like a Service of the namespace warns; local-dir claims with no
+// Service (with the API server's deprecation warning); a host alias named like a Service of the namespace warns; local-dir claims with no
 // StorageClass in the cluster fail.
 func TestDoctorBeforeInstall(t *testing.T) {
 	c := cluster.Shared(t)
@@ -116,10 +116,15 @@ func TestDoctorBeforeInstall(t *testing.T) {
 	_, err := cs.CoreV1().Services(f.ns).Create(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "hdfs-nn"},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 8020}}}}, metav1.CreateOptions{})
 	must(t, err)
-	rep, _, _ = doctorReport(t, f, "--set", "mr3.amService.externalIPs[0]=192.0.2.50",
+	rep, _, stderr := doctorReport(t, f, "--set", "mr3.amService.externalIPs[0]=192.0.2.50",
 		"--set", "hostAliases[0].ip=10.1.90.9", "--set", "hostAliases[0].hostnames[0]=hdfs-nn",
 		"--set", "localDirs.type=persistentVolumeClaim")
-	expect(t, rep, doctor.CheckExternalIPs, doctor.OK, "admits the AM Service", "192.0.2.50", "dry run")
+	// Kubernetes 1.37 admits externalIPs but warns that they are deprecated: the warning is
+	// the line's, not client-go's stderr.
+	expect(t, rep, doctor.CheckExternalIPs, doctor.Warn, "admits the AM Service", "192.0.2.50", "dry run", "but warns: ", "deprecated")
+	if strings.Contains(stderr, "externalIPs") {
+		t.Errorf("the API server's warning went to stderr:\n%s", stderr)
+	}
 	expect(t, rep, doctor.CheckHostAliases, doctor.Warn, "hdfs-nn (-> 10.1.90.9) is also Service hdfs-nn (in namespace "+f.ns+")")
 	classes, err := cs.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
 	must(t, err)
