@@ -194,7 +194,7 @@ func FindRun(runs []Run, id, driver string) (Run, error) {
 	if len(runs) > 3 {
 		more = ", …"
 	}
-	return Run{}, fmt.Errorf("driver %s has no run %q; its newest runs: %s%s (list them all with 'helm sparkmr3 logs RELEASE --driver %s')", driver, id, strings.Join(ids, ", "), more, driver)
+	return Run{}, fmt.Errorf("driver %s has no run %q; its newest runs: %s%s (leave out --run to list them all)", driver, id, strings.Join(ids, ", "), more)
 }
 
 // ErrNoLog says a run kept no driver log.
