@@ -36,7 +36,12 @@ func TestHelmConventions(t *testing.T) {
 	// helm's description and labels.
 	out, _ := run(0, "upgrade", "--install", "hc", "--set", "drivers[0].name=spark1", "--timeout", "90s",
 		"--description", "first install", "--labels", "team=data,tier=batch")
-	for _, w := range []string{`Release "hc" does not exist. Installing it now.`, "REVISION: 1\n", "TOKEN: generated", "READY: all drivers ready", "\nNOTES:\nSpark on MR3 is installed as release hc"} {
+	// The NOTES as helm prints them (helm get notes: "NOTES:" and the chart's NOTES.txt).
+	notes := strings.TrimSpace(h3.mustRun(t, "get", "notes", "hc", "-n", e.ns))
+	if !strings.HasPrefix(notes, "NOTES:\n") || len(notes) < 40 {
+		t.Fatalf("helm get notes: %q", notes)
+	}
+	for _, w := range []string{`Release "hc" does not exist. Installing it now.`, "REVISION: 1\n", "TOKEN: generated", "READY: all drivers ready", "\n" + notes + "\n"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("upgrade --install of a missing release: stdout lacks %q\n%s", w, out)
 		}
@@ -70,7 +75,7 @@ func TestHelmConventions(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("-o json stdout is not JSON: %v\n%s", err, out)
 	}
-	if got.Name != "hc" || got.Version != 2 || got.Info.Status != "deployed" || got.Info.Description != "second" || got.SparkMR3.Installed || got.SparkMR3.TokenSource != "kept" || !strings.Contains(got.Info.Notes, "Spark on MR3") {
+	if got.Name != "hc" || got.Version != 2 || got.Info.Status != "deployed" || got.Info.Description != "second" || got.SparkMR3.Installed || got.SparkMR3.TokenSource != "kept" || !strings.Contains(notes, strings.TrimSpace(got.Info.Notes)) || got.Info.Notes == "" {
 		t.Errorf("upgrade --install of an existing release, -o json: %+v", got)
 	}
 	if tok := got.Config["token"].(map[string]any); tok["existingSecret"] != "hc-mr3-token" || tok["checksum"] != first.Checksum() {
