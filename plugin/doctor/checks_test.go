@@ -380,6 +380,8 @@ func TestExternalIPs(t *testing.T) {
 		{"admitted", am("10.1.90.10"), refusing(nil), true, OK, []string{"admits the AM Service rel-mr3 with externalIPs [10.1.90.10]"}},
 		{"denied by admission", am("10.1.90.10"), refusing(denied), true, Fail,
 			[]string{"refuses the AM Service rel-mr3 with externalIPs [10.1.90.10] (mr3.amService.externalIPs)", "denied by admission control", "DenyServiceExternalIPs", "LoadBalancer"}},
+		{"refused by a ValidatingAdmissionPolicy (Invalid)", am("10.1.90.10"), refusing(apierrors.NewInvalid(schema.GroupKind{Kind: "Service"}, "rel-mr3-doctor-x", nil)), true, Fail,
+			[]string{"refuses the AM Service rel-mr3 with externalIPs [10.1.90.10]", "ValidatingAdmissionPolicy", "correct mr3.amService.externalIPs"}},
 		{"no right to create Services", am("10.1.90.10"), refusing(rbac), true, Warn, []string{"you may not create Services"}},
 		{"namespace not there yet", am("10.1.90.10"), newClient(nil), false, Warn, []string{"only once namespace ns1 exists"}},
 	}

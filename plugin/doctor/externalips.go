@@ -41,14 +41,15 @@ func ExternalIPs(ctx context.Context, client kubernetes.Interface, ns string, ns
 			am.Name, ips, strings.Join(warned, "; "))
 	case err == nil:
 		return result(CheckExternalIPs, OK, "the API server admits the AM Service %s with externalIPs [%s] (server-side dry run)", am.Name, ips)
-	case apierrors.IsForbidden(err) && !strings.Contains(err.Error(), "cannot create resource"):
-		return result(CheckExternalIPs, Fail, "the API server refuses the AM Service %s with externalIPs [%s] (mr3.amService.externalIPs): %v; "+
-			"fix: ask a cluster admin to allow externalIPs (the DenyServiceExternalIPs admission plugin or a policy refuses them), or reach the DAGAppMaster another way: mr3.amService.type=LoadBalancer or NodePort with mr3.amService.externalIPs empty",
-			am.Name, ips, err)
-	case apierrors.IsForbidden(err):
+	case apierrors.IsForbidden(err) && strings.Contains(err.Error(), "cannot create resource"):
 		return result(CheckExternalIPs, Warn, "cannot test whether the API server admits the AM Service's externalIPs [%s]: you may not create Services in namespace %s (%v)", ips, ns, err)
-	case apierrors.IsInvalid(err):
-		return result(CheckExternalIPs, Fail, "the API server finds the AM Service %s invalid: %v; fix: correct mr3.amService.externalIPs (or the Service's other values)", am.Name, err)
+	case apierrors.IsForbidden(err), apierrors.IsInvalid(err):
+		// Admission refuses with Forbidden (DenyServiceExternalIPs, webhooks) or, for a
+		// ValidatingAdmissionPolicy, Invalid; validation with Invalid.
+		return result(CheckExternalIPs, Fail, "the API server refuses the AM Service %s with externalIPs [%s] (mr3.amService.externalIPs): %v; "+
+			"fix: if an address is wrong, correct mr3.amService.externalIPs; if a policy refuses externalIPs (the DenyServiceExternalIPs admission plugin, a ValidatingAdmissionPolicy or a webhook), "+
+			"ask a cluster admin to allow them, or reach the DAGAppMaster another way: mr3.amService.type=LoadBalancer or NodePort with mr3.amService.externalIPs empty",
+			am.Name, ips, err)
 	}
 	return result(CheckExternalIPs, Warn, "cannot test the AM Service %s with externalIPs [%s] (server-side dry run: %v)", am.Name, ips, err)
 }

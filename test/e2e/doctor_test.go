@@ -12,12 +12,15 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 
 	"github.com/spark-mr3/spark-mr3/plugin/cli"
 	"github.com/spark-mr3/spark-mr3/plugin/doctor"
@@ -253,4 +256,65 @@ func TestDoctorInstalledRelease(t *testing.T) {
 	if code != 0 {
 		t.Errorf("doctor for a release to install: exit %d", code)
 	}
+}
+
+// TestDoctorExternalIPsRefusedByAdmission: a ValidatingAdmissionPolicy that refuses Services
+// with externalIPs in one namespace (as a platform team's policy, or the
+// DenyServiceExternalIPs plugin, would) makes the external-ips check fail: the dry run goes
+// through admission. A StorageClass named in localDirs.storageClassName is found; one that
+// does not exist fails storage.
+func TestDoctorExternalIPsRefusedByAdmission(t *testing.T) {
+	c := cluster.Shared(t)
+	cs := c.Client(t)
+	f := &submitFixture{t: t, c: c, cs: cs, rel: "rel", ns: c.Namespace(t, map[string]string{podsecurity.LabelEnforce: "baseline"})}
+	ctx := context.Background()
+	name := f.ns + "-no-external-ips"
+	policy := &admissionv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			FailurePolicy: ptr.To(admissionv1.Fail),
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
+				RuleWithOperations: admissionv1.RuleWithOperations{Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+					Rule: admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"services"}}}}}},
+			Validations: []admissionv1.Validation{{Expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+				Message: "externalIPs are not allowed in this cluster"}},
+		}}
+	_, err := cs.AdmissionregistrationV1().ValidatingAdmissionPolicies().Create(ctx, policy, metav1.CreateOptions{})
+	must(t, err)
+	t.Cleanup(func() { _ = cs.AdmissionregistrationV1().ValidatingAdmissionPolicies().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	binding := &admissionv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: name, ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
+			MatchResources: &admissionv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/metadata.name": f.ns}}}}}
+	_, err = cs.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Create(ctx, binding, metav1.CreateOptions{})
+	must(t, err)
+	t.Cleanup(func() {
+		_ = cs.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+	// The API server loads policies asynchronously: wait until a dry run is refused.
+	probe := &corev1.Service{ObjectMeta: metav1.ObjectMeta{GenerateName: "probe-"},
+		Spec: corev1.ServiceSpec{ExternalIPs: []string{"192.0.2.51"}, Ports: []corev1.ServicePort{{Port: 1}}}}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().Services(f.ns).Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		return err != nil, nil
+	})
+	if err != nil {
+		t.Fatalf("the policy did not take effect: %v", err)
+	}
+
+	sc := f.ns + "-standard"
+	_, err = cs.StorageV1().StorageClasses().Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: sc}, Provisioner: "example.com/none"}, metav1.CreateOptions{})
+	must(t, err)
+	t.Cleanup(func() { _ = cs.StorageV1().StorageClasses().Delete(context.Background(), sc, metav1.DeleteOptions{}) })
+
+	rep, code, _ := doctorReport(t, f, "--set", "mr3.amService.externalIPs[0]=192.0.2.50",
+		"--set", "localDirs.type=persistentVolumeClaim", "--set", "localDirs.storageClassName="+sc)
+	if code != cli.ExitError {
+		t.Errorf("exit %d, want 1", code)
+	}
+	expect(t, rep, doctor.CheckExternalIPs, doctor.Fail, "refuses the AM Service", "192.0.2.50", "externalIPs are not allowed in this cluster", "LoadBalancer or NodePort")
+	expect(t, rep, doctor.CheckStorage, doctor.OK, "uses StorageClass "+sc)
+
+	rep, _, _ = doctorReport(t, f, "--set", "localDirs.type=persistentVolumeClaim", "--set", "localDirs.storageClassName="+sc+"-gone")
+	expect(t, rep, doctor.CheckStorage, doctor.Fail, "asks for StorageClass "+sc+"-gone (localDirs.storageClassName), which does not exist", sc)
+	expect(t, rep, doctor.CheckExternalIPs, doctor.OK, "no externalIPs")
 }
