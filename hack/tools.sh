@@ -69,14 +69,25 @@ build_kwok() {
     rm -rf "$work"
   fi
   link kwok "$name"
-  # The pod/node lifecycle Stage documents that kwok ships in its module (kustomize/stage/).
-  if [ ! -f "$bin/kwok-stages-$KWOK_VERSION/pod-ready.yaml" ]; then
+  # The pod/node lifecycle Stage documents that kwok ships in its module (kustomize/stage/), and
+  # the CRDs of the Logs and PortForward objects kwok reads from the API (kustomize/crd/bases/;
+  # test/cluster installs them before kwok starts). A cache made before a file was added to this
+  # list gets the missing ones on the next run.
+  local f missing=0
+  for f in node-initialize.yaml node-heartbeat-with-lease.yaml pod-ready.yaml pod-complete.yaml pod-delete.yaml \
+           kwok.x-k8s.io_logs.yaml kwok.x-k8s.io_portforwards.yaml; do
+    [ -f "$bin/kwok-stages-$KWOK_VERSION/$f" ] || missing=1
+  done
+  if [ $missing = 1 ]; then
     local src; src=$(cd /tmp && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+    [ -d "$src" ] || { say "could not download sigs.k8s.io/kwok@$KWOK_VERSION from the Go module proxy"; exit 3; }
     mkdir -p "$bin/kwok-stages-$KWOK_VERSION"
     cp "$src/kustomize/stage/node/fast/node-initialize.yaml" \
        "$src/kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml" \
        "$src/kustomize/stage/pod/fast/pod-ready.yaml" "$src/kustomize/stage/pod/fast/pod-complete.yaml" \
-       "$src/kustomize/stage/pod/fast/pod-delete.yaml" "$bin/kwok-stages-$KWOK_VERSION/"
+       "$src/kustomize/stage/pod/fast/pod-delete.yaml" \
+       "$src/kustomize/crd/bases/kwok.x-k8s.io_logs.yaml" "$src/kustomize/crd/bases/kwok.x-k8s.io_portforwards.yaml" \
+       "$bin/kwok-stages-$KWOK_VERSION/"
     chmod u+w "$bin/kwok-stages-$KWOK_VERSION/"*
   fi
   ln -sfn "kwok-stages-$KWOK_VERSION" "$bin/kwok-stages"
