@@ -159,11 +159,14 @@ func completionYAML(root *cobra.Command) string {
 	b.WriteString("# answers the rest (release names). Regenerate: go test ./plugin/cli -run TestCompletionYAML -update\n")
 	b.WriteString("name: sparkmr3\ncommands:\n")
 	for _, c := range root.Commands() {
-		if c.Name() == "help" || c.Name() == "completion" {
+		if c.Name() == "help" || c.Name() == "completion" || c.Hidden {
 			continue
 		}
 		var flags []string
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if f.Hidden { // deprecated spellings (install --atomic) are accepted, not offered
+				return
+			}
 			// Quoted: YAML 1.1 reads a bare y or n as a boolean.
 			flags = append(flags, fmt.Sprintf("%q", f.Name))
 			if f.Shorthand != "" {
