@@ -80,9 +80,9 @@ func TestSwap(t *testing.T) {
 		status Status
 		parts  []string
 	}{
-		{"all report none", []runtime.Object{node("a", ptr.To[int64](0)), node("b", ptr.To[int64](0))}, OK, []string{"all 2 node(s) report no swap"}},
+		{"all report none", []runtime.Object{node("a", ptr.To[int64](0)), node("b", ptr.To[int64](0))}, OK, []string{"all 2 node(s) have swap off; 2 report swap capacity 0"}},
 		{"one has swap", []runtime.Object{node("a", ptr.To[int64](0)), node("b", ptr.To[int64](1<<30))}, Warn, []string{"1 of 2 node(s) report swap: b (1073741824 bytes)", "swapoff -a"}},
-		{"not reported", []runtime.Object{node("a", nil), node("b", ptr.To[int64](0))}, Warn, []string{"1 of 2 node(s) do not report swap", "a;", "cannot be known from the API", "swapon --show"}},
+		{"not reported", []runtime.Object{node("a", nil), node("b", ptr.To[int64](0))}, Warn, []string{"1 of 2 node(s) do not report swap", ": a, and their kubelets' configuration was not asked", "cannot be known from the API", "swapon --show"}},
 		{"no nodes", nil, Warn, []string{"no nodes"}},
 	}
 	for _, tt := range tests {
@@ -493,4 +493,50 @@ func TestExternalIPsWarningsOfARealServer(t *testing.T) {
 	if query != "POST /api/v1/namespaces/ns1/services?dryRun=All" {
 		t.Errorf("request %q", query)
 	}
+}
+
+// TestSwapAsksTheKubelets: for nodes whose status says nothing about swap, the kubelet's
+// configz (through the API server's node proxy) decides: failSwapOn=true (or unset: its
+// default) means the kubelet would not run with swap on; failSwapOn=false or no answer stays
+// unknown, with the reason.
+func TestSwapAsksTheKubelets(t *testing.T) {
+	configz := map[string]string{
+		"guarded":  `{"kubeletconfig":{"failSwapOn":true}}`,
+		"default":  `{"kubeletconfig":{}}`,
+		"swapping": `{"kubeletconfig":{"failSwapOn":false,"memorySwap":{"swapBehavior":"LimitedSwap"}}}`,
+	}
+	serve := func(nodes ...string) kubernetes.Interface {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/api/v1/nodes" {
+				var items []string
+				for _, n := range nodes {
+					items = append(items, `{"metadata":{"name":"`+n+`"}}`)
+				}
+				_, _ = w.Write([]byte(`{"kind":"NodeList","apiVersion":"v1","items":[` + strings.Join(items, ",") + `]}`))
+				return
+			}
+			node, ok := strings.CutPrefix(r.URL.Path, "/api/v1/nodes/")
+			node, ok2 := strings.CutSuffix(node, "/proxy/configz")
+			if body, known := configz[node]; ok && ok2 && known {
+				_, _ = w.Write([]byte(body))
+				return
+			}
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"nodes \"` + node + `\" is forbidden: User \"alice\" cannot get resource \"nodes/proxy\""}`))
+		}))
+		t.Cleanup(srv.Close)
+		c, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	want(t, Swap(context.Background(), serve("guarded", "default")), OK,
+		"all 2 node(s) have swap off", "2 run a kubelet with failSwapOn=true, which refuses to start with swap on (default, guarded)")
+	want(t, Swap(context.Background(), serve("guarded", "swapping", "closed")), Warn,
+		"2 of 3 node(s) do not report swap", "closed, swapping", "and 1 more", "cannot be known from the API")
+	want(t, Swap(context.Background(), serve("closed")), Warn, `(closed: HTTP 403: nodes "closed" is forbidden: User "alice" cannot get resource "nodes/proxy")`)
+	r := Swap(context.Background(), serve("swapping"))
+	want(t, r, Warn, `swapping: its kubelet runs with failSwapOn=false (memorySwap.swapBehavior "LimitedSwap")`)
 }
