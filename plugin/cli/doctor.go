@@ -38,8 +38,9 @@ func newDoctorCmd(s *Settings) *cobra.Command {
 failures users hit, one line per check: ok, warn or fail, with the fix. It changes nothing.
 
   api-server       the API server answers (and runs a version the chart supports)
-  swap             what each node's status reports about swap (status.nodeInfo.swap); a node
-                   that reports nothing cannot be judged from the API, and the line says so
+  swap             what each node's status reports about swap (status.nodeInfo.swap), else its
+                   kubelet's failSwapOn (configz); a node neither tells about cannot be judged
+                   from the API, and the line says so
   namespace        the namespace exists (or --create-namespace will make it)
   permissions      every permission install needs, asked of the API server's authorizer
                    (SelfSubjectAccessReview) for your credentials: each missing verb/resource
