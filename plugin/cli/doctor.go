@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/output"
-	"helm.sh/helm/v3/pkg/storage/driver"
 
 	sparkmr3 "github.com/spark-mr3/spark-mr3"
 	"github.com/spark-mr3/spark-mr3/plugin/check/render"
@@ -139,17 +137,19 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 		}
 		if !o.values.given() {
 			// An installed release is checked with what it has; one not installed yet with
-			// the chart's defaults.
+			// the chart's defaults, and so is one whose record cannot be read (no right to
+			// Helm's Secrets): the release line then says why, the permissions line what is
+			// missing.
 			d.Manifest = func(context.Context) (string, error) {
 				cfg, err := s.ActionConfig()
 				if err != nil {
-					return "", err
-				}
-				m, err := render.Deployed(cfg, name)
-				if errors.Is(err, driver.ErrReleaseNotFound) {
 					return renderChart()
 				}
-				return m, err
+				m, err := render.Deployed(cfg, name)
+				if err != nil {
+					return renderChart()
+				}
+				return m, nil
 			}
 		}
 	}

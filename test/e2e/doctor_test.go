@@ -214,7 +214,7 @@ func canIUser(ctx context.Context, cs kubernetes.Interface, user, ns string) boo
 // TestDoctorInstalledRelease: doctor RELEASE on a release installed by the plugin checks it
 // with its own manifest: deployed, every driver Pod ready (found by labels), the token Secret
 // present; once the token Secret is gone the token check fails naming it, and the token is
-// never printed.
+// never printed; a viewer who cannot read Helm's record still gets every line.
 func TestDoctorInstalledRelease(t *testing.T) {
 	f := newSubmitFixture(t)
 	t.Cleanup(func() { f.runCLI(nil, "teardown", f.rel, "--yes", "--worker-timeout", "5s") })
@@ -251,6 +251,24 @@ func TestDoctorInstalledRelease(t *testing.T) {
 	if tok == "" || strings.Contains(out+errOut, tok) {
 		t.Errorf("the token is printed (or was empty)")
 	}
+
+	// A viewer of the namespace cannot read Helm's record (Secrets): the release line fails
+	// saying so, the checks still run (on the chart's defaults), and the missing rights are
+	// named.
+	_, err = f.cs.CoreV1().ServiceAccounts(f.ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "viewer"}}, metav1.CreateOptions{})
+	must(t, err)
+	_, err = f.cs.RbacV1().RoleBindings(f.ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "viewer"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "viewer", Namespace: f.ns}}}, metav1.CreateOptions{})
+	must(t, err)
+	viewer := "system:serviceaccount:" + f.ns + ":viewer"
+	waitAllowed(t, f.cs, viewer, f.ns)
+	rep, code, _ = doctorReport(t, f, f.rel, "--kube-as-user", viewer, "--kube-as-group", "system:serviceaccounts", "--kube-as-group", "system:authenticated")
+	if code != cli.ExitError {
+		t.Errorf("viewer: exit %d", code)
+	}
+	expect(t, rep, doctor.CheckRelease, doctor.Fail, "cannot read release rel in namespace "+f.ns, "forbidden")
+	expect(t, rep, doctor.CheckPermissions, doctor.Fail, "create, get, list, update secrets in namespace "+f.ns, "create statefulsets.apps")
 
 	// A release that is not installed: a warning, the prerequisites checked for installing it.
 	rep, code, _ = doctorReport(t, f, "other")
