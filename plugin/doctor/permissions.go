@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -277,7 +278,7 @@ func describeDenied(denied []access) string {
 		if _, ok := verbs[k]; !ok {
 			whats = append(whats, k)
 		}
-		if !contains(verbs[k], a.Verb) {
+		if !slices.Contains(verbs[k], a.Verb) {
 			verbs[k] = append(verbs[k], a.Verb)
 		}
 	}
@@ -300,15 +301,6 @@ func describeDenied(denied []access) string {
 		parts = append(parts, fmt.Sprintf("%s (for %s)", line, strings.Join(merged[line], ", ")))
 	}
 	return strings.Join(parts, "; ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // role is a Role or ClusterRole of the manifest and the bindings that refer to it.

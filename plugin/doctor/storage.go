@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -213,20 +214,11 @@ func availableStaticPV(pvs []corev1.PersistentVolume, spec corev1.PersistentVolu
 		}
 		ok := true
 		for _, m := range spec.AccessModes {
-			if !containsMode(pv.Spec.AccessModes, m) {
+			if !slices.Contains(pv.Spec.AccessModes, m) {
 				ok = false
 			}
 		}
 		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-func containsMode(modes []corev1.PersistentVolumeAccessMode, m corev1.PersistentVolumeAccessMode) bool {
-	for _, x := range modes {
-		if x == m {
 			return true
 		}
 	}
