@@ -540,3 +540,22 @@ func TestSwapAsksTheKubelets(t *testing.T) {
 	r := Swap(context.Background(), serve("swapping"))
 	want(t, r, Warn, `swapping: its kubelet runs with failSwapOn=false (memorySwap.swapBehavior "LimitedSwap")`)
 }
+
+// TestDescribeDenied: refusals are grouped by the verbs an object or reason lacks, then by
+// resource and scope, in that order.
+func TestDescribeDenied(t *testing.T) {
+	got := describeDenied([]access{
+		{Verb: "watch", Resource: "services", Namespace: "ns1", What: "waiting for the rollout"},
+		{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "roles", Namespace: "ns1", What: "Role/a"},
+		{Verb: "get", Group: "rbac.authorization.k8s.io", Resource: "roles", Namespace: "ns1", Name: "a", What: "Role/a"},
+		{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "roles", Namespace: "ns1", What: "Role/b"},
+		{Verb: "get", Group: "rbac.authorization.k8s.io", Resource: "roles", Namespace: "ns1", Name: "b", What: "Role/b"},
+		{Verb: "create", Resource: "namespaces", What: "--create-namespace"},
+	})
+	want := "create namespaces cluster-wide (for --create-namespace); " +
+		"create, get roles.rbac.authorization.k8s.io in namespace ns1 (for Role/a, Role/b); " +
+		"watch services in namespace ns1 (for waiting for the rollout)"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

@@ -284,18 +284,17 @@ func describeDenied(denied []access) string {
 	}
 	var order []string
 	merged := map[string][]string{}
+	head := map[string]string{}
 	for _, k := range whats {
 		line := strings.Join(verbs[k], ", ") + " " + k.head
 		if _, ok := merged[line]; !ok {
 			order = append(order, line)
+			head[line] = k.head
 		}
 		merged[line] = append(merged[line], k.what)
 	}
-	sort.SliceStable(order, func(i, j int) bool {
-		_, hi, _ := strings.Cut(order[i], " ")
-		_, hj, _ := strings.Cut(order[j], " ")
-		return hi < hj
-	})
+	// By resource and scope, so that one resource's lines stand together.
+	sort.SliceStable(order, func(i, j int) bool { return head[order[i]] < head[order[j]] })
 	var parts []string
 	for _, line := range order {
 		parts = append(parts, fmt.Sprintf("%s (for %s)", line, strings.Join(merged[line], ", ")))
