@@ -1,7 +1,8 @@
 // Package cluster starts and stops a real local Kubernetes control plane for tests and the
 // demo: etcd, kube-apiserver (RBAC, PodSecurity admission), kube-controller-manager,
-// kube-scheduler and kwok (simulated nodes and pods, exec runs on this machine), all on
-// loopback with free ports. The binaries come from hack/tools.sh, cached by version.
+// kube-scheduler and kwok (simulated nodes and pods; exec runs on this machine, pods/log and
+// port-forward follow the Logs and PortForward objects tests create), all on loopback with
+// free ports. The binaries come from hack/tools.sh, cached by version.
 package cluster
 
 import (
@@ -230,6 +231,10 @@ func Up(ctx context.Context, opts Options) (*State, error) {
 	if _, err := os.Stat(filepath.Join(stages, "pod-ready.yaml")); err != nil {
 		return nil, fmt.Errorf("kwok stage files not found in %s: run 'hack/tools.sh cluster'", stages)
 	}
+	crds, err := readKwokCRDs(stages)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("clean %s: %w", dir, err)
 	}
@@ -291,7 +296,11 @@ func Up(ctx context.Context, opts Options) (*State, error) {
 		case "etcd":
 			err = waitFor(ctx, st, c, 30*time.Second, func() error { return httpGet(ctx, fmt.Sprintf("http://127.0.0.1:%d/health", st.Ports.EtcdClient), nil) })
 		case "kube-apiserver":
-			err = waitHealthy(ctx, st, 60*time.Second)
+			// kwok reads its Logs and PortForward objects from the API: their CRDs must be
+			// served before it starts.
+			if err = waitHealthy(ctx, st, 60*time.Second); err == nil {
+				err = installCRDs(ctx, st, crds, opts.Log)
+			}
 		}
 		if err != nil {
 			return nil, err

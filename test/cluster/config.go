@@ -48,6 +48,16 @@ rules:
 - level: Metadata
 `
 
+// kwokCRDKinds are the kinds kwok watches in the API instead of reading them from its
+// configuration (a kind in both is refused by kwok).
+func kwokCRDKinds() []string {
+	kinds := make([]string, 0, len(kwokCRDs))
+	for _, c := range kwokCRDs {
+		kinds = append(kinds, c.kind)
+	}
+	return kinds
+}
+
 func writeKwokConfig(path string, st *State, stagesDir string) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -62,7 +72,7 @@ options:
   nodeLeaseParallelism: 4
   podPlayStageParallelism: 8
   nodePlayStageParallelism: 4
-  enableCRDs: []
+  enableCRDs: [%s]
   enableDebuggingHandlers: true
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
@@ -73,7 +83,7 @@ spec:
   execs:
   - local:
       workDir: %s
-`, st.Ports.Kwok, st.ExecDir)
+`, st.Ports.Kwok, strings.Join(kwokCRDKinds(), ", "), st.ExecDir)
 	for _, f := range []string{"node-initialize.yaml", "node-heartbeat-with-lease.yaml", "pod-ready.yaml", "pod-complete.yaml", "pod-delete.yaml"} {
 		data, err := os.ReadFile(filepath.Join(stagesDir, f))
 		if err != nil {
