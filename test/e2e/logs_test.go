@@ -117,24 +117,14 @@ var (
 	kwokPortForwardGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1alpha1", Resource: "portforwards"}
 )
 
-// kwokCluster says why the cluster cannot serve a kwok debugging resource: kwok serves
-// pods/log and port-forward only for Pods its Logs / PortForward objects (or its
-// configuration's Cluster* ones) name, and reads the objects from the API only when started
-// with --enable-crds naming them, their CRDs installed.
-func kwokCannotServe(t *testing.T, dyn dynamic.Interface, gvr schema.GroupVersionResource, ns string) string {
+// needKwokCRD fails the test when the cluster cannot serve a kwok debugging resource: kwok
+// serves pods/log and port-forward only for Pods its Logs / PortForward objects name, and
+// test/cluster starts it reading those from the API, their CRDs installed before it starts.
+func needKwokCRD(t *testing.T, dyn dynamic.Interface, gvr schema.GroupVersionResource, ns string) {
 	t.Helper()
-	_, err := dyn.Resource(gvr).Namespace(ns).List(context.Background(), metav1.ListOptions{})
-	if err == nil {
-		return ""
+	if _, err := dyn.Resource(gvr).Namespace(ns).List(context.Background(), metav1.ListOptions{}); err != nil {
+		t.Fatalf("the cluster has no %s.%s resource (%v): it was started before test/cluster installed kwok's CRDs; restart it (make cluster-down && make cluster) after 'hack/tools.sh cluster'", gvr.Resource, gvr.Group, err)
 	}
-	return fmt.Sprintf("the cluster has no %s.%s resource (%v): kwok must run with enableCRDs including %q and the CRD installed (see the logs/ui report of issue 16)", gvr.Resource, gvr.Group, err, kindOf(gvr))
-}
-
-func kindOf(gvr schema.GroupVersionResource) string {
-	if gvr == kwokLogsGVR {
-		return "Logs"
-	}
-	return "PortForward"
 }
 
 // criLog writes lines in the CRI log format kwok reads (time, stream, P/F tag, text).
@@ -170,14 +160,12 @@ func TestLogsOfTheDAGAppMasterAndContainerWorkers(t *testing.T) {
 
 	dyn, err := dynamic.NewForConfig(m.c.RESTConfig(t))
 	must(t, err)
-	if why := kwokCannotServe(t, dyn, kwokLogsGVR, m.ns); why != "" {
-		// Still through the plugin: the Pods are found (the error names the AM Pod) and the
-		// API's refusal reaches the user.
-		_, errOut, code := m.runCLI(nil, "logs", m.rel, "--am")
-		if code != cli.ExitError || !strings.Contains(errOut, "read the log of Pod "+m.ns+"/"+amPod.Name) {
-			t.Errorf("--am without kwok logs: exit %d\n%s", code, errOut)
-		}
-		t.Skip(why)
+	needKwokCRD(t, dyn, kwokLogsGVR, m.ns)
+	// Before any Logs object names the Pods, kwok refuses their logs: the Pods are found (the
+	// error names the AM Pod) and the API's refusal reaches the user.
+	_, errOut, code = m.runCLI(nil, "logs", m.rel, "--am")
+	if code != cli.ExitError || !strings.Contains(errOut, "read the log of Pod "+m.ns+"/"+amPod.Name) {
+		t.Errorf("--am before kwok has a log: exit %d\n%s", code, errOut)
 	}
 	dir := t.TempDir()
 	for _, p := range append([]string{amPod.Name}, workers...) {
