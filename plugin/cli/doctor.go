@@ -12,6 +12,7 @@ import (
 	sparkmr3 "github.com/spark-mr3/spark-mr3"
 	"github.com/spark-mr3/spark-mr3/plugin/check/render"
 	"github.com/spark-mr3/spark-mr3/plugin/doctor"
+	"github.com/spark-mr3/spark-mr3/plugin/postrender"
 	"github.com/spark-mr3/spark-mr3/plugin/status"
 )
 
@@ -22,6 +23,7 @@ const doctorRelease = "spark"
 // doctorOptions are the flags of `doctor`.
 type doctorOptions struct {
 	values          valueFlags
+	kustomize       postrender.Flags
 	createNamespace bool
 	timeout         time.Duration
 	output          output.Format
@@ -50,10 +52,11 @@ failures users hit, one line per check: ok, warn or fail, with the fix. It chang
   host-aliases     no host alias name is also a Service of the namespace
 
 It checks what install WOULD apply: the chart shipped with the plugin rendered with the
--f/--set values (as release "spark" when RELEASE is not given). With RELEASE and no values,
-an installed release is checked with its own manifest, and three more checks run: release
-(deployed), drivers (every driver Pod ready), token (the Secret the drivers read). It exits
-1 when a check fails, 0 otherwise (warnings included).`,
+-f/--set values and the --kustomize overlay (as release "spark" when RELEASE is not given).
+With RELEASE and no values or overlay, an installed release is checked with its own
+manifest, and three more checks run: release (deployed), drivers (every driver Pod ready),
+token (the Secret the drivers read). It exits 1 when a check fails, 0 otherwise (warnings
+included).`,
 		Example: `  helm sparkmr3 doctor -n sparkmr3 --create-namespace -f values.yaml
   helm sparkmr3 doctor spark -n sparkmr3
   helm sparkmr3 doctor -n sparkmr3 -o json | jq '.checks[] | select(.status != "ok")'`,
@@ -65,6 +68,7 @@ an installed release is checked with its own manifest, and three more checks run
 	}
 	f := cmd.Flags()
 	o.values.register(f)
+	o.kustomize.Register(f, "kustomize overlay directory applied to the rendered manifests, as install applies it (its kustomization.yaml lists helm-output.yaml)")
 	f.BoolVar(&o.createNamespace, "create-namespace", false, "the namespace will be created by install --create-namespace: check the permission to create it")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for all checks (an API server that accepts connections but does not answer fails api-server then)")
 	bindOutputFlag(cmd, &o.output, []output.Format{output.Table, output.JSON, output.YAML}, nil)
@@ -93,6 +97,10 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 	if err != nil {
 		return err
 	}
+	overlay, err := newOverlay(s, o.kustomize)
+	if err != nil {
+		return err
+	}
 	d := &doctor.Options{Namespace: s.Namespace(), CreateNamespace: o.createNamespace, HelmDriver: s.Getenv("HELM_DRIVER"),
 		Target: doctor.APITarget{Context: s.Helm.KubeContext, Kubeconfig: s.Helm.KubeConfig}}
 	if d.Target.Kubeconfig == "" {
@@ -115,9 +123,16 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 		if err != nil && isBadValues(err) {
 			return "", WithCode(ExitUsage, fmt.Errorf("%w\nfix the values (-f/--set): each key, its type and its allowed values are described in the chart's values.yaml and README", err))
 		}
-		return m, err
+		if err != nil {
+			return "", err
+		}
+		out, err := overlay.Overlay([]byte(m))
+		if err != nil {
+			return "", overlayError(err)
+		}
+		return string(out), nil
 	}
-	if len(args) == 0 || o.values.given() {
+	if len(args) == 0 || o.values.given() || o.kustomize.Dir != "" {
 		// Rendered before any cluster access: values the chart refuses are bad input (exit 2)
 		// whether or not the cluster answers.
 		m, err := renderChart()
@@ -135,7 +150,7 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 			}
 			return (&status.Options{Namespace: s.Namespace(), Release: name, Client: d.Client, Helm: cfg, Clock: s.Clock}).Run(ctx)
 		}
-		if !o.values.given() {
+		if !o.values.given() && o.kustomize.Dir == "" {
 			// An installed release is checked with what it has; one not installed yet with
 			// the chart's defaults, and so is one whose record cannot be read (no right to
 			// Helm's Secrets): the release line then says why, the permissions line what is

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,18 @@ func TestDoctorTimeout(t *testing.T) {
 	}
 	if _, code, err := runDoctorCmd(t, kc, "--timeout", "0s"); code != ExitUsage || !strings.Contains(err.Error(), "--timeout 0s: must be positive") {
 		t.Errorf("--timeout 0s: exit %d, error %v", code, err)
+	}
+}
+
+// TestDoctorKustomizeRefusesRemote: a --kustomize overlay that names a remote base is refused
+// before anything is fetched or asked (exit 2), as install refuses it.
+func TestDoctorKustomizeRefusesRemote(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources:\n- helm-output.yaml\n- github.com/org/repo//deploy?ref=v1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code, err := runDoctorCmd(t, kubeconfigFor(t, "https://127.0.0.1:1"), "--kustomize", dir)
+	if code != ExitUsage || !strings.Contains(err.Error(), "--kustomize-allow-remote") || out != "" {
+		t.Fatalf("exit %d, error %v, output %q", code, err, out)
 	}
 }

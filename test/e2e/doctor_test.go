@@ -8,6 +8,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -339,4 +340,28 @@ func TestDoctorExternalIPsRefusedByAdmission(t *testing.T) {
 	rep, _, _ = doctorReport(t, f, "--set", "localDirs.type=persistentVolumeClaim", "--set", "localDirs.storageClassName="+sc+"-gone")
 	expect(t, rep, doctor.CheckStorage, doctor.Fail, "asks for StorageClass "+sc+"-gone (localDirs.storageClassName), which does not exist", sc)
 	expect(t, rep, doctor.CheckExternalIPs, doctor.OK, "no externalIPs")
+}
+
+// TestDoctorAppliesTheOverlay: doctor checks what install would apply, the --kustomize
+// overlay included: an overlay that gives the AM Service externalIPs makes the external-ips
+// check dry-run them.
+func TestDoctorAppliesTheOverlay(t *testing.T) {
+	c := cluster.Shared(t)
+	f := &submitFixture{t: t, c: c, cs: c.Client(t), rel: "rel", ns: c.Namespace(t, map[string]string{podsecurity.LabelEnforce: "baseline"})}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "kustomization.yaml"), `resources:
+- helm-output.yaml
+patches:
+- target:
+    kind: Service
+    labelSelector: app.kubernetes.io/component=am-service
+  patch: |-
+    - op: add
+      path: /spec/externalIPs
+      value: [192.0.2.77]
+`, 0o644)
+	rep, _, _ := doctorReport(t, f)
+	expect(t, rep, doctor.CheckExternalIPs, doctor.OK, "no externalIPs")
+	rep, _, _ = doctorReport(t, f, "--kustomize", dir)
+	expect(t, rep, doctor.CheckExternalIPs, doctor.Warn, "admits the AM Service", "[192.0.2.77]")
 }
