@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"helm.sh/helm/v3/pkg/cli/output"
 	appsv1 "k8s.io/api/apps/v1"
@@ -199,5 +200,28 @@ func TestRunEnvPrintsDriverVarsAndWritesBaseDir(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir2); len(entries) != 0 {
 		t.Fatalf("written: %v", entries)
+	}
+}
+
+// TestSignalContextKeepsTheSignal: the verb's context ends with the signal as its cause (for
+// 130 vs 143), and a later signal is swallowed until stop (the job in the Pod is being stopped).
+func TestSignalContextKeepsTheSignal(t *testing.T) {
+	ctx, stop := signalContext(context.Background())
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-ctx.Done()
+	var se *signalError
+	if !errors.As(context.Cause(ctx), &se) || se.sig != syscall.SIGTERM || se.Error() != "terminated (SIGTERM)" {
+		t.Fatalf("cause %v", context.Cause(ctx))
+	}
+	// A second signal (here SIGINT) must not end the test process.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if code := ExitCode(driverExit(driver.ErrInterrupted, context.Cause(ctx))); code != 143 {
+		t.Fatalf("exit %d, want 143", code)
 	}
 }
