@@ -206,9 +206,14 @@ func Up(ctx context.Context, opts Options) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	stages := filepath.Join(opts.ToolsDir, "kwok-stages")
 	if st, err := Running(dir); err == nil {
 		if err := waitHealthy(ctx, st, 10*time.Second); err == nil {
 			fmt.Fprintf(opts.Log, "cluster: already running in %s\n", dir)
+			// Kept as it is (others may be using it), but said: tests of what it lacks fail.
+			if why := outdatedKwokConfig(st, stages); why != "" {
+				fmt.Fprintf(opts.Log, "cluster: warning: it runs kwok with an older configuration (%s); tests that need the new one fail on it: restart it with 'localcluster down --dir %s' then up (make cluster-down && make cluster)\n", why, dir)
+			}
 			return st, nil
 		}
 		fmt.Fprintf(opts.Log, "cluster: %s has processes but the API server is not healthy: restarting it\n", dir)
@@ -227,7 +232,6 @@ func Up(ctx context.Context, opts Options) (*State, error) {
 			return nil, err
 		}
 	}
-	stages := filepath.Join(opts.ToolsDir, "kwok-stages")
 	if _, err := os.Stat(filepath.Join(stages, "pod-ready.yaml")); err != nil {
 		return nil, fmt.Errorf("kwok stage files not found in %s: run 'hack/tools.sh cluster'", stages)
 	}

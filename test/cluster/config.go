@@ -59,6 +59,34 @@ func kwokCRDKinds() []string {
 }
 
 func writeKwokConfig(path string, st *State, stagesDir string) error {
+	b, err := kwokConfig(st, stagesDir)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
+// outdatedKwokConfig says why the kwok of a running cluster was started with another
+// configuration than this code writes (as a cluster started before kwok watched its Logs and
+// PortForward objects), or "" when it is current or cannot be told.
+func outdatedKwokConfig(st *State, stagesDir string) string {
+	want, err := kwokConfig(st, stagesDir)
+	if err != nil {
+		return ""
+	}
+	have, err := os.ReadFile(filepath.Join(st.Dir, "kwok.yaml"))
+	if err != nil {
+		return ""
+	}
+	if !bytes.Equal(have, want) {
+		return filepath.Join(st.Dir, "kwok.yaml") + " differs from what test/cluster writes now"
+	}
+	return ""
+}
+
+// kwokConfig is kwok's --config: its options, the ClusterExec that runs exec on this machine
+// and the Stage documents.
+func kwokConfig(st *State, stagesDir string) ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokConfiguration
@@ -87,7 +115,7 @@ spec:
 	for _, f := range []string{"node-initialize.yaml", "node-heartbeat-with-lease.yaml", "pod-ready.yaml", "pod-complete.yaml", "pod-delete.yaml"} {
 		data, err := os.ReadFile(filepath.Join(stagesDir, f))
 		if err != nil {
-			return fmt.Errorf("read kwok stage %s: %w (run 'hack/tools.sh cluster')", f, err)
+			return nil, fmt.Errorf("read kwok stage %s: %w (run 'hack/tools.sh cluster')", f, err)
 		}
 		b.WriteString("---\n")
 		b.Write(bytes.TrimPrefix(data, []byte("---\n")))
@@ -97,7 +125,7 @@ spec:
 	}
 	b.WriteString("---\n")
 	b.Write(helmTestPodStage)
-	return os.WriteFile(path, b.Bytes(), 0o600)
+	return b.Bytes(), nil
 }
 
 //go:embed stage-complete-test-pods.yaml

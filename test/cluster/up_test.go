@@ -32,12 +32,34 @@ func TestUpTwiceIsHarmlessAndDownFreesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = Down(dir, io.Discard) })
-	again, err := Up(ctx, Options{Dir: dir, Log: io.Discard})
+	var log strings.Builder
+	again, err := Up(ctx, Options{Dir: dir, Log: &log})
 	if err != nil {
 		t.Fatalf("second up: %v", err)
 	}
 	if again.Ports != st.Ports || again.PIDs["kube-apiserver"] != st.PIDs["kube-apiserver"] {
 		t.Fatalf("second up started a new control plane: %+v vs %+v", again, st)
+	}
+	if strings.Contains(log.String(), "warning") {
+		t.Fatalf("second up warned:\n%s", log.String())
+	}
+	// A cluster started by older code (kwok not watching its Logs/PortForward objects) is kept
+	// running, with a warning that says how to restart it.
+	kc := filepath.Join(dir, "kwok.yaml")
+	b, err := os.ReadFile(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kc, []byte(strings.Replace(string(b), "enableCRDs: [Logs, PortForward]", "enableCRDs: []", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	again, err = Up(ctx, Options{Dir: dir, Log: &log})
+	if err != nil || again.PIDs["kwok"] != st.PIDs["kwok"] {
+		t.Fatalf("up over an older configuration: %v, pids %v vs %v", err, again, st)
+	}
+	if !strings.Contains(log.String(), "warning: it runs kwok with an older configuration") || !strings.Contains(log.String(), "make cluster-down && make cluster") {
+		t.Fatalf("up over an older configuration did not warn with the fix:\n%s", log.String())
 	}
 	cs, err := st.Client()
 	if err != nil {
