@@ -51,6 +51,25 @@ func groupGone(pgid int) bool {
 	}
 }
 
+// processAlive reports whether pid runs and is not a zombie, waiting up to 2 s for it to end.
+func processAlive(pid int) bool {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndex(s, ")")+1:]); len(f) > 0 && f[0] == "Z" {
+			return false
+		}
+		if time.Now().After(deadline) {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func groupAlive(pgid int) bool {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, f := range stats {
@@ -67,19 +86,23 @@ func groupAlive(pgid int) bool {
 	return false
 }
 
-// TestRunInterruptStopsTheJobInThePod: the exec server kills only the process it started when
-// the stream ends (as kwok does; a real kubelet kills nothing); the job's process group (the
-// script, and its pipeline `sleep | cat`) is stopped by the second exec, SIGTERM first, and
-// SIGKILL after the grace period for a job that ignores SIGTERM.
+// TestRunInterruptStopsTheJobInThePod: when the stream ends, the exec server either kills the
+// process it started (as kwok does) or leaves it running (as a real kubelet does); either way
+// the job's process group (the script, and its pipeline `sleep | cat`) is stopped by the
+// second exec, SIGTERM first, and SIGKILL after the grace period for a job that ignores
+// SIGTERM; the wrapper ends too and the run dir is removed.
 func TestRunInterruptStopsTheJobInThePod(t *testing.T) {
 	for _, tc := range []struct {
 		name, body, want string
+		leaveRunning     bool
 	}{
-		{"ends on SIGTERM", "sleep 30 | cat\n", "ended on SIGTERM"},
-		{"ignores SIGTERM", "trap '' TERM\nsleep 30 | cat\n", "did not end within 1s of SIGTERM"},
+		{"ends on SIGTERM", "sleep 30 | cat\n", "ended on SIGTERM", false},
+		{"ignores SIGTERM", "trap '' TERM\nsleep 30 | cat\n", "did not end within 1s of SIGTERM", false},
+		{"kubelet leaves the command running", "sleep 30 | cat\n", "ended on SIGTERM", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, ex := kubeletServer(t, true)
+			ex.leaveRunning = tc.leaveRunning
 			rec := t.TempDir()
 			script := writeScript(t, t.TempDir(), "spark/run-spark-submit.sh", "echo $$ > "+rec+"/pid.tmp; mv "+rec+"/pid.tmp "+rec+"/pid\n"+tc.body)
 			objs := append(releaseObjects(siteWithAliases(""), "spark1"), readyPod("spark1", script))
@@ -117,6 +140,12 @@ func TestRunInterruptStopsTheJobInThePod(t *testing.T) {
 			}
 			if _, err := os.Stat(stop[4]); !os.IsNotExist(err) {
 				t.Fatalf("run dir %s left after the stop", stop[4])
+			}
+			ex.mu.Lock()
+			wrapper := ex.pids[0]
+			ex.mu.Unlock()
+			if processAlive(wrapper) {
+				t.Fatalf("the wrapper (pid %d) outlived its job", wrapper)
 			}
 		})
 	}

@@ -42,6 +42,11 @@ type kubeletExecutor struct {
 	gotTTY bool
 	// websocket says, for each exec request the API server got, whether it asked for WebSocket.
 	websocket []bool
+	// leaveRunning makes the executor behave like a real kubelet when the stream ends early:
+	// the command keeps running (kwok, and the default here, kill the process they started).
+	leaveRunning bool
+	// pids are the processes started, in order.
+	pids []int
 }
 
 func (e *kubeletExecutor) ExecInContainer(ctx context.Context, name, uid, container string, cmd []string,
@@ -59,6 +64,9 @@ func (e *kubeletExecutor) ExecInContainer(ctx context.Context, name, uid, contai
 		return err
 	}
 	c := exec.CommandContext(ctx, cmd[0], cmd[1:]...)
+	if e.leaveRunning {
+		c = exec.Command(cmd[0], cmd[1:]...)
+	}
 	if in != nil {
 		c.Stdin = in
 	}
@@ -66,7 +74,25 @@ func (e *kubeletExecutor) ExecInContainer(ctx context.Context, name, uid, contai
 	if errw != nil {
 		c.Stderr = errw
 	}
-	err := c.Run()
+	if err := c.Start(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.pids = append(e.pids, c.Process.Pid)
+	e.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		if !e.leaveRunning {
+			err = <-done
+			break
+		}
+		// The stream is gone; the command is not. Reap it when it ends.
+		return ctx.Err()
+	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.Exited() {
 		return utilexec.CodeExitError{Err: err, Code: ee.ExitCode()}
