@@ -284,9 +284,9 @@ func install(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 			return res, fmt.Errorf("%w; and the atomic clean-up failed too: %v (remove it with 'helm sparkmr3 teardown %s')", err, uerr, o.Release)
 		}
 		if derr := token.Delete(context.WithoutCancel(ctx), client, o.Namespace, o.Release, fullname); derr != nil {
-			return res, fmt.Errorf("%w; --atomic: release %q was uninstalled again, but %v (remove it with 'helm sparkmr3 teardown %s')", err, o.Release, derr, o.Release)
+			return res, fmt.Errorf("%w; rollback on failure: release %q was uninstalled again, but %v (remove it with 'helm sparkmr3 teardown %s')", err, o.Release, derr, o.Release)
 		}
-		return res, fmt.Errorf("%w; --atomic: release %q was uninstalled again", err, o.Release)
+		return res, fmt.Errorf("%w; rollback on failure: release %q was uninstalled again", err, o.Release)
 	}
 	return res, err
 }
@@ -482,17 +482,17 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 		}
 		// helm rollback does not know the plugin's Secret: put back what it held.
 		if serr := restoreTokenSecret(ctx, client, o, fullname, hadSecret, prev); serr != nil {
-			return res, fmt.Errorf("%w; --atomic: rolled back to revision %d, but %v", err, last.Version, serr)
+			return res, fmt.Errorf("%w; rollback on failure: rolled back to revision %d, but %v", err, last.Version, serr)
 		}
 		if res.changed() && rel != nil {
 			// The rollback restored the old token Secret: drivers that restarted with the new
 			// token must restart again (a DAGAppMaster they started stays the release's, and
 			// teardown removes it).
 			if rerr := restartDrivers(context.WithoutCancel(ctx), client, o, "the restored token"); rerr != nil {
-				return res, fmt.Errorf("%w; --atomic: rolled back to revision %d, but %v", err, last.Version, rerr)
+				return res, fmt.Errorf("%w; rollback on failure: rolled back to revision %d, but %v", err, last.Version, rerr)
 			}
 		}
-		return res, fmt.Errorf("%w; --atomic: rolled back to revision %d", err, last.Version)
+		return res, fmt.Errorf("%w; rollback on failure: rolled back to revision %d", err, last.Version)
 	}
 	return res, err
 }

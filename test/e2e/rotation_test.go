@@ -119,7 +119,7 @@ func TestRotationThenTeardownLeavesNothing(t *testing.T) {
 	// rotated one meanwhile.
 	out := run(4, "upgrade", "rt", "--reuse-values", "--rotate-token", "--atomic", "--timeout", "20s",
 		"--set", "driverDefaults.nodeSelector.sparkmr3-e2e=nowhere")
-	if !strings.Contains(out, "--atomic: rolled back") {
+	if !strings.Contains(out, "rollback on failure: rolled back") {
 		t.Fatalf("atomic upgrade:\n%s", out)
 	}
 	if got := rotationToken(t, e, "rt"); got != pinned {
