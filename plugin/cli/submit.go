@@ -49,8 +49,9 @@ and rewrites every SPARK_ARG naming an uploaded file (the same local path, howev
 to its path there: a whole argument, or an entry of a --jars, --files, --py-files or
 --archives list. No object store is needed. The run dir is removed when the job ends or is
 stopped. submit refuses (exit 2, nothing copied) a missing file, a directory or other
-non-regular file, a file name with whitespace, a glob character, a backslash or a comma (MR3's
-script would re-split it), two files with the same name, and --upload with --local.
+non-regular file, a file name with whitespace, a glob character or a backslash (MR3's script
+would re-split it), a comma or a '#' (list separator, Spark's alias mark), two files with the
+same name, and --upload with --local. An entry's #alias in a list is kept.
 
 Interrupting submit stops the job in the Pod too. The driver command runs in a process group
 of its own (a bash wrapper records its id in the run dir); on SIGINT (Ctrl-C) or SIGTERM

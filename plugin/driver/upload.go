@@ -33,8 +33,8 @@ var listOptions = map[string]bool{"--jars": true, "--files": true, "--py-files":
 // list) and returns them in order; a path given twice counts once. It refuses, naming the
 // value and the fix: a file that does not exist or cannot be read, a directory or other
 // non-regular file, a file name MR3's script would not pass on intact (whitespace, glob
-// characters, a backslash; a comma would split --jars/--files lists), and two files with the
-// same name (they would land on the same path in the Pod).
+// characters, a backslash; a comma would split --jars/--files lists, Spark reads '#' as an
+// alias), and two files with the same name (they would land on the same path in the Pod).
 func PlanUploads(values []string) ([]Upload, error) {
 	var ups []Upload
 	byName := map[string]string{}
@@ -101,6 +101,8 @@ func badUploadName(name string) string {
 			return "has a backslash, which MR3's driver script may treat as a glob escape"
 		case r == ',':
 			return "has a comma, which would split the lists of --jars, --files and --py-files"
+		case r == '#':
+			return "has a '#', which Spark reads as the start of an alias (a URI fragment)"
 		case unicode.IsControl(r) || unicode.IsSpace(r):
 			return fmt.Sprintf("has the control or space character %q", r)
 		}
@@ -117,8 +119,8 @@ func placeUploads(ups []Upload, runDir string) {
 
 // RewriteArgs replaces every Spark argument that names an uploaded file (the same absolute
 // path), and every such entry of a comma-separated --jars, --files, --py-files or --archives
-// list (also in their --opt=LIST form), with the file's path in the Pod. used[i] reports
-// whether uploads[i] was named.
+// list (also in their --opt=LIST form; an entry's #alias is kept), with the file's path in the
+// Pod. used[i] reports whether uploads[i] was named.
 func RewriteArgs(args []string, ups []Upload) (out []string, used []bool) {
 	used = make([]bool, len(ups))
 	remote := func(p string) (string, bool) {
@@ -137,10 +139,16 @@ func RewriteArgs(args []string, ups []Upload) (out []string, used []bool) {
 		}
 		return p, false
 	}
+	// A list entry may carry Spark's #alias (the name in the executors' working dir).
 	list := func(v string) string {
 		parts := strings.Split(v, ",")
 		for i, p := range parts {
-			parts[i], _ = remote(p)
+			file, alias, hasAlias := strings.Cut(p, "#")
+			if r, ok := remote(file); ok && hasAlias {
+				parts[i] = r + "#" + alias
+			} else if ok {
+				parts[i] = r
+			}
 		}
 		return strings.Join(parts, ",")
 	}

@@ -104,6 +104,9 @@ func TestPlanUploads(t *testing.T) {
 	if got := badUploadName("a,b.jar"); !strings.Contains(got, "comma") {
 		t.Errorf("badUploadName(a,b.jar) = %q", got)
 	}
+	if got := badUploadName("a#b.jar"); !strings.Contains(got, "alias") {
+		t.Errorf("badUploadName(a#b.jar) = %q", got)
+	}
 }
 
 func TestRewriteArgs(t *testing.T) {
@@ -127,6 +130,7 @@ func TestRewriteArgs(t *testing.T) {
 			[]string{"--jars", "/opt/x.jar,/r/.sparkmr3-run-1/dep.jar,/r/.sparkmr3-run-1/app.jar", "/r/.sparkmr3-run-1/app.jar"}},
 		{"--files= and --py-files", []string{"--files=conf.py", "--py-files", "conf.py,other.py"},
 			[]string{"--files=/r/.sparkmr3-run-1/conf.py", "--py-files", "/r/.sparkmr3-run-1/conf.py,other.py"}},
+		{"#alias kept", []string{"--archives", "conf.py#env,x.zip#y"}, []string{"--archives", "/r/.sparkmr3-run-1/conf.py#env,x.zip#y"}},
 		{"URIs and other values untouched", []string{"--conf", "spark.x=app.jar", "s3a://b/app.jar", "dep.jar", "--jars", "hdfs://n/lib/dep.jar"},
 			[]string{"--conf", "spark.x=app.jar", "s3a://b/app.jar", "dep.jar", "--jars", "hdfs://n/lib/dep.jar"}},
 	}
