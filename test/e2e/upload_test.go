@@ -159,3 +159,53 @@ func TestSubmitUploadRefusalsRunNothing(t *testing.T) {
 		t.Fatalf("refused uploads made run dirs: %q", left)
 	}
 }
+
+// TestUploadRunDirIsWritableInTheChartsPod: the run dir submit and shell use (uploads and the
+// job's process group id) lies on a writable mount of the chart's driver Pod, with the default
+// security context and with readOnlyRootFilesystem=true — the model's pod-mounts, which the
+// stager derives from the rendered Pod, decide (kwok's exec writes the host, so only the Pod
+// spec can say what the real container could write).
+func TestUploadRunDirIsWritableInTheChartsPod(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra map[string]any
+		root  string // the mode of "/"
+	}{
+		{"default", nil, "rw"},
+		{"read-only root", map[string]any{"containerSecurityContext": map[string]any{"readOnlyRootFilesystem": true}}, "ro"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var extra []map[string]any
+			if tc.extra != nil {
+				extra = append(extra, tc.extra)
+			}
+			m, err := mr3model.ParseManifest(renderChart(t, nil, extra...), contractNamespace)
+			must(t, err)
+			d, err := m.Stage(mr3model.Root(t.TempDir()), "spark1")
+			must(t, err)
+			b, err := os.ReadFile(d.Host(mr3model.RemoteBase + "/.mr3model/pod-mounts"))
+			must(t, err)
+			mounts := map[string]string{}
+			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				if mode, p, ok := strings.Cut(l, " "); ok && (mode == "rw" || mode == "ro") {
+					mounts[p] = mode
+				}
+			}
+			if mounts["/"] != tc.root {
+				t.Fatalf("/ is %q, want %q (pod-mounts:\n%s)", mounts["/"], tc.root, b)
+			}
+			for _, result := range []string{"spark-submit-result", "spark-shell-result"} {
+				runDir := mr3model.RemoteBase + "/spark/" + result + "/.sparkmr3-run-0123456789abcdef"
+				best, mode := "", ""
+				for p, m := range mounts {
+					if (p == "/" || runDir == p || strings.HasPrefix(runDir, p+"/")) && len(p) >= len(best) {
+						best, mode = p, m
+					}
+				}
+				if mode != "rw" {
+					t.Errorf("run dir %s is on %s mount %s; submit --upload and the stop of a job need it writable (pod-mounts:\n%s)", runDir, mode, best, b)
+				}
+			}
+		})
+	}
+}
