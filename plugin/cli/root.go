@@ -30,6 +30,7 @@ const (
 	ExitCheckFailed = exitcode.CheckFailed
 	ExitNotReady    = exitcode.NotReady
 	ExitInterrupted = exitcode.Interrupted
+	ExitTerminated  = exitcode.Terminated
 )
 
 // ExitErr carries the process exit code for an error; main maps it with exitcode.Of.

@@ -182,10 +182,6 @@ func contextOf(cmd *cobra.Command) context.Context {
 	return context.Background()
 }
 
-// exitTerminated is the exit code after SIGTERM (128+15), as a shell reports a process ended
-// by it.
-const exitTerminated = 143
-
 // signalError is why a verb's context ended: a signal this process received.
 type signalError struct{ sig os.Signal }
 
@@ -228,7 +224,7 @@ func driverExit(err, cause error) error {
 	}
 	var se *signalError
 	if errors.As(cause, &se) && se.sig == syscall.SIGTERM && (errors.Is(err, driver.ErrInterrupted) || isInterrupted(err)) {
-		return WithCode(exitTerminated, err)
+		return WithCode(ExitTerminated, err)
 	}
 	var ce *driver.CommandExitError
 	var ud *rollout.UnknownDriverError

@@ -17,6 +17,7 @@ const (
 	CheckFailed = 3   // consistency rules found violations
 	NotReady    = 4   // the release did not become ready before --timeout
 	Interrupted = 130 // interrupted by SIGINT
+	Terminated  = 143 // ended by SIGTERM (submit/shell stop the job in the Pod first)
 )
 
 // ExitErr carries the process exit code for an error; main maps it with Of.
