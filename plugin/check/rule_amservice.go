@@ -52,23 +52,23 @@ func AMService(r *Release) []Violation {
 	checkPort(contract.FileMR3Site, c.Site)
 
 	// Selector ↔ master labels.
-	rawLabels, _ := c.Site.Get(KeyMasterLabels)
+	rawLabels, _ := c.Site.Get(contract.SiteMasterLabels)
 	labels, err := mr3conf.ParseLabels(rawLabels)
 	switch {
 	case err != nil:
-		out = append(out, violation(RuleAMService, c.Object, siteKey(contract.FileMR3Site, KeyMasterLabels),
-			fmt.Sprintf("%s %s=%q: %v", contract.FileMR3Site, KeyMasterLabels, rawLabels, err), "set it as key=value,key2=value2 (masterLabels in the values)"))
+		out = append(out, violation(RuleAMService, c.Object, siteKey(contract.FileMR3Site, contract.SiteMasterLabels),
+			fmt.Sprintf("%s %s=%q: %v", contract.FileMR3Site, contract.SiteMasterLabels, rawLabels, err), "set it as key=value,key2=value2 (masterLabels in the values)"))
 	case len(s.Spec.Selector) == 0:
 		out = append(out, violation(RuleAMService, s.Ref, "spec.selector",
-			fmt.Sprintf("%s has no selector, so it routes to nothing; %s %s=%q are the DAGAppMaster's labels", svc, contract.FileMR3Site, KeyMasterLabels, rawLabels),
+			fmt.Sprintf("%s has no selector, so it routes to nothing; %s %s=%q are the DAGAppMaster's labels", svc, contract.FileMR3Site, contract.SiteMasterLabels, rawLabels),
 			"set the Service selector to the master labels (masterLabels in the values)"))
 	default:
 		m := mr3conf.LabelMap(labels)
 		for _, k := range sortedKeys(s.Spec.Selector) {
 			if v, ok := m[k]; !ok || v != s.Spec.Selector[k] {
-				out = append(out, violation(RuleAMService, s.Ref, siteKey(contract.FileMR3Site, KeyMasterLabels),
+				out = append(out, violation(RuleAMService, s.Ref, siteKey(contract.FileMR3Site, contract.SiteMasterLabels),
 					fmt.Sprintf("%s spec.selector has %s=%s, but %s %s=%q does not give the DAGAppMaster Pod that label, so the Service selects no Pod",
-						svc, k, s.Spec.Selector[k], contract.FileMR3Site, KeyMasterLabels, rawLabels),
+						svc, k, s.Spec.Selector[k], contract.FileMR3Site, contract.SiteMasterLabels, rawLabels),
 					"render both from masterLabels in the values; an overlay must change both"))
 			}
 		}

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,10 +33,10 @@ func TestAMService(t *testing.T) {
 			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyAMServicePort, "x") },
 			want:   []string{`mr3-site.xml mr3.k8s.am.service.port: "x" is not an integer`}},
 		{name: "selector not in master labels",
-			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyMasterLabels, "sparkmr3_app=am") },
+			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(contract.SiteMasterLabels, "sparkmr3_app=am") },
 			want:   []string{`Service/mr3 spec.selector has sparkmr3_app=mr3, but mr3-site.xml mr3.k8s.master.pod.additional.labels="sparkmr3_app=am" does not give the DAGAppMaster Pod that label`}},
 		{name: "master labels do not parse",
-			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyMasterLabels, "sparkmr3_app") },
+			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(contract.SiteMasterLabels, "sparkmr3_app") },
 			want:   []string{`mr3.k8s.master.pod.additional.labels="sparkmr3_app": entry 1 "sparkmr3_app" has no '='`}},
 		{name: "empty selector",
 			mutate: func(t *testing.T, r *Release) { r.AMService.Spec.Selector = nil },
@@ -43,7 +44,7 @@ func TestAMService(t *testing.T) {
 		{name: "selector matches drivers",
 			mutate: func(t *testing.T, r *Release) {
 				r.AMService.Spec.Selector = map[string]string{"mr3-pod-role": "master-role"}
-				r.Conf.Site.Set(KeyMasterLabels, "mr3-pod-role=master-role")
+				r.Conf.Site.Set(contract.SiteMasterLabels, "mr3-pod-role=master-role")
 			},
 			want: []string{"also selects the Pods of driver StatefulSet/spark1", "also selects the Pods of driver StatefulSet/spark2"}},
 		{name: "inside host unknown",

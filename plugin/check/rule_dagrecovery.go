@@ -31,21 +31,21 @@ func DAGRecovery(r *Release) []Violation {
 	if !on {
 		return nil
 	}
-	staging, ok := c.Site.Get(KeyStagingDir)
+	staging, ok := c.Site.Get(contract.SiteStagingDir)
 	staging = strings.TrimSpace(staging)
 	if !ok || staging == "" {
-		return []Violation{violation(RuleDAGRecovery, c.Object, siteKey(contract.FileMR3Site, KeyStagingDir),
-			fmt.Sprintf("%s %s=true, but %s is not set, so recovery data has no place on the work-dir PVC", contract.FileMR3Site, KeyDAGRecovery, KeyStagingDir),
-			fmt.Sprintf("set %s to the work-dir mount, e.g. /opt/mr3-run/work-dir", KeyStagingDir))}
+		return []Violation{violation(RuleDAGRecovery, c.Object, siteKey(contract.FileMR3Site, contract.SiteStagingDir),
+			fmt.Sprintf("%s %s=true, but %s is not set, so recovery data has no place on the work-dir PVC", contract.FileMR3Site, KeyDAGRecovery, contract.SiteStagingDir),
+			fmt.Sprintf("set %s to the work-dir mount, e.g. /opt/mr3-run/work-dir", contract.SiteStagingDir))}
 	}
 	// The effective mr3-site.xml holds env.sh's -Dmr3.k8s.master.persistentvolumeclaim.mounts
 	// (WORK_DIR_PERSISTENT_VOLUME_CLAIM=…_MOUNT_DIR) when env.sh sets a claim.
 	type mount struct{ claim, dir, from string }
 	var mounts []mount
-	if p, ok := c.Site.Property(KeyMasterPVCMounts); ok {
-		from := fmt.Sprintf("%s %s", contract.FileMR3Site, KeyMasterPVCMounts)
+	if p, ok := c.Site.Property(contract.SiteMasterPVCMounts); ok {
+		from := fmt.Sprintf("%s %s", contract.FileMR3Site, contract.SiteMasterPVCMounts)
 		if p.Override != nil {
-			from = fmt.Sprintf("%s %s/%s via -D%s", contract.FileEnvSh, EnvWorkDirClaim, EnvWorkDirClaimMount, KeyMasterPVCMounts)
+			from = fmt.Sprintf("%s %s/%s via -D%s", contract.FileEnvSh, EnvWorkDirClaim, EnvWorkDirClaimMount, contract.SiteMasterPVCMounts)
 		}
 		for _, m := range mr3conf.SplitList(p.Value) {
 			claim, dir, _ := strings.Cut(m, "=")
@@ -55,7 +55,7 @@ func DAGRecovery(r *Release) []Violation {
 	if len(mounts) == 0 {
 		return []Violation{violation(RuleDAGRecovery, c.Object, key,
 			fmt.Sprintf("%s %s=true with %s=%s, but no PVC is mounted in the DAGAppMaster (neither %s nor %s %s is set), so recovery data dies with the Pod",
-				contract.FileMR3Site, KeyDAGRecovery, KeyStagingDir, staging, KeyMasterPVCMounts, contract.FileEnvSh, EnvWorkDirClaim),
+				contract.FileMR3Site, KeyDAGRecovery, contract.SiteStagingDir, staging, contract.SiteMasterPVCMounts, contract.FileEnvSh, EnvWorkDirClaim),
 			fmt.Sprintf("enable the work-dir PVC (workDir in the values) mounted at %s, or set %s to false", staging, KeyDAGRecovery))}
 	}
 	var out []Violation
@@ -74,10 +74,10 @@ func DAGRecovery(r *Release) []Violation {
 		}
 	}
 	if !covered && len(out) == 0 {
-		out = append(out, violation(RuleDAGRecovery, c.Object, siteKey(contract.FileMR3Site, KeyStagingDir),
+		out = append(out, violation(RuleDAGRecovery, c.Object, siteKey(contract.FileMR3Site, contract.SiteStagingDir),
 			fmt.Sprintf("%s %s=true with %s=%s, but the DAGAppMaster mounts %s, which does not hold %s",
-				contract.FileMR3Site, KeyDAGRecovery, KeyStagingDir, staging, strings.Join(seen, ", "), staging),
-			fmt.Sprintf("mount the work-dir PVC at %s, or set %s under the PVC mount", staging, KeyStagingDir)))
+				contract.FileMR3Site, KeyDAGRecovery, contract.SiteStagingDir, staging, strings.Join(seen, ", "), staging),
+			fmt.Sprintf("mount the work-dir PVC at %s, or set %s under the PVC mount", staging, contract.SiteStagingDir)))
 	}
 	return out
 }

@@ -19,11 +19,11 @@ func HostAliases(r *Release) []Violation {
 	}
 	c := r.Conf
 	const fixOne = "set the alias once in the values list hostAliases (the chart renders mr3.k8s.host.aliases and every driver's hostAliases from it); an overlay must edit both"
-	raw, _ := c.Site.Get(KeyHostAliases)
+	raw, _ := c.Site.Get(contract.SiteHostAliases)
 	conf, err := mr3conf.ParseHostAliases(raw)
 	if err != nil {
-		return []Violation{violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
-			fmt.Sprintf("%s %s=%q: %v", contract.FileMR3Site, KeyHostAliases, raw, err), fixOne)}
+		return []Violation{violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3Site, contract.SiteHostAliases),
+			fmt.Sprintf("%s %s=%q: %v", contract.FileMR3Site, contract.SiteHostAliases, raw, err), fixOne)}
 	}
 	confIP := map[string]netip.Addr{}
 	for _, a := range conf {
@@ -31,23 +31,23 @@ func HostAliases(r *Release) []Violation {
 	}
 	var out []Violation
 	if c.Outside != nil {
-		rawOut, _ := c.Outside.Get(KeyHostAliases)
+		rawOut, _ := c.Outside.Get(contract.SiteHostAliases)
 		outside, err := mr3conf.ParseHostAliases(rawOut)
 		switch {
 		case err != nil:
-			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3SiteOutside, KeyHostAliases),
-				fmt.Sprintf("%s %s=%q: %v", contract.FileMR3SiteOutside, KeyHostAliases, rawOut, err), fixOne))
+			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3SiteOutside, contract.SiteHostAliases),
+				fmt.Sprintf("%s %s=%q: %v", contract.FileMR3SiteOutside, contract.SiteHostAliases, rawOut, err), fixOne))
 		case mr3conf.FormatHostAliases(sortedAliases(outside)) != mr3conf.FormatHostAliases(sortedAliases(conf)):
-			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3SiteOutside, KeyHostAliases),
+			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3SiteOutside, contract.SiteHostAliases),
 				fmt.Sprintf("%s %s=%q differs from %s %s=%q; drivers outside and inside Kubernetes share one DAGAppMaster, whose ContainerWorkers get the aliases of whichever driver started it",
-					contract.FileMR3SiteOutside, KeyHostAliases, rawOut, contract.FileMR3Site, KeyHostAliases, raw), fixOne))
+					contract.FileMR3SiteOutside, contract.SiteHostAliases, rawOut, contract.FileMR3Site, contract.SiteHostAliases, raw), fixOne))
 		}
 	}
 	for _, h := range r.OutsideHosts {
 		if _, ok := confIP[h]; !ok {
-			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
+			out = append(out, violation(RuleHostAliases, c.Object, siteKey(contract.FileMR3Site, contract.SiteHostAliases),
 				fmt.Sprintf("outside driver host %s (annotation %s) is not in %s %s=%q, so executors cannot reach drivers on it (java.net.UnknownHostException)",
-					h, contract.AnnotationOutsideHosts, contract.FileMR3Site, KeyHostAliases, raw),
+					h, contract.AnnotationOutsideHosts, contract.FileMR3Site, contract.SiteHostAliases, raw),
 				fmt.Sprintf("add {ip: <address of %s>, hostnames: [%s]} to the values list hostAliases", h, h)))
 		}
 	}
@@ -78,19 +78,19 @@ func HostAliases(r *Release) []Violation {
 			ip, ok := podIP[a.Host]
 			switch {
 			case !ok:
-				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
+				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, contract.SiteHostAliases),
 					fmt.Sprintf("%s %s maps %s to %s, but %s has no entry for %s, so the driver cannot resolve a host its executors can",
-						contract.FileMR3Site, KeyHostAliases, a.Host, a.IP, field, a.Host), fixOne))
+						contract.FileMR3Site, contract.SiteHostAliases, a.Host, a.IP, field, a.Host), fixOne))
 			case ip != a.IP:
-				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
-					fmt.Sprintf("%s %s maps %s to %s, but %s maps it to %s", contract.FileMR3Site, KeyHostAliases, a.Host, a.IP, field, ip), fixOne))
+				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, contract.SiteHostAliases),
+					fmt.Sprintf("%s %s maps %s to %s, but %s maps it to %s", contract.FileMR3Site, contract.SiteHostAliases, a.Host, a.IP, field, ip), fixOne))
 			}
 		}
 		for _, h := range podHosts {
 			if _, ok := confIP[h]; !ok {
-				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, KeyHostAliases),
+				out = append(out, violation(RuleHostAliases, d.Object, siteKey(contract.FileMR3Site, contract.SiteHostAliases),
 					fmt.Sprintf("%s maps %s to %s, but %s %s has no entry for %s, so ContainerWorkers cannot resolve it (java.net.UnknownHostException)",
-						field, h, podIP[h], contract.FileMR3Site, KeyHostAliases, h), fixOne))
+						field, h, podIP[h], contract.FileMR3Site, contract.SiteHostAliases, h), fixOne))
 			}
 		}
 	}

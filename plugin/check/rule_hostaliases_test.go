@@ -1,6 +1,7 @@
 package check
 
 import (
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,7 +11,7 @@ func TestHostAliases(t *testing.T) {
 	runRuleCases(t, RuleHostAliases, HostAliases, []ruleCase{
 		{name: "pass"},
 		{name: "conf value does not parse",
-			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyHostAliases, "gold0=") },
+			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(contract.SiteHostAliases, "gold0=") },
 			want:   []string{`ConfigMap/rel-conf [mr3-site.xml mr3.k8s.host.aliases]: mr3-site.xml mr3.k8s.host.aliases="gold0=": entry 1 "gold0=" has no IP address`}},
 		{name: "pod lacks a conf host",
 			mutate: func(t *testing.T, r *Release) {
@@ -40,10 +41,10 @@ func TestHostAliases(t *testing.T) {
 			},
 			want: []string{`has ip "nope" for [x], which is not an IP address`}},
 		{name: "outside file differs",
-			mutate: func(t *testing.T, r *Release) { r.Conf.Outside.Set(KeyHostAliases, "gold0=10.1.90.9") },
+			mutate: func(t *testing.T, r *Release) { r.Conf.Outside.Set(contract.SiteHostAliases, "gold0=10.1.90.9") },
 			want:   []string{`mr3-site-outside.xml mr3.k8s.host.aliases="gold0=10.1.90.9" differs from mr3-site.xml mr3.k8s.host.aliases="gold0=10.1.90.9,namenode=10.1.90.20"`}},
 		{name: "outside file does not parse",
-			mutate: func(t *testing.T, r *Release) { r.Conf.Outside.Set(KeyHostAliases, "=1.1.1.1") },
+			mutate: func(t *testing.T, r *Release) { r.Conf.Outside.Set(contract.SiteHostAliases, "=1.1.1.1") },
 			want:   []string{`mr3-site-outside.xml mr3.k8s.host.aliases="=1.1.1.1": entry 1`}},
 		{name: "outside driver host not aliased",
 			mutate: func(t *testing.T, r *Release) {

@@ -67,7 +67,7 @@ func LocalDirs(r *Release) []Violation {
 	if c.Site == nil || len(dirs) == 0 {
 		return out
 	}
-	hp, _ := c.Site.Get(KeyWorkerHostPaths)
+	hp, _ := c.Site.Get(contract.SiteWorkerHostPaths)
 	ed, _ := c.Site.Get(KeyWorkerEmptyDirs)
 	pv, _ := c.Site.Get(KeyWorkerLocalDirPVs)
 	worker := map[string]bool{}
@@ -76,10 +76,10 @@ func LocalDirs(r *Release) []Violation {
 	}
 	for _, dir := range dirs {
 		if !worker[path.Clean(dir)] {
-			out = append(out, violation(RuleLocalDirs, c.Object, siteKey(contract.FileMR3Site, KeyWorkerHostPaths),
+			out = append(out, violation(RuleLocalDirs, c.Object, siteKey(contract.FileMR3Site, contract.SiteWorkerHostPaths),
 				fmt.Sprintf("%s %s lists %s, but %s %s=%q, %s=%q and %s=%q do not, so ContainerWorkers write it inside the container",
-					contract.FileSparkDefaults, KeyLocalDir, dir, contract.FileMR3Site, KeyWorkerHostPaths, hp, KeyWorkerEmptyDirs, ed, KeyWorkerLocalDirPVs, pv),
-				fmt.Sprintf("add %s to %s (host directories), %s or %s (a PersistentVolumeClaim per worker; localDirs.type in the values picks one)", dir, KeyWorkerHostPaths, KeyWorkerEmptyDirs, KeyWorkerLocalDirPVs)))
+					contract.FileSparkDefaults, KeyLocalDir, dir, contract.FileMR3Site, contract.SiteWorkerHostPaths, hp, KeyWorkerEmptyDirs, ed, KeyWorkerLocalDirPVs, pv),
+				fmt.Sprintf("add %s to %s (host directories), %s or %s (a PersistentVolumeClaim per worker; localDirs.type in the values picks one)", dir, contract.SiteWorkerHostPaths, KeyWorkerEmptyDirs, KeyWorkerLocalDirPVs)))
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,7 +14,7 @@ func TestLocalDirs(t *testing.T) {
 		{name: "unset spark.local.dir checks nothing",
 			mutate: func(t *testing.T, r *Release) {
 				r.Conf.SparkDefaults.Delete(KeyLocalDir)
-				r.Conf.Site.Set(KeyWorkerHostPaths, "")
+				r.Conf.Site.Set(contract.SiteWorkerHostPaths, "")
 			}},
 		{name: "driver lacks mount",
 			mutate: func(t *testing.T, r *Release) {
@@ -33,11 +34,11 @@ func TestLocalDirs(t *testing.T) {
 				"ConfigMap/rel-conf [mr3-site.xml mr3.k8s.pod.worker.hostpaths]: spark-defaults.conf spark.local.dir lists tmp, but mr3-site.xml mr3.k8s.pod.worker.hostpaths=\"/data1/k8s\"",
 			}},
 		{name: "workers lack the dir",
-			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyWorkerHostPaths, "/data2/k8s") },
+			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(contract.SiteWorkerHostPaths, "/data2/k8s") },
 			want:   []string{`spark.local.dir lists /data1/k8s, but mr3-site.xml mr3.k8s.pod.worker.hostpaths="/data2/k8s", mr3.k8s.pod.worker.emptydirs="" and mr3.k8s.worker.local.dir.persistentvolumes="" do not`}},
 		{name: "workers use emptyDirs",
 			mutate: func(t *testing.T, r *Release) {
-				r.Conf.Site.Set(KeyWorkerHostPaths, "")
+				r.Conf.Site.Set(contract.SiteWorkerHostPaths, "")
 				r.Conf.Site.Set(KeyWorkerEmptyDirs, "/data1/k8s")
 			}},
 		{name: "persistentVolumeClaim local dirs: worker PVs and driver volumeClaimTemplates",
@@ -64,7 +65,7 @@ func TestLocalDirs(t *testing.T) {
 // per dir instead of a Pod volume.
 func pvcLocalDirs(t *testing.T, r *Release) {
 	t.Helper()
-	r.Conf.Site.Set(KeyWorkerHostPaths, "")
+	r.Conf.Site.Set(contract.SiteWorkerHostPaths, "")
 	r.Conf.Site.Set(KeyWorkerLocalDirPVs, "/data1/k8s")
 	for _, d := range r.Drivers {
 		spec := &d.StatefulSet.Spec

@@ -24,7 +24,7 @@ const (
 func WritableDirs(r *Release) []Violation {
 	staging := ""
 	if r.Conf != nil && r.Conf.Site != nil {
-		v, _ := r.Conf.Site.Get(KeyStagingDir)
+		v, _ := r.Conf.Site.Get(contract.SiteStagingDir)
 		staging = strings.TrimSpace(v)
 	}
 	var out []Violation
@@ -40,7 +40,7 @@ func WritableDirs(r *Release) []Violation {
 			shellBase = path.Dir(path.Dir(path.Clean(cmd)))
 		}
 		paths := []struct{ dir, what string }{
-			{staging, fmt.Sprintf("%s in %s, where the MR3 client creates .mr3/application_<ts>_0000", KeyStagingDir, contract.FileMR3Site)},
+			{staging, fmt.Sprintf("%s in %s, where the MR3 client creates .mr3/application_<ts>_0000", contract.SiteStagingDir, contract.FileMR3Site)},
 			{path.Join(baseDirOf(d), SubmitResultDir), "where run-spark-submit.sh makes each run's output dir"},
 			{path.Join(shellBase, ShellResultDir), "where run-spark-shell.sh makes each run's output dir"},
 		}

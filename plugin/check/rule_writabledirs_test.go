@@ -44,11 +44,11 @@ func TestWritableDirs(t *testing.T) {
 			mutate: func(t *testing.T, r *Release) { drv(t, r, "spark1").Container.VolumeMounts[3].ReadOnly = true },
 			want:   []string{"and /opt/mr3-run/work-dir (mr3.am.staging-dir in mr3-site.xml, where the MR3 client creates .mr3/application_<ts>_0000) is on volume work-dir mounted at /opt/mr3-run/work-dir read-only"}},
 		{name: "staging dir under a Secret volume",
-			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(KeyStagingDir, "/opt/mr3-run/key/staging") },
+			mutate: func(t *testing.T, r *Release) { r.Conf.Site.Set(contract.SiteStagingDir, "/opt/mr3-run/key/staging") },
 			want:   []string{"is on volume key mounted at /opt/mr3-run/key read-only"}},
 		{name: "staging dir under a configMap volume mounted without readOnly",
 			mutate: func(t *testing.T, r *Release) {
-				r.Conf.Site.Set(KeyStagingDir, "/opt/mr3-run/conf/staging")
+				r.Conf.Site.Set(contract.SiteStagingDir, "/opt/mr3-run/conf/staging")
 				drv(t, r, "spark1").Container.VolumeMounts[0].ReadOnly = false
 			},
 			want: []string{"is on volume conf mounted at /opt/mr3-run/conf from a configMap volume, which Kubernetes mounts read-only"}},
@@ -59,7 +59,7 @@ func TestWritableDirs(t *testing.T) {
 			want: []string{"no volume is mounted at or above /usr/local/mr3/spark/spark-submit-result"}},
 		{name: "no staging dir set",
 			mutate: func(t *testing.T, r *Release) {
-				r.Conf.Site.Delete(KeyStagingDir)
+				r.Conf.Site.Delete(contract.SiteStagingDir)
 				c := drv(t, r, "spark1").Container
 				c.VolumeMounts = slices.DeleteFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == "work-dir" })
 			}},

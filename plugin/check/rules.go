@@ -15,9 +15,7 @@ import (
 
 // Configuration keys the rules read.
 const (
-	KeyHostAliases       = contract.SiteHostAliases
 	KeyLocalDir          = "spark.local.dir"
-	KeyWorkerHostPaths   = "mr3.k8s.pod.worker.hostpaths"
 	KeyWorkerEmptyDirs   = "mr3.k8s.pod.worker.emptydirs"
 	KeyWorkerLocalDirPVs = "mr3.k8s.worker.local.dir.persistentvolumes"
 	KeyShuffleEnabled    = "spark.shuffle.service.enabled"
@@ -25,12 +23,9 @@ const (
 	KeyDaemonShuffle     = "mr3.use.daemon.shufflehandler"
 	KeyShufflePorts      = "mr3.k8s.shuffle.process.ports"
 	KeyDAGRecovery       = "mr3.dag.recovery.enabled"
-	KeyStagingDir        = contract.SiteStagingDir
-	KeyMasterPVCMounts   = "mr3.k8s.master.persistentvolumeclaim.mounts"
 	KeyWorkerPVCMounts   = "mr3.k8s.worker.persistentvolumeclaim.mounts"
 	KeyAMServiceHost     = "mr3.k8s.am.service.host"
 	KeyAMServicePort     = "mr3.k8s.am.service.port"
-	KeyMasterLabels      = contract.SiteMasterLabels
 	KeyAPIServerURL      = "mr3.k8s.api.server.url"
 	KeyClientConfigFile  = "mr3.k8s.client.config.file"
 	KeyUseTokenCACert    = "mr3.k8s.service.account.use.token.ca.cert.path"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"io"
 	"slices"
 	"strings"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/spark-mr3/spark-mr3/plugin/driver"
 	"github.com/spark-mr3/spark-mr3/plugin/logs"
-	"github.com/spark-mr3/spark-mr3/plugin/release"
 )
 
 // completionTimeout bounds the API calls a completion makes: a slow cluster must not hang the
@@ -41,7 +41,7 @@ func completeReleases(s *Settings) cobra.CompletionFunc {
 		}
 		var names []cobra.Completion
 		for _, r := range rels {
-			if r.Chart != nil && r.Chart.Metadata != nil && r.Chart.Metadata.Name == release.ChartName && strings.HasPrefix(r.Name, toComplete) {
+			if r.Chart != nil && r.Chart.Metadata != nil && r.Chart.Metadata.Name == contract.ChartName && strings.HasPrefix(r.Name, toComplete) {
 				names = append(names, r.Name)
 			}
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -62,10 +63,10 @@ token.applicationIdTimestamp: it holds the token, keep it secret (sealed-secrets
 			// The chart's own F-token (labelled managed-by Helm, also when applied from helm
 			// template output) must stay rendered: pin its token. Any other Secret is named.
 			_, helmOwned := secret.Annotations["meta.helm.sh/release-name"]
-			if !helmOwned && secret.Labels[token.LabelManagedBy] != "Helm" {
+			if !helmOwned && secret.Labels[contract.LabelManagedBy] != "Helm" {
 				// The plugin's (or the user's) Secret: name it, never copy the token.
 				vals = map[string]any{"token": map[string]any{"existingSecret": secret.Name, "checksum": tok.Checksum()}}
-				header = fmt.Sprintf("# Ties renders of release %s (namespace %s, application %s) to its token Secret %s.\n# Written by 'helm sparkmr3 values'. It holds no token: the Secret (keys %s, %s) stays in the cluster.\n# Change token.checksum whenever that Secret's token changes (helm sparkmr3 upgrade --rotate-token: run values again).\n", args[0], s.Namespace(), tok.ApplicationID(), secret.Name, token.KeyToken, token.KeyTimestamp)
+				header = fmt.Sprintf("# Ties renders of release %s (namespace %s, application %s) to its token Secret %s.\n# Written by 'helm sparkmr3 values'. It holds no token: the Secret (keys %s, %s) stays in the cluster.\n# Change token.checksum whenever that Secret's token changes (helm sparkmr3 upgrade --rotate-token: run values again).\n", args[0], s.Namespace(), tok.ApplicationID(), secret.Name, contract.KeyToken, contract.KeyTimestamp)
 			}
 			body, err := yaml.Marshal(vals)
 			if err != nil {

@@ -209,4 +209,9 @@ const (
 	SiteHostAliases  = "mr3.k8s.host.aliases"
 	SiteStagingDir   = "mr3.am.staging-dir"
 	SiteNamespace    = "mr3.k8s.namespace"
+	// SiteWorkerHostPaths: check's local-dir rules and podsecurity's judgement of MR3's Pods.
+	SiteWorkerHostPaths = "mr3.k8s.pod.worker.hostpaths"
+	// SiteMasterPVCMounts: set by mr3-setup.sh from WORK_DIR_PERSISTENT_VOLUME_CLAIM (mr3conf)
+	// and read by check's work-dir rules.
+	SiteMasterPVCMounts = "mr3.k8s.master.persistentvolumeclaim.mounts"
 )

@@ -29,7 +29,7 @@ func HostAliases(ctx context.Context, client kubernetes.Interface, ns string, ns
 		}
 	}
 	if rel.Conf != nil && rel.Conf.Site != nil {
-		raw, _ := rel.Conf.Site.Get(check.KeyHostAliases)
+		raw, _ := rel.Conf.Site.Get(contract.SiteHostAliases)
 		if list, err := mr3conf.ParseHostAliases(raw); err == nil {
 			for _, a := range list {
 				aliases[a.Host] = a.IP.String()

@@ -122,7 +122,6 @@ func RunLocal(ctx context.Context, o LocalOptions) (int, error) {
 const (
 	MR3SiteOutside = contract.FileMR3SiteOutside
 	MR3Site        = contract.FileMR3Site
-	HostAliasesKey = contract.SiteHostAliases
 	amHostConfKey  = "spark.mr3.k8s.am.service.host"
 	amPortConfKey  = "spark.mr3.k8s.am.service.port"
 	driverHostConf = "spark.driver.host"
@@ -142,10 +141,10 @@ func HostAliases(conf *corev1.ConfigMap) (hosts []string, file string, err error
 		if err != nil {
 			return nil, key, fmt.Errorf("read ConfigMap %s: %w", conf.Name, err)
 		}
-		value, _ := site.Get(HostAliasesKey)
+		value, _ := site.Get(contract.SiteHostAliases)
 		aliases, err := mr3conf.ParseHostAliases(value)
 		if err != nil {
-			return nil, key, fmt.Errorf("%s in %s of ConfigMap %s: %w", HostAliasesKey, key, conf.Name, err)
+			return nil, key, fmt.Errorf("%s in %s of ConfigMap %s: %w", contract.SiteHostAliases, key, conf.Name, err)
 		}
 		for _, a := range aliases {
 			hosts = append(hosts, a.Host)

@@ -58,7 +58,7 @@ func BuildLocal(ready *rollout.Ready, script, driverHost string, drv outside.Dri
 				where += " (" + file + ")"
 			}
 			lc.Warnings = append(lc.Warnings, fmt.Sprintf("host %s is not in %s of %s: executors will fail with java.net.UnknownHostException; add %s=<its IP> to the release's hostAliases, or pass --driver-host with an address they can resolve",
-				driverHost, HostAliasesKey, where, driverHost))
+				driverHost, contract.SiteHostAliases, where, driverHost))
 		}
 	}
 	if !confGiven(args, driverPortConf) {

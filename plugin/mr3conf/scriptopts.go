@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // MasterMode is where the DAGAppMaster runs, chosen by the driver script's flags.
@@ -164,7 +166,7 @@ func (e *EnvSh) JavaOptions(run ScriptRun) *JavaOptions {
 	claim := e.Get("WORK_DIR_PERSISTENT_VOLUME_CLAIM")
 	pvcStart := len(ps)
 	if claim.Unknown != "" || claim.Value != "" { // [[ ! -z $WORK_DIR_PERSISTENT_VOLUME_CLAIM ]]
-		opt("mr3.k8s.master.persistentvolumeclaim.mounts", "WORK_DIR_PERSISTENT_VOLUME_CLAIM")
+		opt(contract.SiteMasterPVCMounts, "WORK_DIR_PERSISTENT_VOLUME_CLAIM")
 		lit("=")
 		ref("WORK_DIR_PERSISTENT_VOLUME_CLAIM_MOUNT_DIR")
 		lit(" -Dmr3.k8s.worker.persistentvolumeclaim.mounts=")

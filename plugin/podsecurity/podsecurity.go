@@ -49,7 +49,6 @@ func (l Level) rank() int {
 
 // MR3 configuration keys that decide the level MR3's Pods need.
 const (
-	KeyWorkerHostPaths           = "mr3.k8s.pod.worker.hostpaths"
 	KeyWorkerAdditionalHostPaths = "mr3.k8s.pod.worker.additional.hostpaths"
 	KeyMasterHostPaths           = "mr3.k8s.pod.master.hostpaths"
 	KeyWorkerSysctls             = "mr3.k8s.pod.worker.security.context.sysctls"
@@ -74,7 +73,7 @@ type Settings struct {
 // SettingsFrom reads Settings through get, which returns a key's effective value ("" when unset).
 func SettingsFrom(get func(key string) string) Settings {
 	return Settings{
-		WorkerHostPaths:           get(KeyWorkerHostPaths),
+		WorkerHostPaths:           get(contract.SiteWorkerHostPaths),
 		WorkerAdditionalHostPaths: get(KeyWorkerAdditionalHostPaths),
 		MasterHostPaths:           get(KeyMasterHostPaths),
 		WorkerSysctls:             get(KeyWorkerSysctls),
@@ -107,7 +106,7 @@ func (s Settings) needs() []need {
 		key, val, pods string
 		am             bool
 	}{
-		{KeyWorkerHostPaths, s.WorkerHostPaths, "every ContainerWorker", false},
+		{contract.SiteWorkerHostPaths, s.WorkerHostPaths, "every ContainerWorker", false},
 		{KeyWorkerAdditionalHostPaths, s.WorkerAdditionalHostPaths, "every ContainerWorker", false},
 		{KeyMasterHostPaths, s.MasterHostPaths, "the DAGAppMaster", true},
 	} {

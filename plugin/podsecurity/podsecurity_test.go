@@ -2,6 +2,7 @@ package podsecurity
 
 import (
 	"context"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"strings"
 	"testing"
 
@@ -88,7 +89,7 @@ func TestEvaluateBaselineOmitsRestrictedReasons(t *testing.T) {
 
 func TestSettingsFrom(t *testing.T) {
 	conf := map[string]string{
-		KeyWorkerHostPaths: "/a", KeyWorkerAdditionalHostPaths: "/b", KeyMasterHostPaths: "/c", KeyWorkerSysctls: "k=v",
+		contract.SiteWorkerHostPaths: "/a", KeyWorkerAdditionalHostPaths: "/b", KeyMasterHostPaths: "/c", KeyWorkerSysctls: "k=v",
 	}
 	got := SettingsFrom(func(k string) string { return conf[k] })
 	want := Settings{WorkerHostPaths: "/a", WorkerAdditionalHostPaths: "/b", MasterHostPaths: "/c", WorkerSysctls: "k=v"}

@@ -31,9 +31,6 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 )
 
-// ChartName is the name of the chart this plugin manages (plugin/contract).
-const ChartName = contract.ChartName
-
 // Options are the inputs of Install and Upgrade.
 type Options struct {
 	Release   string
@@ -140,8 +137,8 @@ func (o *Options) validate() error {
 	if o.Chart == nil {
 		return errors.New("no chart loaded")
 	}
-	if o.Chart.Name() != ChartName {
-		return fmt.Errorf("chart %q is not the %s chart: this plugin manages only %s releases", o.Chart.Name(), ChartName, ChartName)
+	if o.Chart.Name() != contract.ChartName {
+		return fmt.Errorf("chart %q is not the %s chart: this plugin manages only %s releases", o.Chart.Name(), contract.ChartName, contract.ChartName)
 	}
 	return nil
 }
@@ -415,8 +412,8 @@ func Upgrade(ctx context.Context, cfg *action.Configuration, client kubernetes.I
 	if err != nil {
 		return nil, fmt.Errorf("read release %q in namespace %q: %w", o.Release, o.Namespace, err)
 	}
-	if last.Chart != nil && last.Chart.Metadata != nil && last.Chart.Metadata.Name != ChartName {
-		return nil, fmt.Errorf("release %q in namespace %q was made from chart %q, not %s: this plugin only upgrades %s releases", o.Release, o.Namespace, last.Chart.Metadata.Name, ChartName, ChartName)
+	if last.Chart != nil && last.Chart.Metadata != nil && last.Chart.Metadata.Name != contract.ChartName {
+		return nil, fmt.Errorf("release %q in namespace %q was made from chart %q, not %s: this plugin only upgrades %s releases", o.Release, o.Namespace, last.Chart.Metadata.Name, contract.ChartName, contract.ChartName)
 	}
 	vals := o.Values
 	if len(vals) == 0 && !o.ReuseValues && !o.ResetValues && !o.ResetThenReuseValues {

@@ -24,12 +24,6 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
-// Keys of the token Secret and of the driver environment (plugin/contract).
-const (
-	KeyToken     = contract.KeyToken
-	KeyTimestamp = contract.KeyTimestamp
-)
-
 // Timestamps are drawn from [MinTimestamp, MaxTimestamp]: positive (MR3's own setup script
 // can yield 0 from bash $RANDOM), and small enough for MR3's application_<ts>_0000 IDs.
 const (
@@ -96,21 +90,13 @@ func GenerateAvoiding(rnd io.Reader, inUse func(int64) bool) (Token, error) {
 // Validate checks a token's shape; where names the source for the message.
 func (t Token) Validate(where string) error {
 	if strings.TrimSpace(t.Key) == "" || strings.ContainsAny(t.Key, " \t\r\n") {
-		return fmt.Errorf("%s: %s must be a non-blank string without spaces: pin a valid one or leave it empty to keep the release's", where, KeyToken)
+		return fmt.Errorf("%s: %s must be a non-blank string without spaces: pin a valid one or leave it empty to keep the release's", where, contract.KeyToken)
 	}
 	if t.Timestamp <= 0 {
-		return fmt.Errorf("%s: %s must be a positive integer, got %d", where, KeyTimestamp, t.Timestamp)
+		return fmt.Errorf("%s: %s must be a positive integer, got %d", where, contract.KeyTimestamp, t.Timestamp)
 	}
 	return nil
 }
-
-// The plugin's token Secret (contract.PluginTokenName, outside Helm's release record) carries
-// the release's labels and this managed-by label (and no Helm annotations: Helm neither owns nor
-// records it); the chart's own is contract.TokenName.
-const (
-	LabelManagedBy = contract.LabelManagedBy
-	ManagedBy      = contract.ManagedByPlugin
-)
 
 // Checksum is the value of the driver Pods' checksum/token annotation for t: the hex sha256 of
 // "<key>\n<timestamp>", as the chart computes it for a token it resolves itself, so moving a
@@ -132,7 +118,7 @@ func (t Token) RefValues(name string) map[string]any {
 	}}
 }
 
-// PluginSecret is the plugin's token Secret for release (labels as the chart's, plus ManagedBy).
+// PluginSecret is the plugin's token Secret for release (labels as the chart's, plus contract.ManagedByPlugin).
 func PluginSecret(namespace, release, fullname string, t Token) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
@@ -145,12 +131,12 @@ func PluginSecret(namespace, release, fullname string, t Token) *corev1.Secret {
 			},
 		},
 		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{KeyToken: []byte(t.Key), KeyTimestamp: []byte(strconv.FormatInt(t.Timestamp, 10))},
+		Data: map[string][]byte{contract.KeyToken: []byte(t.Key), contract.KeyTimestamp: []byte(strconv.FormatInt(t.Timestamp, 10))},
 	}
 }
 
 // Store creates the plugin's token Secret for release, or updates it to hold t. It refuses a
-// Secret of that name the plugin did not make (no ManagedBy label, or another release's).
+// Secret of that name the plugin did not make (no contract.ManagedByPlugin label, or another release's).
 func Store(ctx context.Context, client kubernetes.Interface, namespace, release, fullname string, t Token) error {
 	want := PluginSecret(namespace, release, fullname, t)
 	secrets := client.CoreV1().Secrets(namespace)
@@ -164,8 +150,8 @@ func Store(ctx context.Context, client kubernetes.Interface, namespace, release,
 	if err != nil {
 		return fmt.Errorf("read token Secret %s/%s: %w", namespace, want.Name, err)
 	}
-	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels[contract.LabelInstance] != release {
-		return fmt.Errorf("Secret %s/%s exists but was not made by helm sparkmr3 for release %q (labels %s=%q, %s=%q): rename or delete it, or use another release name or fullnameOverride", namespace, want.Name, release, LabelManagedBy, cur.Labels[LabelManagedBy], contract.LabelInstance, cur.Labels[contract.LabelInstance])
+	if cur.Labels[contract.LabelManagedBy] != contract.ManagedByPlugin || cur.Labels[contract.LabelInstance] != release {
+		return fmt.Errorf("Secret %s/%s exists but was not made by helm sparkmr3 for release %q (labels %s=%q, %s=%q): rename or delete it, or use another release name or fullnameOverride", namespace, want.Name, release, contract.LabelManagedBy, cur.Labels[contract.LabelManagedBy], contract.LabelInstance, cur.Labels[contract.LabelInstance])
 	}
 	if old, err := FromSecret(cur); err == nil && old.Timestamp != t.Timestamp {
 		// Remembered for status and teardown: the DAGAppMaster of an earlier token is still the
@@ -217,7 +203,7 @@ func Delete(ctx context.Context, client kubernetes.Interface, namespace, release
 	if err != nil {
 		return fmt.Errorf("read token Secret %s/%s: %w", namespace, name, err)
 	}
-	if cur.Labels[LabelManagedBy] != ManagedBy || cur.Labels[contract.LabelInstance] != release {
+	if cur.Labels[contract.LabelManagedBy] != contract.ManagedByPlugin || cur.Labels[contract.LabelInstance] != release {
 		return nil
 	}
 	err = client.CoreV1().Secrets(namespace).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &cur.UID}})
@@ -229,17 +215,17 @@ func Delete(ctx context.Context, client kubernetes.Interface, namespace, release
 
 // FromSecret reads a token Secret's data.
 func FromSecret(s *corev1.Secret) (Token, error) {
-	key := string(s.Data[KeyToken])
+	key := string(s.Data[contract.KeyToken])
 	if key == "" {
-		key = s.StringData[KeyToken]
+		key = s.StringData[contract.KeyToken]
 	}
-	tsRaw := string(s.Data[KeyTimestamp])
+	tsRaw := string(s.Data[contract.KeyTimestamp])
 	if tsRaw == "" {
-		tsRaw = s.StringData[KeyTimestamp]
+		tsRaw = s.StringData[contract.KeyTimestamp]
 	}
 	ts, err := strconv.ParseInt(strings.TrimSpace(tsRaw), 10, 64)
 	if err != nil {
-		return Token{}, fmt.Errorf("Secret %s/%s: %s is not an integer: fix or delete the Secret, or pin the token with --set token.applicationIdTimestamp", s.Namespace, s.Name, KeyTimestamp)
+		return Token{}, fmt.Errorf("Secret %s/%s: %s is not an integer: fix or delete the Secret, or pin the token with --set token.applicationIdTimestamp", s.Namespace, s.Name, contract.KeyTimestamp)
 	}
 	t := Token{Key: key, Timestamp: ts}
 	return t, t.Validate(fmt.Sprintf("Secret %s/%s", s.Namespace, s.Name))
@@ -261,7 +247,7 @@ func Find(ctx context.Context, client kubernetes.Interface, namespace, fullname 
 
 // FindForRelease finds the token Secret a release uses, by its labels (docs/DESIGN.md), so it
 // works whatever fullnameOverride the release uses. When both the plugin's Secret
-// (F-mr3-token, labelled ManagedBy) and the chart's F-token exist (a release being migrated,
+// (F-mr3-token, labelled contract.ManagedByPlugin) and the chart's F-token exist (a release being migrated,
 // or rolled back to a revision of the older plugin), the one the driver StatefulSets name
 // wins, else the plugin's. found is false when there is none.
 func FindForRelease(ctx context.Context, client kubernetes.Interface, namespace, release string) (t Token, found bool, err error) {
@@ -294,7 +280,7 @@ func SecretForRelease(ctx context.Context, client kubernetes.Interface, namespac
 		for _, st := range sts.Items {
 			for _, c := range st.Spec.Template.Spec.Containers {
 				for _, e := range c.Env {
-					if e.Name == KeyToken && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+					if e.Name == contract.KeyToken && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
 						used[e.ValueFrom.SecretKeyRef.Name] = true
 					}
 				}
@@ -307,7 +293,7 @@ func SecretForRelease(ctx context.Context, client kubernetes.Interface, namespac
 		if used[s.Name] {
 			r += 2
 		}
-		if s.Labels[LabelManagedBy] == ManagedBy {
+		if s.Labels[contract.LabelManagedBy] == contract.ManagedByPlugin {
 			r++
 		}
 		return r

@@ -3,6 +3,7 @@ package token
 import (
 	"bytes"
 	"context"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"strings"
 	"testing"
 
@@ -91,10 +92,10 @@ func TestFind(t *testing.T) {
 	ctx := context.Background()
 	cs := fake.NewClientset(&corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "r1-token", Namespace: "ns"},
-		Data:       map[string][]byte{KeyToken: []byte("abc"), KeyTimestamp: []byte("777")},
+		Data:       map[string][]byte{contract.KeyToken: []byte("abc"), contract.KeyTimestamp: []byte("777")},
 	}, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "bad-token", Namespace: "ns"},
-		Data:       map[string][]byte{KeyToken: []byte("abc"), KeyTimestamp: []byte("soon")},
+		Data:       map[string][]byte{contract.KeyToken: []byte("abc"), contract.KeyTimestamp: []byte("soon")},
 	})
 	tok, found, err := Find(ctx, cs, "ns", "r1")
 	if err != nil || !found || tok != (Token{Key: "abc", Timestamp: 777}) {
@@ -112,7 +113,7 @@ func TestFindForReleaseUsesLabels(t *testing.T) {
 	cs := fake.NewClientset(&corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "custom-name", Namespace: "ns", Labels: map[string]string{
 			"app.kubernetes.io/instance": "r1", "app.kubernetes.io/component": "token"}},
-		Data: map[string][]byte{KeyToken: []byte("abc"), KeyTimestamp: []byte("777")},
+		Data: map[string][]byte{contract.KeyToken: []byte("abc"), contract.KeyTimestamp: []byte("777")},
 	})
 	tok, found, err := FindForRelease(context.Background(), cs, "ns", "r1")
 	if err != nil || !found || tok.Timestamp != 777 {
@@ -186,7 +187,7 @@ func TestFindForReleasePrefersTheUsedSecret(t *testing.T) {
 	ctx := context.Background()
 	chartSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "r-token", Namespace: "ns", Labels: map[string]string{
 		"app.kubernetes.io/instance": "r", "app.kubernetes.io/component": "token"}},
-		Data: map[string][]byte{KeyToken: []byte("old"), KeyTimestamp: []byte("1")}}
+		Data: map[string][]byte{contract.KeyToken: []byte("old"), contract.KeyTimestamp: []byte("1")}}
 	plugin := PluginSecret("ns", "r", "r", Token{Key: "new", Timestamp: 2})
 	cs := fake.NewClientset(chartSecret, plugin)
 	if got, _, _ := FindForRelease(ctx, cs, "ns", "r"); got.Key != "new" {
@@ -194,8 +195,8 @@ func TestFindForReleasePrefersTheUsedSecret(t *testing.T) {
 	}
 	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "r-d", Namespace: "ns", Labels: map[string]string{
 		"app.kubernetes.io/instance": "r", "app.kubernetes.io/component": "driver"}}}
-	sts.Spec.Template.Spec.Containers = []corev1.Container{{Name: "d", Env: []corev1.EnvVar{{Name: KeyToken,
-		ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "r-token"}, Key: KeyToken}}}}}}
+	sts.Spec.Template.Spec.Containers = []corev1.Container{{Name: "d", Env: []corev1.EnvVar{{Name: contract.KeyToken,
+		ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "r-token"}, Key: contract.KeyToken}}}}}}
 	cs = fake.NewClientset(chartSecret, plugin, sts)
 	if got, _, _ := FindForRelease(ctx, cs, "ns", "r"); got.Key != "old" {
 		t.Fatalf("drivers read r-token: got %v", got)

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"io"
 	"os"
 	"strings"
@@ -85,7 +86,7 @@ func TestTokenNotInReleaseRecord(t *testing.T) {
 	}
 	s, err := e.cs.CoreV1().Secrets(e.ns).Get(context.Background(), "tr-mr3-token", metav1.GetOptions{})
 	must(t, err)
-	if s.Labels[token.LabelManagedBy] != token.ManagedBy || s.Annotations["meta.helm.sh/release-name"] != "" {
+	if s.Labels[contract.LabelManagedBy] != contract.ManagedByPlugin || s.Annotations["meta.helm.sh/release-name"] != "" {
 		t.Errorf("plugin Secret labels %v annotations %v", s.Labels, s.Annotations)
 	}
 	sts, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), "tr1", metav1.GetOptions{})
@@ -149,7 +150,7 @@ func TestTokenMigrationFromChartSecret(t *testing.T) {
 func tokenRef(cs []corev1.Container) string {
 	for _, c := range cs {
 		for _, env := range c.Env {
-			if env.Name == token.KeyToken && env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil {
+			if env.Name == contract.KeyToken && env.ValueFrom != nil && env.ValueFrom.SecretKeyRef != nil {
 				return env.ValueFrom.SecretKeyRef.Name
 			}
 		}
