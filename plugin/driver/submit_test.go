@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,19 +31,19 @@ const (
 )
 
 func relLabels(component string) map[string]string {
-	return map[string]string{rollout.LabelInstance: testRel, rollout.LabelComponent: component}
+	return map[string]string{contract.LabelInstance: testRel, contract.LabelComponent: component}
 }
 
 func readyPod(driver, submitCmd string) *corev1.Pod {
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: rollout.PodName(driver), Namespace: testNS, Labels: relLabels(rollout.ComponentDriver), ResourceVersion: "1"},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "sidecar"}, {Name: rollout.DriverContainer}}},
+		ObjectMeta: metav1.ObjectMeta{Name: rollout.PodName(driver), Namespace: testNS, Labels: relLabels(contract.ComponentDriver), ResourceVersion: "1"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "sidecar"}, {Name: contract.DriverContainer}}},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning,
 			Conditions:        []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
-			ContainerStatuses: []corev1.ContainerStatus{{Name: rollout.DriverContainer, Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: contract.DriverContainer, Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}},
 	}
 	if submitCmd != "" {
-		p.Annotations = map[string]string{rollout.AnnotationSubmitCommand: submitCmd}
+		p.Annotations = map[string]string{contract.AnnotationSubmitCommand: submitCmd}
 	}
 	return p
 }
@@ -70,17 +71,17 @@ unset SPARK_HOME
 
 func releaseObjects(siteXML string, drivers ...string) []runtime.Object {
 	objs := []runtime.Object{
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: testRel + "-token", Namespace: testNS, Labels: relLabels(rollout.ComponentToken)},
-			Data: map[string][]byte{rollout.TokenKey: []byte(testToken), rollout.TimestampKey: []byte("4242")}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: testRel + "-env", Namespace: testNS, Labels: relLabels(rollout.ComponentConf)},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: testRel + "-token", Namespace: testNS, Labels: relLabels(contract.ComponentToken)},
+			Data: map[string][]byte{contract.KeyToken: []byte(testToken), contract.KeyTimestamp: []byte("4242")}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: testRel + "-env", Namespace: testNS, Labels: relLabels(contract.ComponentConf)},
 			Data: map[string][]byte{"env.sh": []byte(testEnvSh)}},
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: testRel + "-conf", Namespace: testNS, Labels: relLabels(rollout.ComponentConf)},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: testRel + "-conf", Namespace: testNS, Labels: relLabels(contract.ComponentConf)},
 			Data: map[string]string{MR3SiteOutside: siteXML}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "mr3", Namespace: testNS, Labels: relLabels(rollout.ComponentAMService)},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "mr3", Namespace: testNS, Labels: relLabels(contract.ComponentAMService)},
 			Spec: corev1.ServiceSpec{ClusterIP: "10.0.0.9", ExternalIPs: []string{"192.0.2.7"}, Ports: []corev1.ServicePort{{Port: 9862}}}},
 	}
 	for _, d := range drivers {
-		objs = append(objs, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: d, Namespace: testNS, Labels: relLabels(rollout.ComponentDriver)}})
+		objs = append(objs, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: d, Namespace: testNS, Labels: relLabels(contract.ComponentDriver)}})
 	}
 	return objs
 }
@@ -279,7 +280,7 @@ func TestBuildLocalKeepsUserConfsAndPassesDriverEnv(t *testing.T) {
 	if strings.Count(joined, "spark.driver.port") != 1 || strings.Count(joined, "spark.driver.host") != 1 || !strings.HasSuffix(joined, strings.Join(args, " ")) {
 		t.Fatalf("args %q", lc.Args)
 	}
-	want := []string{rollout.TokenKey + "=" + testToken, rollout.TimestampKey + "=4242", "DRIVER_NAME=h", "SPARK_DRIVER_CORES=3", "SPARK_DRIVER_MEMORY_MB=2048"}
+	want := []string{contract.KeyToken + "=" + testToken, contract.KeyTimestamp + "=4242", "DRIVER_NAME=h", "SPARK_DRIVER_CORES=3", "SPARK_DRIVER_MEMORY_MB=2048"}
 	if strings.Join(lc.Env, " ") != strings.Join(want, " ") {
 		t.Fatalf("env %q, want %q", lc.Env, want)
 	}
@@ -306,7 +307,7 @@ const recordingScript = `D="$(cd "$(dirname "$0")" && pwd)"
 func TestRunLocalPassesDriverEnvAndExitCode(t *testing.T) {
 	site := siteWithAliases("h=10.1.1.1")
 	base, script := baseDir(t, testEnvSh, site, recordingScript)
-	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "spark1", Namespace: testNS, Labels: relLabels(rollout.ComponentDriver)},
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "spark1", Namespace: testNS, Labels: relLabels(contract.ComponentDriver)},
 		Spec: appsv1.StatefulSetSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "driver",
 			Env: []corev1.EnvVar{{Name: "SPARK_DRIVER_CORES", Value: "2"}, {Name: "SPARK_DRIVER_MEMORY_MB", Value: "3276"}}}}}}}}
 	client := fake.NewClientset(append(releaseObjects(site), sts)...)
@@ -314,7 +315,7 @@ func TestRunLocalPassesDriverEnvAndExitCode(t *testing.T) {
 	o := &Options{Verb: Submit, Release: testRel, Namespace: testNS, Local: true, Script: script, DriverHost: "h",
 		Args: []string{"app.jar", "it's"}, IO: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &bytes.Buffer{}},
 		Client: client, Config: nil, Environ: func() []string {
-			return []string{"PATH=" + os.Getenv("PATH"), rollout.TokenKey + "=stale", "SPARK_DRIVER_CORES=99"}
+			return []string{"PATH=" + os.Getenv("PATH"), contract.KeyToken + "=stale", "SPARK_DRIVER_CORES=99"}
 		}}
 	if err := o.Complete(); err != nil {
 		t.Fatal(err)

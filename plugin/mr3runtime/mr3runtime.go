@@ -54,18 +54,6 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/mr3conf"
 )
 
-// Names that test code outside this package still takes from here; the contract defines them
-// (plugin/contract, docs/DESIGN.md).
-const (
-	LabelInstance   = contract.LabelInstance
-	LabelPodRole    = contract.LabelPodRole
-	RoleMaster      = contract.RoleMaster
-	KeyTimestamp    = contract.KeyTimestamp
-	ConfigMapMaster = contract.ConfigMapMaster
-	ConfigMapWorker = contract.ConfigMapWorker
-	ServiceWorker   = contract.ServiceWorker
-)
-
 // mr3-site.xml keys that name objects of the release MR3 mounts into its Pods. The
 // ServiceAccount keys (mr3.k8s.pod.master/worker.serviceaccount) are left out: they may name
 // an existing account, even "default", that other workloads use too; the release's own

@@ -68,7 +68,7 @@ func evaluate(t Target, s *snapshot) (evaluation, error) {
 				name = t.Release + "-*"
 			}
 			ev.states = append(ev.states, ResourceState{Kind: KindStatefulSet, Name: name, Reason: "NotFound",
-				Message: "no driver StatefulSet with labels " + t.selector(ComponentDriver)})
+				Message: "no driver StatefulSet with labels " + t.selector(contract.ComponentDriver)})
 		}
 		r.Drivers = drivers
 		ok = ok && driversOK
@@ -84,11 +84,11 @@ func evaluate(t Target, s *snapshot) (evaluation, error) {
 	st := ResourceState{Kind: KindSecret, Name: contract.PluginTokenName(t.Release)}
 	switch {
 	case secret == nil:
-		st.Reason, st.Message = "NotFound", "no Secret with labels "+t.selector(ComponentToken)
+		st.Reason, st.Message = "NotFound", "no Secret with labels "+t.selector(contract.ComponentToken)
 	default:
 		st.Name = secret.Name
 		var missing []string
-		for _, k := range []string{TokenKey, TimestampKey} {
+		for _, k := range []string{contract.KeyToken, contract.KeyTimestamp} {
 			if len(secret.Data[k]) == 0 && secret.StringData[k] == "" {
 				missing = append(missing, k)
 			}
@@ -106,7 +106,7 @@ func evaluate(t Target, s *snapshot) (evaluation, error) {
 	conf := pick(s.confs, contract.ConfName(t.Release))
 	st = ResourceState{Kind: KindConfigMap, Name: contract.ConfName(t.Release)}
 	if conf == nil {
-		st.Reason, st.Message = "NotFound", "no ConfigMap with labels "+t.selector(ComponentConf)
+		st.Reason, st.Message = "NotFound", "no ConfigMap with labels "+t.selector(contract.ComponentConf)
 	} else {
 		st.Name, st.Ready, st.Reason = conf.Name, true, "Present"
 		r.Conf = conf
@@ -118,7 +118,7 @@ func evaluate(t Target, s *snapshot) (evaluation, error) {
 	st = ResourceState{Kind: KindService, Name: contract.AMServiceDefault(t.Release)}
 	switch {
 	case svc == nil:
-		st.Reason, st.Message = "NotFound", "no Service with labels "+t.selector(ComponentAMService)
+		st.Reason, st.Message = "NotFound", "no Service with labels "+t.selector(contract.ComponentAMService)
 	case svc.DeletionTimestamp != nil:
 		st.Name, st.Reason = svc.Name, "Terminating"
 	default:
@@ -253,7 +253,7 @@ func podState(set *appsv1.StatefulSet, pod *corev1.Pod) ResourceState {
 
 func driverContainerStatus(pod *corev1.Pod) *corev1.ContainerStatus {
 	for i := range pod.Status.ContainerStatuses {
-		if pod.Status.ContainerStatuses[i].Name == DriverContainer {
+		if pod.Status.ContainerStatuses[i].Name == contract.DriverContainer {
 			return &pod.Status.ContainerStatuses[i]
 		}
 	}

@@ -3,6 +3,7 @@ package rollout
 import (
 	"bytes"
 	"errors"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestPodState(t *testing.T) {
 		}, true, "Ready"},
 		{"image pull backoff", set, func() *corev1.Pod {
 			p := driverPod("d", false)
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: DriverContainer,
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: contract.DriverContainer,
 				State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "pull access denied"}}}}
 			return p
 		}, false, "ImagePullBackOff"},
@@ -118,7 +119,7 @@ func TestEvaluateAnyDriverWhenUnnamed(t *testing.T) {
 func TestEvaluateDriverEntryNames(t *testing.T) {
 	entry := func(set, d string) *appsv1.StatefulSet {
 		s := driverSet(set)
-		s.Labels[LabelDriver] = d
+		s.Labels[contract.LabelDriver] = d
 		return s
 	}
 	s := newSnapshot()
@@ -159,10 +160,10 @@ func TestEvaluateDriverEntryNames(t *testing.T) {
 
 func TestEvaluateTokenSecretMissingKey(t *testing.T) {
 	s := newSnapshot()
-	s.put(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x-token", Labels: labels(ComponentToken)},
-		Data: map[string][]byte{TokenKey: []byte("t")}})
+	s.put(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "x-token", Labels: labels(contract.ComponentToken)},
+		Data: map[string][]byte{contract.KeyToken: []byte("t")}})
 	ev, _ := evaluate(Target{Release: release, SkipDrivers: true}, s)
-	if ev.states[0].Reason != "MissingKey" || !strings.Contains(ev.states[0].Message, TimestampKey) {
+	if ev.states[0].Reason != "MissingKey" || !strings.Contains(ev.states[0].Message, contract.KeyTimestamp) {
 		t.Fatalf("got %+v", ev.states[0])
 	}
 }

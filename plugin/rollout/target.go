@@ -18,28 +18,6 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
-// Labels, annotations and keys of docs/DESIGN.md, defined in plugin/contract; kept here under
-// the names the driver and the e2e tests use.
-const (
-	LabelInstance  = contract.LabelInstance
-	LabelComponent = contract.LabelComponent
-	LabelDriver    = contract.LabelDriver
-
-	ComponentDriver    = contract.ComponentDriver
-	ComponentToken     = contract.ComponentToken
-	ComponentConf      = contract.ComponentConf
-	ComponentAMService = contract.ComponentAMService
-
-	AnnotationSubmitCommand = contract.AnnotationSubmitCommand
-	AnnotationShellCommand  = contract.AnnotationShellCommand
-
-	DriverContainer      = contract.DriverContainer
-	DefaultAMServiceName = contract.DefaultAMServiceName
-
-	TokenKey     = contract.KeyToken
-	TimestampKey = contract.KeyTimestamp
-)
-
 // Target says which release to wait for and what it must have.
 type Target struct {
 	Namespace string
@@ -54,7 +32,7 @@ type Target struct {
 }
 
 func (t Target) selector(component string) string {
-	return LabelInstance + "=" + t.Release + "," + LabelComponent + "=" + component
+	return contract.LabelInstance + "=" + t.Release + "," + contract.LabelComponent + "=" + component
 }
 
 // Kinds of the resources Wait reports on, as shown to users.
@@ -111,7 +89,7 @@ func PodName(statefulSet string) string { return contract.DriverPodName(stateful
 // DriverName is the driver entry's name of a driver StatefulSet: its sparkmr3.io/driver label,
 // else (not the chart's) its own name.
 func DriverName(set *appsv1.StatefulSet) string {
-	if d := set.Labels[LabelDriver]; d != "" {
+	if d := set.Labels[contract.LabelDriver]; d != "" {
 		return d
 	}
 	return set.Name

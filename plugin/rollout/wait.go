@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"io"
 	"sync"
 	"time"
@@ -199,18 +200,18 @@ func kindsFor(c kubernetes.Interface, t Target) []kindClient {
 	if !t.SkipDrivers {
 		sets, pods := c.AppsV1().StatefulSets(ns), c.CoreV1().Pods(ns)
 		kinds = append(kinds,
-			typedKind(KindStatefulSet, t.selector(ComponentDriver), sets.List,
+			typedKind(KindStatefulSet, t.selector(contract.ComponentDriver), sets.List,
 				func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }, sets.Watch),
-			typedKind(KindPod, t.selector(ComponentDriver), pods.List,
+			typedKind(KindPod, t.selector(contract.ComponentDriver), pods.List,
 				func(l *corev1.PodList) []corev1.Pod { return l.Items }, pods.Watch))
 	}
 	secrets, cms, svcs := c.CoreV1().Secrets(ns), c.CoreV1().ConfigMaps(ns), c.CoreV1().Services(ns)
 	return append(kinds,
-		typedKind(KindSecret, t.selector(ComponentToken), secrets.List,
+		typedKind(KindSecret, t.selector(contract.ComponentToken), secrets.List,
 			func(l *corev1.SecretList) []corev1.Secret { return l.Items }, secrets.Watch),
-		typedKind(KindConfigMap, t.selector(ComponentConf), cms.List,
+		typedKind(KindConfigMap, t.selector(contract.ComponentConf), cms.List,
 			func(l *corev1.ConfigMapList) []corev1.ConfigMap { return l.Items }, cms.Watch),
-		typedKind(KindService, t.selector(ComponentAMService), svcs.List,
+		typedKind(KindService, t.selector(contract.ComponentAMService), svcs.List,
 			func(l *corev1.ServiceList) []corev1.Service { return l.Items }, svcs.Watch))
 }
 

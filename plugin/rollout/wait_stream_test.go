@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"errors"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"testing"
 	"time"
 
@@ -262,6 +263,6 @@ func TestStreamsOnlyWithARESTClient(t *testing.T) {
 
 func driverSetOf(rel, name string) runtime.Object {
 	s := driverSet(name)
-	s.Labels = map[string]string{LabelInstance: rel, LabelComponent: ComponentDriver}
+	s.Labels = map[string]string{contract.LabelInstance: rel, contract.LabelComponent: contract.ComponentDriver}
 	return s
 }

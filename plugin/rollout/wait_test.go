@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"strings"
 	"testing"
 	"time"
@@ -25,18 +26,18 @@ const (
 )
 
 func labels(component string) map[string]string {
-	return map[string]string{LabelInstance: release, LabelComponent: component}
+	return map[string]string{contract.LabelInstance: release, contract.LabelComponent: component}
 }
 
 func driverSet(name string) *appsv1.StatefulSet {
-	return &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels(ComponentDriver)}}
+	return &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels(contract.ComponentDriver)}}
 }
 
 func driverPod(driver string, ready bool) *corev1.Pod {
 	p := &corev1.Pod{
 		// The fake clientset keeps resourceVersions to itself; a RetryWatcher needs them on objects.
-		ObjectMeta: metav1.ObjectMeta{Name: PodName(driver), Namespace: ns, Labels: labels(ComponentDriver), ResourceVersion: "1"},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: DriverContainer, Image: "x"}}},
+		ObjectMeta: metav1.ObjectMeta{Name: PodName(driver), Namespace: ns, Labels: labels(contract.ComponentDriver), ResourceVersion: "1"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: contract.DriverContainer, Image: "x"}}},
 		Status:     corev1.PodStatus{Phase: corev1.PodPending},
 	}
 	if ready {
@@ -52,17 +53,17 @@ func markReady(p *corev1.Pod) {
 			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue},
 			{Type: corev1.PodReady, Status: corev1.ConditionTrue},
 		},
-		ContainerStatuses: []corev1.ContainerStatus{{Name: DriverContainer, Ready: true,
+		ContainerStatuses: []corev1.ContainerStatus{{Name: contract.DriverContainer, Ready: true,
 			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}},
 	}
 }
 
 func releaseObjects() []runtime.Object {
 	return []runtime.Object{
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: release + "-token", Namespace: ns, Labels: labels(ComponentToken)},
-			Data: map[string][]byte{TokenKey: []byte("secret-token-value"), TimestampKey: []byte("4242")}},
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: release + "-conf", Namespace: ns, Labels: labels(ComponentConf)}},
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "mr3", Namespace: ns, Labels: labels(ComponentAMService)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: release + "-token", Namespace: ns, Labels: labels(contract.ComponentToken)},
+			Data: map[string][]byte{contract.KeyToken: []byte("secret-token-value"), contract.KeyTimestamp: []byte("4242")}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: release + "-conf", Namespace: ns, Labels: labels(contract.ComponentConf)}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "mr3", Namespace: ns, Labels: labels(contract.ComponentAMService)}},
 	}
 }
 
@@ -250,7 +251,7 @@ func TestWaitSkipDriversNeedsNoDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(r.TokenSecret.Data[TokenKey]) != "secret-token-value" || len(client.Actions()) != 3 {
+	if string(r.TokenSecret.Data[contract.KeyToken]) != "secret-token-value" || len(client.Actions()) != 3 {
 		t.Fatalf("unexpected: %+v, %d requests", r, len(client.Actions()))
 	}
 }

@@ -24,7 +24,6 @@ import (
 
 	"github.com/spark-mr3/spark-mr3/plugin/cli"
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
-	"github.com/spark-mr3/spark-mr3/plugin/rollout"
 	"github.com/spark-mr3/spark-mr3/plugin/token"
 	"github.com/spark-mr3/spark-mr3/test/cluster"
 	"github.com/spark-mr3/spark-mr3/test/mr3model"
@@ -177,7 +176,7 @@ func (f *submitFixture) createShared() {
 	site := `<configuration><property><name>mr3.k8s.host.aliases</name><value>gold0=10.1.90.10</value></property></configuration>`
 	_, err := f.cs.CoreV1().Secrets(f.ns).Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: f.rel + "-token", Labels: f.labels("token")},
-		Data:       map[string][]byte{rollout.TokenKey: []byte(submitToken), rollout.TimestampKey: []byte("4711")}}, metav1.CreateOptions{})
+		Data:       map[string][]byte{contract.KeyToken: []byte(submitToken), contract.KeyTimestamp: []byte("4711")}}, metav1.CreateOptions{})
 	must(f.t, err)
 	_, err = f.cs.CoreV1().ConfigMaps(f.ns).Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: f.rel + "-conf", Labels: f.labels("conf")},
@@ -214,7 +213,7 @@ func (f *submitFixture) createDriver(name string, nodeSelector map[string]string
 			Selector: &metav1.LabelSelector{MatchLabels: sel},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: map[string]string{
-					rollout.AnnotationSubmitCommand: f.script, rollout.AnnotationShellCommand: f.shell}},
+					contract.AnnotationSubmitCommand: f.script, contract.AnnotationShellCommand: f.shell}},
 				Spec: corev1.PodSpec{
 					NodeSelector: nodeSelector,
 					Tolerations:  []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},

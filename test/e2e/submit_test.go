@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"io"
 	"os"
 	"slices"
@@ -262,8 +263,8 @@ func TestSubmitLocalGetsTokenEnvAndDriverConfs(t *testing.T) {
 	r, err := node.LastRun()
 	must(t, err)
 	sum := sha256.Sum256([]byte(tok.Key))
-	if r.Env[rollout.TokenKey] != "sha256:"+hex.EncodeToString(sum[:]) || r.Env[rollout.TimestampKey] != strconv.FormatInt(tok.Timestamp, 10) {
-		t.Fatalf("the local driver's token variables are not the release's: %q %q", r.Env[rollout.TokenKey], r.Env[rollout.TimestampKey])
+	if r.Env[contract.KeyToken] != "sha256:"+hex.EncodeToString(sum[:]) || r.Env[contract.KeyTimestamp] != strconv.FormatInt(tok.Timestamp, 10) {
+		t.Fatalf("the local driver's token variables are not the release's: %q %q", r.Env[contract.KeyToken], r.Env[contract.KeyTimestamp])
 	}
 	s := r.Submit()
 	const scriptConfs = 12 // MR3's script's own --conf list comes first

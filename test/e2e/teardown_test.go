@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"io"
 	"os/exec"
 	"sort"
@@ -25,7 +26,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/spark-mr3/spark-mr3/plugin/mr3runtime"
 	tf "github.com/spark-mr3/spark-mr3/plugin/mr3runtime/mr3runtimetest"
 	"github.com/spark-mr3/spark-mr3/plugin/status"
 	"github.com/spark-mr3/spark-mr3/plugin/teardown"
@@ -76,7 +76,7 @@ func (e *teardownEnv) teardownInstall(t testing.TB, name string, values map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(s.Data[mr3runtime.KeyTimestamp])
+	return string(s.Data[contract.KeyTimestamp])
 }
 
 // teardownSimulateMR3 creates what MR3 would make for a release: the AM Deployment (its Pod is
@@ -139,7 +139,7 @@ func teardownWaitAMPod(t testing.TB, cs kubernetes.Interface, ns, deployment str
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	sel := metav1.ListOptions{LabelSelector: mr3runtime.LabelPodRole + "=" + mr3runtime.RoleMaster}
+	sel := metav1.ListOptions{LabelSelector: contract.LabelPodRole + "=" + contract.RoleMaster}
 	list, err := cs.CoreV1().Pods(ns).List(ctx, sel)
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +190,7 @@ func (e *teardownEnv) teardownLeftovers(t testing.TB, release, ts string, names 
 		exact[n] = true
 	}
 	belongs := func(name string, labels, annotations map[string]string, namespaced bool) bool {
-		if labels[mr3runtime.LabelInstance] == release {
+		if labels[contract.LabelInstance] == release {
 			// A cluster-scoped object of a same-named release in another namespace is not ours
 			// (its name starts with ITS namespace and a dot: "NS.F-…").
 			return namespaced || annotations["meta.helm.sh/release-namespace"] == e.ns || strings.HasPrefix(name, e.ns+"."+release+"-")
@@ -271,7 +271,7 @@ func teardownWorkerNames(hex string, n int) []string {
 	return out
 }
 
-var teardownSharedNames = []string{mr3runtime.ConfigMapMaster, mr3runtime.ConfigMapWorker, mr3runtime.ServiceWorker}
+var teardownSharedNames = []string{contract.ConfigMapMaster, contract.ConfigMapWorker, contract.ServiceWorker}
 
 // teardownWorkdirValues: two drivers, a work dir with a chart-made PV (NFS source; nothing
 // mounts it on this cluster).
@@ -513,7 +513,7 @@ func TestLocalDirsPVCInstallCheckTeardown(t *testing.T) {
 	t.Logf("install (no StorageClass):\n%s", errOut)
 	tokSecret, err := e.cs.CoreV1().Secrets(e.ns).Get(ctx, "lp-mr3-token", metav1.GetOptions{})
 	must(t, err)
-	ts := string(tokSecret.Data[mr3runtime.KeyTimestamp])
+	ts := string(tokSecret.Data[contract.KeyTimestamp])
 	if out, errOut, code := p.run(t, "check", "lp", "-n", e.ns); code != 0 {
 		t.Errorf("check of an installed localDirs.type=persistentVolumeClaim release: exit %d\n%s\n%s", code, out, errOut)
 	}
