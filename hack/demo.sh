@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the main job on the local test cluster, step by step.
 #   build the tools and the plugin -> start the cluster -> helm plugin install (private
-#   HELM_DATA_HOME) -> install a release with two drivers -> submit a job to a driver ->
-#   a refused argument, a failed job -> status -> teardown -> stop the cluster
+#   HELM_DATA_HOME) -> doctor -> install a release with two drivers -> submit a job to a
+#   driver, one with an uploaded jar -> its logs -> a refused argument, a failed job -> status ->
+#   teardown -> stop the cluster
 #   (KEEP_CLUSTER=1 keeps it).
 # No Spark image can be pulled here: the simulated driver Pods (kwok) run the driver command on
 # this machine, so the demo points it at a model of MR3's driver scripts (test/mr3model) that
@@ -46,6 +47,12 @@ model=$HELM_DATA_HOME/mr3model
 read -r -a model_values <<<"$(go run ./test/mr3model/cmd/mr3model-stage --root "$model" --print-values spark1,spark2)"
 printf '  %s\n' "${model_values[@]}"
 
+step "Check the prerequisites before installing (ok/warn/fail per check; kwok's nodes do not report swap)"
+code=0
+run "$helm" sparkmr3 doctor -n sparkmr3-demo --create-namespace "${model_values[@]}" || code=$?
+echo "exit code: $code"
+[ "$code" = 0 ]
+
 step "Install release 'demo' with two drivers through the plugin (token generated once, checked, waited for by watch)"
 run "$helm" sparkmr3 install demo -n sparkmr3-demo --create-namespace "${model_values[@]}" \
   --set 'hostAliases[0].ip=10.1.90.9' --set 'hostAliases[0].hostnames[0]=gold0'
@@ -59,6 +66,15 @@ run "$helm" sparkmr3 submit demo -n sparkmr3-demo --driver spark1 -- \
   --conf spark.executor.instances=2 --class com.example.WordCount app.jar hdfs://gold0:8020/input /out
 printf '\nWhat the job left in the driver Pod (its result dir and the MR3 staging dir):\n'
 (cd "$model/spark1" && find opt/mr3-run/spark/spark-submit-result opt/mr3-run/work-dir -mindepth 1 | sed 's|^|  /|')
+
+step "Copy a local jar into the driver Pod with the job (--upload): the argument naming it is rewritten to its path there"
+printf 'not a real jar\n' >"$HELM_DATA_HOME/wordcount.jar"
+run "$helm" sparkmr3 submit demo -n sparkmr3-demo --driver spark1 --upload "$HELM_DATA_HOME/wordcount.jar" -- \
+  --class com.example.WordCount "$HELM_DATA_HOME/wordcount.jar" /out 2>&1 | grep -v '^\[mr3model\]   '
+
+step "The driver's runs, newest first, and the last run's driver log (MR3's script tees it into the result dir)"
+run "$helm" sparkmr3 logs demo -n sparkmr3-demo --driver spark1
+run "$helm" sparkmr3 logs demo -n sparkmr3-demo --driver spark1 --last | tail -n 5
 
 step "An argument MR3's script would split (a space) is refused before anything runs (exit 2)"
 code=0
