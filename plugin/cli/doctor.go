@@ -9,7 +9,6 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/output"
 
-	sparkmr3 "github.com/spark-mr3/spark-mr3"
 	"github.com/spark-mr3/spark-mr3/plugin/check/render"
 	"github.com/spark-mr3/spark-mr3/plugin/doctor"
 	"github.com/spark-mr3/spark-mr3/plugin/postrender"
@@ -27,12 +26,14 @@ type doctorOptions struct {
 	createNamespace bool
 	timeout         time.Duration
 	output          output.Format
+	chartVersion    string
+	registry        registryFlags
 }
 
 func newDoctorCmd(s *Settings) *cobra.Command {
 	o := &doctorOptions{}
 	cmd := &cobra.Command{
-		Use:   "doctor [RELEASE]",
+		Use:   "doctor [RELEASE [CHART]]",
 		Short: "Check the cluster for what Spark on MR3 needs, before installing (and an installed release)",
 		Long: `doctor checks, before anything is installed, the prerequisites of Spark on MR3 and the
 failures users hit, one line per check: ok, warn or fail, with the fix. It changes nothing.
@@ -51,16 +52,18 @@ failures users hit, one line per check: ok, warn or fail, with the fix. It chang
   external-ips     the AM Service's externalIPs are admitted (server-side dry run)
   host-aliases     no host alias name is also a Service of the namespace
 
-It checks what install WOULD apply: the chart shipped with the plugin rendered with the
--f/--set values and the --kustomize overlay (as release "spark" when RELEASE is not given).
-With RELEASE and no values or overlay, an installed release is checked with its own
+It checks what install WOULD apply: CHART (a directory, archive, repo/name or oci:// reference,
+as install takes it; default: the chart shipped with the plugin) rendered with the -f/--set
+values and the --kustomize overlay (as release "spark" when RELEASE is not given).
+With RELEASE and no CHART, values or overlay, an installed release is checked with its own
 manifest, and three more checks run: release (deployed), drivers (every driver Pod ready),
 token (the Secret the drivers read). It exits 1 when a check fails, 0 otherwise (warnings
 included).`,
 		Example: `  helm sparkmr3 doctor -n sparkmr3 --create-namespace -f values.yaml
+  helm sparkmr3 doctor spark oci://registry.example.com/charts/spark-mr3 --version 0.1.0 -n sparkmr3 -f values.yaml
   helm sparkmr3 doctor spark -n sparkmr3
   helm sparkmr3 doctor -n sparkmr3 -o json | jq '.checks[] | select(.status != "ok")'`,
-		Args:              cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(2),
 		ValidArgsFunction: completeReleases(s),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDoctor(contextOf(cmd), s, o, args)
@@ -70,6 +73,8 @@ included).`,
 	o.values.register(f)
 	o.kustomize.Register(f, "kustomize overlay directory applied to the rendered manifests, as install applies it (its kustomization.yaml lists helm-output.yaml)")
 	f.BoolVar(&o.createNamespace, "create-namespace", false, "the namespace will be created by install --create-namespace: check the permission to create it")
+	f.StringVar(&o.chartVersion, "version", "", "chart version constraint when CHART is a repository reference")
+	o.registry.register(f)
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "time allowed for all checks (an API server that accepts connections but does not answer fails api-server then)")
 	bindOutputFlag(cmd, &o.output, []output.Format{output.Table, output.JSON, output.YAML}, nil)
 	return cmd
@@ -80,7 +85,7 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 		return UsageError("--timeout %s: must be positive", o.timeout)
 	}
 	name := doctorRelease
-	if len(args) == 1 {
+	if len(args) >= 1 {
 		name = args[0]
 		if err := chartutil.ValidateReleaseName(name); err != nil {
 			return UsageError("release name %q (the RELEASE argument): %v; use lower-case letters, digits and '-', at most 53 characters", name, err)
@@ -93,10 +98,11 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 			return err
 		}
 	}
-	ch, err := sparkmr3.Chart()
+	ch, err := loadChart(s, args, o.chartVersion, &o.registry)
 	if err != nil {
 		return err
 	}
+	chartGiven := len(args) == 2 && args[1] != ""
 	overlay, err := newOverlay(s, o.kustomize)
 	if err != nil {
 		return err
@@ -132,7 +138,7 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 		}
 		return string(out), nil
 	}
-	if len(args) == 0 || o.values.given() || o.kustomize.Dir != "" {
+	if len(args) == 0 || chartGiven || o.values.given() || o.kustomize.Dir != "" {
 		// Rendered before any cluster access: values the chart refuses are bad input (exit 2)
 		// whether or not the cluster answers.
 		m, err := renderChart()
@@ -141,7 +147,7 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 		}
 		d.Manifest = func(context.Context) (string, error) { return m, nil }
 	}
-	if len(args) == 1 {
+	if len(args) >= 1 {
 		d.Release = name
 		d.Status = func(ctx context.Context) (*status.Report, error) {
 			cfg, err := s.ActionConfig()
@@ -150,7 +156,7 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 			}
 			return (&status.Options{Namespace: s.Namespace(), Release: name, Client: d.Client, Helm: cfg, Clock: s.Clock}).Run(ctx)
 		}
-		if !o.values.given() && o.kustomize.Dir == "" {
+		if !chartGiven && !o.values.given() && o.kustomize.Dir == "" {
 			// An installed release is checked with what it has; one not installed yet with
 			// the chart's defaults, and so is one whose record cannot be read (no right to
 			// Helm's Secrets): the release line then says why, the permissions line what is

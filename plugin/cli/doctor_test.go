@@ -35,7 +35,8 @@ func TestDoctorRefusesBadInputBeforeTheCluster(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"two releases", []string{"a", "b"}, []string{"accepts at most 1 arg"}},
+		{"three arguments", []string{"a", "b", "c"}, []string{"accepts at most 2 arg"}},
+		{"CHART missing", []string{"a", "/nonexistent/chart"}, []string{"/nonexistent/chart"}},
 		{"bad release name", []string{"Spark_1"}, []string{`release name "Spark_1" (the RELEASE argument)`, "lower-case letters"}},
 		{"unknown output", []string{"-o", "xml"}, []string{"use one of table, json, yaml"}},
 		{"values the schema refuses", []string{"--set", "localDirs.type=tmpfs"}, []string{"localDirs", "fix the values (-f/--set)"}},

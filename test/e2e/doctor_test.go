@@ -8,6 +8,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -364,4 +365,29 @@ patches:
 	expect(t, rep, doctor.CheckExternalIPs, doctor.OK, "no externalIPs")
 	rep, _, _ = doctorReport(t, f, "--kustomize", dir)
 	expect(t, rep, doctor.CheckExternalIPs, doctor.Warn, "admits the AM Service", "[192.0.2.77]")
+}
+
+// TestDoctorChecksTheGivenChart: `doctor RELEASE CHART` renders CHART (here a copy of the chart
+// whose values.yaml gives the AM Service an external IP), not the chart shipped with the plugin.
+func TestDoctorChecksTheGivenChart(t *testing.T) {
+	c := cluster.Shared(t)
+	f := &submitFixture{t: t, c: c, cs: c.Client(t), rel: "rel", ns: c.Namespace(t, map[string]string{podsecurity.LabelEnforce: "baseline"})}
+	dir := filepath.Join(t.TempDir(), "spark-mr3")
+	if err := os.CopyFS(dir, os.DirFS(chartPath)); err != nil {
+		t.Fatal(err)
+	}
+	vals := filepath.Join(dir, "values.yaml")
+	b, err := os.ReadFile(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(b), "externalIPs: []", "externalIPs: [192.0.2.78]", 1)
+	if changed == string(b) {
+		t.Fatal("the chart's values.yaml has no 'externalIPs: []' to change")
+	}
+	write(t, vals, changed, 0o644)
+	rep, _, _ := doctorReport(t, f, "rel")
+	expect(t, rep, doctor.CheckExternalIPs, doctor.OK, "no externalIPs")
+	rep, _, _ = doctorReport(t, f, "rel", dir)
+	expect(t, rep, doctor.CheckExternalIPs, doctor.Warn, "admits the AM Service", "[192.0.2.78]")
 }
