@@ -106,7 +106,7 @@ func newPluginHelm(t *testing.T, c *cluster.Cluster, name string) pluginHelm {
 }
 
 // TestPluginLifecycle runs the whole user journey through each real helm CLI: install →
-// upgrade (token unchanged) → check → env → values → status → teardown, and proves that no
+// submit → logs → upgrade (token unchanged) → check → doctor → env → values → status → teardown, and proves that no
 // output but env's holds the token and that nothing of the release is left.
 func TestPluginLifecycle(t *testing.T) {
 	for _, helmName := range []string{"helm3", "helm4"} {
@@ -150,9 +150,15 @@ func TestPluginLifecycle(t *testing.T) {
 			if v, _ := js.DValue("mr3.k8s.namespace"); v != ns || job.Exit != 0 {
 				t.Errorf("the job's -Dmr3.k8s.namespace=%q (want %s), spark-submit exit %d", v, ns, job.Exit)
 			}
-			if v, _ := js.ConfValue("spark.driver.host"); v != "spark2."+ns+".svc.cluster.local" {
+			if v, _ := js.ConfValue("spark.driver.host"); v != driverObjectName("lc", "spark2")+"."+ns+".svc.cluster.local" {
 				t.Errorf("the job's spark.driver.host=%q", v)
 			}
+
+			// The job on spark2 is listed by logs, and its driver log printed.
+			if out := run("sparkmr3", "logs", "lc", "--driver", "spark2"); !strings.Contains(out, "submit") {
+				t.Errorf("logs lc --driver spark2 lists no submit run:\n%s", out)
+			}
+			run("sparkmr3", "logs", "lc", "--driver", "spark2", "--last")
 
 			for i, extra := range [][]string{
 				{"--set", "drivers[0].name=spark1", "--set", "drivers[1].name=spark2", "--set", "driverDefaults.cores=1"},
@@ -170,6 +176,18 @@ func TestPluginLifecycle(t *testing.T) {
 			}
 
 			run("sparkmr3", "check", "lc")
+			// doctor on the installed release: its drivers and token Secret are fine; the
+			// namespace enforces restricted, which MR3's own Pods do not meet (exit 1).
+			docOut, docErr, docCode := h.run(t, "", "sparkmr3", "doctor", "lc", "-n", ns)
+			outputs = append(outputs, "doctor lc\n"+docOut+docErr)
+			for _, want := range []string{"fail  pod-security", "ok    release", "ok    drivers", "ok    token"} {
+				if !strings.Contains(docOut, want) {
+					t.Errorf("doctor lc (exit %d) lacks %q:\n%s%s", docCode, want, docOut, docErr)
+				}
+			}
+			if docCode != 1 {
+				t.Errorf("doctor lc: exit %d, want 1 (pod-security fails)", docCode)
+			}
 			// Shell completion through helm itself offers the release for a RELEASE argument.
 			// (-n goes first: cobra completes the LAST word.)
 			if comp := h.mustRun(t, "__complete", "-n", ns, "sparkmr3", "status", ""); !strings.Contains(comp, "lc\n") {
