@@ -61,7 +61,7 @@ func TestReliabilityBadInput(t *testing.T) {
 	}
 	portOverlay := overlay("driver-port", `resources: [helm-output.yaml]
 patches:
-- target: {kind: Service, name: `+driverObjectName("bad", "spark1")+`}
+- target: {kind: Service, labelSelector: sparkmr3.io/driver=spark1}
   patch: |-
     - op: replace
       path: /spec/ports/0/port
@@ -69,7 +69,7 @@ patches:
 `)
 	aliasOverlay := overlay("alias", `resources: [helm-output.yaml]
 patches:
-- target: {kind: StatefulSet, name: `+driverObjectName("bad", "spark1")+`}
+- target: {kind: StatefulSet, labelSelector: sparkmr3.io/driver=spark1}
   patch: |-
     - op: add
       path: /spec/template/spec/hostAliases

@@ -70,7 +70,7 @@ func TestSubmitWaitsForLateDriverAndPassesArgs(t *testing.T) {
 	if !strings.Contains(r.out, "stand-in ran with "+strconv.Itoa(len(sparkArgs))+" args") {
 		t.Errorf("stdout not streamed: %q", r.out)
 	}
-	for _, want := range []string{"waiting: statefulset/", "pod/spark1-0: Ready", "ready after"} {
+	for _, want := range []string{"waiting: statefulset/", "pod/" + driverPodName(f.rel, "spark1") + ": Ready", "ready after"} {
 		if !strings.Contains(r.errOut, want) {
 			t.Errorf("progress lacks %q:\n%s", want, r.errOut)
 		}
@@ -118,7 +118,7 @@ func TestSubmitTimeoutNamesUnschedulablePodThenProceedsWhenNodeLabelled(t *testi
 	if code != cli.ExitNotReady {
 		t.Fatalf("exit %d, want %d\n%s", code, cli.ExitNotReady, errOut)
 	}
-	for _, want := range []string{`release "rel" not ready after 2s`, "pod/spark1-0 is not ready: Unschedulable", "node(s) didn't match Pod's node affinity/selector", "FailedScheduling"} {
+	for _, want := range []string{`release "rel" not ready after 2s`, "pod/" + driverPodName(f.rel, "spark1") + " is not ready: Unschedulable", "node(s) didn't match Pod's node affinity/selector", "FailedScheduling"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("timeout message lacks %q:\n%s", want, errOut)
 		}
@@ -306,7 +306,7 @@ func TestSubmitDryRunMasksToken(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	out, errOut, code = f.runCLI(nil, "submit", f.rel, "--dry-run", "--timeout", "60s", "--", "--conf", "a=b")
-	if code != 0 || !strings.Contains(out, "/bin/bash -o pipefail "+f.script+" --conf a=b") || !strings.Contains(out, "pod "+f.ns+"/spark1-0 container driver") {
+	if code != 0 || !strings.Contains(out, "/bin/bash -o pipefail "+f.script+" --conf a=b") || !strings.Contains(out, "pod "+f.ns+"/"+driverPodName(f.rel, "spark1")+" container driver") {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if _, err := os.Stat(f.dir + "/start"); err == nil {

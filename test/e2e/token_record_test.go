@@ -89,7 +89,7 @@ func TestTokenNotInReleaseRecord(t *testing.T) {
 	if s.Labels[contract.LabelManagedBy] != contract.ManagedByPlugin || s.Annotations["meta.helm.sh/release-name"] != "" {
 		t.Errorf("plugin Secret labels %v annotations %v", s.Labels, s.Annotations)
 	}
-	sts, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), "tr1", metav1.GetOptions{})
+	sts, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), driverObjectName("tr", "tr1"), metav1.GetOptions{})
 	must(t, err)
 	if ref := tokenRef(sts.Spec.Template.Spec.Containers); ref != "tr-mr3-token" {
 		t.Errorf("driver reads the token from %q", ref)
@@ -140,7 +140,7 @@ func TestTokenMigrationFromChartSecret(t *testing.T) {
 			t.Errorf("helm %s (revision 2) shows the token", strings.Join(view, " "))
 		}
 	}
-	sts, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), "mg1", metav1.GetOptions{})
+	sts, err := e.cs.AppsV1().StatefulSets(e.ns).Get(context.Background(), driverObjectName("mg", "mg1"), metav1.GetOptions{})
 	must(t, err)
 	if ref := tokenRef(sts.Spec.Template.Spec.Containers); ref != "mg-mr3-token" {
 		t.Errorf("driver reads the token from %q", ref)

@@ -119,6 +119,9 @@ func TestTwoReleasesOneNamespace(t *testing.T) {
 			if slices.ContainsFunc(rep.MR3Objects, func(o string) bool { return strings.HasSuffix(o, "/"+shared) }) {
 				t.Errorf("status %s claims %s, which MR3 names alike for both applications", rel, shared)
 			}
+			if !slices.ContainsFunc(rep.Unattributed, func(o string) bool { return strings.Contains(o, "/"+shared+":") }) {
+				t.Errorf("status %s does not list %s as not tied to it: %v", rel, shared, rep.Unattributed)
+			}
 		}
 	}
 
