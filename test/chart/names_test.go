@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
+
+	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
 // clusterScoped returns "Kind/name" of every cluster-scoped object of a rendering.
@@ -293,5 +295,30 @@ func TestSubchart(t *testing.T) {
 	r := parseRelease(t, rel.Manifest)
 	if _, ok := r.services["platform-mr3"]; !ok || len(r.statefulSets) != 1 || r.statefulSets[0].Name != "platform-spark1" {
 		t.Errorf("subchart render: %d Services, %d StatefulSets; want platform-mr3 and StatefulSet platform-spark1", len(r.services), len(r.statefulSets))
+	}
+}
+
+// TestNamesAgreeWithContract: the names and DAGAppMaster labels the chart renders by default
+// are those plugin/contract computes (the plugin's fallbacks and the e2e tests use these).
+func TestNamesAgreeWithContract(t *testing.T) {
+	for _, rel := range []string{"a", "spark-prod", strings.Repeat("r", 45)} {
+		out, err := render(t, renderOpts{release: rel}, pinnedToken)
+		if err != nil {
+			t.Fatalf("release %s: %v", rel, err)
+		}
+		r := parseRelease(t, out)
+		am, ok := r.services[contract.AMServiceDefault(rel)]
+		if !ok {
+			t.Errorf("release %s: no Service %s", rel, contract.AMServiceDefault(rel))
+		} else if fmt.Sprint(am.Spec.Selector) != fmt.Sprint(contract.DefaultMasterLabels(rel)) {
+			t.Errorf("release %s: AM Service selector %v, contract.DefaultMasterLabels %v", rel, am.Spec.Selector, contract.DefaultMasterLabels(rel))
+		}
+		site := xmlProps(t, r.configMaps[contract.ConfName(rel)].Data[contract.FileMR3Site])
+		if got := splitPairs(site[contract.SiteMasterLabels]); fmt.Sprint(got) != fmt.Sprint(contract.DefaultMasterLabels(rel)) {
+			t.Errorf("release %s: %s=%v, contract.DefaultMasterLabels %v", rel, contract.SiteMasterLabels, got, contract.DefaultMasterLabels(rel))
+		}
+		if len(r.statefulSets) != 1 || r.statefulSets[0].Name != contract.DriverObjectName(rel, "spark1") {
+			t.Errorf("release %s: StatefulSets %d, want %s", rel, len(r.statefulSets), contract.DriverObjectName(rel, "spark1"))
+		}
 	}
 }
