@@ -20,7 +20,7 @@ import (
 func main() {
 	quietClientGo()
 	s := cli.NewSettings(os.Stdin, os.Stdout, os.Stderr)
-	err := cli.NewRootCommand(s).Execute()
+	err := cli.Execute(s, os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -52,7 +51,8 @@ func completeReleases(s *Settings) cobra.CompletionFunc {
 // addReleaseCompletion gives every verb whose first argument is RELEASE release completion,
 // every verb with --driver the release's driver entries, and logs --run the driver's runs.
 // (-o completes through bindOutputFlag.) submit and shell take their flags after RELEASE
-// without cobra's parsing (Spark's arguments follow): completeDriverArgs reads their words.
+// without cobra's parsing (Spark's arguments follow), except while completing
+// (Settings.Completing), so `submit R --driver <TAB>` completes like the other verbs.
 func addReleaseCompletion(s *Settings, root *cobra.Command) {
 	for _, c := range root.Commands() {
 		if fields := strings.Fields(c.Use); len(fields) > 1 && fields[1] == "RELEASE" && c.ValidArgsFunction == nil {
@@ -72,9 +72,6 @@ func addReleaseCompletion(s *Settings, root *cobra.Command) {
 		register("driver", completeDrivers(s))
 		if c.Name() == "logs" {
 			register("run", completeRuns(s))
-		}
-		if c.Name() == "submit" || c.Name() == "shell" {
-			c.ValidArgsFunction = completeDriverArgs(s, completeReleases(s), completeDrivers(s))
 		}
 	}
 }
@@ -108,31 +105,6 @@ func completeDrivers(s *Settings) cobra.CompletionFunc {
 			}
 		}
 		return names, cobra.ShellCompDirectiveNoFileComp
-	}
-}
-
-// completeDriverArgs completes submit's and shell's words: RELEASE first, then `--driver D` and
-// `--driver=D` among the flags that follow it. Those verbs stop cobra's flag parsing at RELEASE
-// (Spark's arguments follow), so cobra hands "--driver" over as an argument.
-func completeDriverArgs(s *Settings, releases, drivers cobra.CompletionFunc) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		if len(args) == 0 {
-			return releases(cmd, args, toComplete)
-		}
-		if slices.Contains(args[1:], "--") {
-			return nil, cobra.ShellCompDirectiveDefault // Spark's arguments: files
-		}
-		if args[len(args)-1] == "--driver" {
-			return drivers(cmd, args[:1], toComplete)
-		}
-		if v, ok := strings.CutPrefix(toComplete, "--driver="); ok {
-			names, dir := drivers(cmd, args[:1], v)
-			for i, n := range names {
-				names[i] = "--driver=" + n
-			}
-			return names, dir
-		}
-		return nil, cobra.ShellCompDirectiveDefault
 	}
 }
 

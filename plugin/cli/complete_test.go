@@ -1,11 +1,10 @@
 package cli
 
 import (
-	"slices"
+	"bytes"
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
 
 	"github.com/spark-mr3/spark-mr3/internal/golden"
 )
@@ -17,44 +16,30 @@ func TestCompletionYAML(t *testing.T) {
 	golden.AssertString(t, "../../completion.yaml", completionYAML(NewRootCommand(s)))
 }
 
-func TestCompleteDriverArgs(t *testing.T) {
-	releases := func(_ *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return []cobra.Completion{"spark"}, cobra.ShellCompDirectiveNoFileComp
-	}
-	var gotArgs []string
-	drivers := func(_ *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		gotArgs = args
-		var out []cobra.Completion
-		for _, n := range []string{"spark1", "spark2"} {
-			if strings.HasPrefix(n, toComplete) {
-				out = append(out, n)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
-	f := completeDriverArgs(nil, releases, drivers)
+// TestSubmitDriverFlagCompletes: submit and shell read their flags after RELEASE themselves, yet
+// while the shell asks for completions cobra parses them, so `submit R --driver <TAB>` goes to
+// the --driver completion (directive 4, no files: the cluster here answers nothing) and not to
+// the RELEASE/Spark-argument completion (directive 0, files).
+func TestSubmitDriverFlagCompletes(t *testing.T) {
+	kc := kubeconfigFor(t, "https://127.0.0.1:1")
 	for _, tc := range []struct {
-		name       string
-		args       []string
-		toComplete string
-		want       []cobra.Completion
+		words []string
+		want  string
 	}{
-		{"release first", nil, "", []cobra.Completion{"spark"}},
-		{"--driver value", []string{"spark", "--timeout", "1m", "--driver"}, "", []cobra.Completion{"spark1", "spark2"}},
-		{"--driver prefix", []string{"spark", "--driver"}, "spark2", []cobra.Completion{"spark2"}},
-		{"--driver= form", []string{"spark"}, "--driver=spark1", []cobra.Completion{"--driver=spark1"}},
-		{"after --: Spark's arguments", []string{"spark", "--", "--driver"}, "", nil},
-		{"other words", []string{"spark", "--upload"}, "", nil},
+		{[]string{"submit", "rel", "--timeout", "1m", "--driver", ""}, ":4\n"},
+		{[]string{"shell", "rel", "--driver", ""}, ":4\n"},
+		{[]string{"submit", "rel", ""}, ":0\n"},
+		{[]string{"submit", "rel", "--", "--driver", ""}, ":0\n"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			gotArgs = nil
-			got, _ := f(nil, tc.args, tc.toComplete)
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("completions %q, want %q", got, tc.want)
-			}
-			if gotArgs != nil && !slices.Equal(gotArgs, []string{"spark"}) {
-				t.Errorf("drivers asked with args %q, want only the release", gotArgs)
-			}
-		})
+		var out, errOut bytes.Buffer
+		s := NewSettings(strings.NewReader(""), &out, &errOut)
+		s.Getenv = func(string) string { return "" }
+		args := append([]string{"__complete", "--kubeconfig", kc}, tc.words...)
+		if err := Execute(s, args); err != nil {
+			t.Fatalf("%q: %v", tc.words, err)
+		}
+		if !strings.HasSuffix(out.String(), tc.want) {
+			t.Errorf("%q: completion output %q, want it to end with %q", tc.words, out.String(), tc.want)
+		}
 	}
 }

@@ -58,6 +58,20 @@ type Settings struct {
 	Getenv func(string) string
 	// IsTerminal reports whether a stream is an interactive terminal.
 	IsTerminal func(any) bool
+	// Completing is true when the shell asks for completions (cobra's __complete), set by
+	// Execute: submit and shell then let cobra read their flags after RELEASE too, so
+	// `submit R --driver <TAB>` reaches the --driver completion.
+	Completing bool
+}
+
+// Execute runs the root command on args (the process's arguments after its name).
+func Execute(s *Settings, args []string) error {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		s.Completing = true
+	}
+	root := NewRootCommand(s)
+	root.SetArgs(args)
+	return root.Execute()
 }
 
 // NewSettings reads helm's environment the way helm passes it to plugins.

@@ -112,7 +112,9 @@ func newDriverCmd(s *Settings, verb driver.Verb, cmd *cobra.Command) *cobra.Comm
 	cmd.Args = cobra.MinimumNArgs(1)
 	// Spark's own options follow the release name; only this verb's flags right after it are
 	// read here (see splitOwnFlags).
-	cmd.Flags().SetInterspersed(false)
+	// When completing, cobra must see them as flags (it hands a flag's name over to no one
+	// otherwise), and nothing runs.
+	cmd.Flags().SetInterspersed(s.Completing)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if strings.HasPrefix(args[0], "-") {
 			return UsageError("expected the release name before Spark's arguments, got %q", args[0])

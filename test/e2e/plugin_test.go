@@ -193,6 +193,11 @@ func TestPluginLifecycle(t *testing.T) {
 			if comp := h.mustRun(t, "__complete", "-n", ns, "sparkmr3", "status", ""); !strings.Contains(comp, "lc\n") {
 				t.Fatalf("helm __complete sparkmr3 status: %q, want the release lc offered", comp)
 			}
+			// submit reads its flags after RELEASE itself, yet --driver completes (the drivers
+			// left after the upgrades: spark1).
+			if comp := h.mustRun(t, "__complete", "-n", ns, "sparkmr3", "submit", "lc", "--driver", ""); !strings.Contains(comp, "spark1\n") {
+				t.Fatalf("helm __complete sparkmr3 submit lc --driver: %q, want driver spark1 offered", comp)
+			}
 			envOut := h.mustRun(t, "sparkmr3", "env", "lc", "-n", ns)
 			if !strings.Contains(envOut, "export CLIENT_TO_AM_TOKEN_KEY='"+tok.Key+"'") {
 				t.Fatalf("env output lacks the token export:\n%s", envOut)
