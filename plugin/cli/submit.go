@@ -153,7 +153,7 @@ func newDriverCmd(s *Settings, verb driver.Verb, cmd *cobra.Command) *cobra.Comm
 		return driverExit(explainClusterError(o.Run(ctx), s), context.Cause(ctx))
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Driver, "driver", "", "driver (StatefulSet) to run in; default: the only driver, else the first ready one")
+	f.StringVar(&o.Driver, "driver", "", "driver entry (drivers[].name) to run in; default: the only driver, else the first ready one")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "how long to wait for the release to be ready (0: no limit)")
 	f.BoolVar(&o.Local, "local", false, "run the driver on this machine, outside Kubernetes")
 	f.StringVar(&o.Script, "script", "", "local driver script for --local (default $"+scriptEnv(verb)+")")
