@@ -60,15 +60,10 @@ interrupted; 1 for other failures (no such run, no driver running, no DAGAppMast
 			if err := o.Validate(); err != nil {
 				return WithCode(ExitUsage, err)
 			}
-			cfg, err := s.RESTConfig()
-			if err != nil {
+			var err error
+			if o.Config, o.Client, err = s.Clients(); err != nil {
 				return err
 			}
-			client, err := s.KubeClient()
-			if err != nil {
-				return err
-			}
-			o.Config, o.Client = cfg, client
 			ctx, stop := signal.NotifyContext(contextOf(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			err = explainClusterError(o.Run(ctx), s)

@@ -106,6 +106,17 @@ func (s *Settings) KubeClient() (kubernetes.Interface, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
+// Clients is the REST config and the clientset built from it, for verbs that need both (exec
+// and port-forward take the config; everything else the clientset).
+func (s *Settings) Clients() (*rest.Config, kubernetes.Interface, error) {
+	cfg, err := s.RESTConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	return cfg, client, err
+}
+
 // ActionConfig is helm's action configuration for the namespace, with the release storage
 // driver from HELM_DRIVER (secret by default).
 func (s *Settings) ActionConfig() (*action.Configuration, error) {

@@ -43,15 +43,10 @@ port-forward cannot be opened (e.g. no permission for pods/portforward).`,
 			if err := o.Validate(); err != nil {
 				return WithCode(ExitUsage, err)
 			}
-			cfg, err := s.RESTConfig()
-			if err != nil {
+			var err error
+			if o.Config, o.Client, err = s.Clients(); err != nil {
 				return err
 			}
-			client, err := s.KubeClient()
-			if err != nil {
-				return err
-			}
-			o.Config, o.Client = cfg, client
 			// Ctrl-C is how ui ends: exit 0, as kubectl port-forward.
 			ctx, stop := signal.NotifyContext(contextOf(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
