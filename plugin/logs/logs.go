@@ -44,13 +44,8 @@ type Options struct {
 // Validate refuses contradictory flags and a malformed --driver or --run before anything
 // touches the cluster.
 func (o *Options) Validate() error {
-	if errs := validation.IsDNS1123Subdomain(o.Release); len(errs) > 0 {
-		return fmt.Errorf("release name %q: %s", o.Release, strings.Join(errs, "; "))
-	}
-	if o.Driver != "" {
-		if errs := validation.IsDNS1123Label(o.Driver); len(errs) > 0 {
-			return fmt.Errorf("--driver %q is not a driver name: %s", o.Driver, strings.Join(errs, "; "))
-		}
+	if err := ValidateNames(o.Release, o.Driver); err != nil {
+		return err
 	}
 	if o.RunID != "" && o.Last {
 		return errors.New("--run names a run and --last picks the newest: use one of them")
@@ -62,6 +57,20 @@ func (o *Options) Validate() error {
 	}
 	if (o.AM || o.Workers) && (o.Driver != "" || o.RunID != "" || o.Last) {
 		return errors.New("--am and --workers print the Pod logs of MR3's DAGAppMaster and ContainerWorkers, which belong to no driver or run: leave out --driver, --run and --last")
+	}
+	return nil
+}
+
+// ValidateNames refuses a RELEASE argument or --driver value that cannot name a release or a
+// driver entry (logs and ui), before anything touches the cluster.
+func ValidateNames(release, driver string) error {
+	if errs := validation.IsDNS1123Subdomain(release); len(errs) > 0 {
+		return fmt.Errorf("release name %q: %s", release, strings.Join(errs, "; "))
+	}
+	if driver != "" {
+		if errs := validation.IsDNS1123Label(driver); len(errs) > 0 {
+			return fmt.Errorf("--driver %q is not a driver name: %s", driver, strings.Join(errs, "; "))
+		}
 	}
 	return nil
 }

@@ -26,7 +26,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -62,13 +61,8 @@ type Options struct {
 
 // Validate refuses bad flags before anything touches the cluster.
 func (o *Options) Validate() error {
-	if errs := validation.IsDNS1123Subdomain(o.Release); len(errs) > 0 {
-		return fmt.Errorf("release name %q: %s", o.Release, strings.Join(errs, "; "))
-	}
-	if o.Driver != "" {
-		if errs := validation.IsDNS1123Label(o.Driver); len(errs) > 0 {
-			return fmt.Errorf("--driver %q is not a driver name: %s", o.Driver, strings.Join(errs, "; "))
-		}
+	if err := logs.ValidateNames(o.Release, o.Driver); err != nil {
+		return err
 	}
 	if o.Port < 0 || o.Port > 65535 {
 		return fmt.Errorf("--port %d: use a TCP port 1-65535, or 0 for any free port", o.Port)
