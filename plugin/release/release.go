@@ -570,6 +570,11 @@ func settleUpgradeToken(ctx context.Context, client kubernetes.Interface, o Opti
 		if found {
 			old = "the old DAGAppMaster (" + existing.ApplicationID() + ")"
 		}
+		if o.dry() {
+			o.warnf("--rotate-token (dry run): a real upgrade would draw a new token, restart drivers %v and leave %s running until 'helm sparkmr3 teardown %s'; nothing was changed",
+				driverNames(ctx, client, o.Namespace, o.Release), old, o.Release)
+			return res, nil
+		}
 		o.warnf("--rotate-token: drivers %v restart with the new token and start a new DAGAppMaster (%s); drivers outside Kubernetes still hold the old one and stop sharing until they run 'helm sparkmr3 env %s' again; %s keeps running until 'helm sparkmr3 teardown %s', which removes it with its workers",
 			driverNames(ctx, client, o.Namespace, o.Release), t.ApplicationID(), o.Release, old, o.Release)
 		return res, nil

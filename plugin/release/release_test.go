@@ -653,3 +653,31 @@ func TestInstallDryRunServerWritesNothing(t *testing.T) {
 		t.Fatalf("server dry run recorded a release: %v", err)
 	}
 }
+
+// An upgrade --rotate-token in a dry run changes nothing, and its warning says so instead of
+// announcing restarts.
+func TestRotateTokenDryRunWarnsWithoutRestart(t *testing.T) {
+	cfg := actionConfig(t)
+	cs := fake.NewClientset()
+	res, err := Install(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), Values: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.ClearActions()
+	var warn strings.Builder
+	if _, err := Upgrade(context.Background(), cfg, cs, Options{Release: "r1", Namespace: "ns", Chart: shippedChart(t), RotateToken: true,
+		DryRun: DryRunServer, Warn: &warn}); err != nil {
+		t.Fatal(err)
+	}
+	if w := warn.String(); !strings.Contains(w, "(dry run)") || !strings.Contains(w, "nothing was changed") || strings.Contains(w, "restart with the new token") {
+		t.Errorf("dry-run rotation warning:\n%s", w)
+	}
+	for _, a := range cs.Actions() {
+		if v := a.GetVerb(); v != "get" && v != "list" {
+			t.Fatalf("dry-run rotation: %s %s", v, a.GetResource().Resource)
+		}
+	}
+	if got, _, _ := token.FindForRelease(context.Background(), cs, "ns", "r1"); got != res.Token {
+		t.Fatalf("dry-run rotation changed the token: %v, was %v", got, res.Token)
+	}
+}
