@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
 	"github.com/spark-mr3/spark-mr3/plugin/rollout"
@@ -37,6 +38,9 @@ func watchesAM(args []string) bool { return MasterMode(args) == "kubernetes" }
 // stream closes; a local process group gets SIGTERM, as on an interrupt) and an
 // *AMStoppedError is returned. Any other watch error (no RBAC to watch Deployments, …) leaves
 // the job running unwatched. The watch ends before withAMWatch returns.
+// amWatchDelay is how long after the exec is opened the DAGAppMaster watch starts.
+const amWatchDelay = 100 * time.Millisecond
+
 func (o *Options) withAMWatch(ctx context.Context, ready *rollout.Ready, where string, job func(ctx context.Context, onStart func()) error) error {
 	ts := ""
 	if ready.TokenSecret != nil {
@@ -54,6 +58,14 @@ func (o *Options) withAMWatch(ctx context.Context, ready *rollout.Ready, where s
 		done = make(chan struct{})
 		go func() {
 			defer close(done)
+			// The driver's MR3 client creates the DAGAppMaster seconds after the command
+			// starts (a JVM first): wait a moment so that the watch's LIST never races the
+			// exec request on the API server (the watch lists first, so nothing is missed).
+			select {
+			case <-o.Clock.After(amWatchDelay):
+			case <-jobCtx.Done():
+				return
+			}
 			err := rollout.WatchDAGAppMaster(jobCtx, o.Client, o.Namespace, ts)
 			if rollout.IsAMRefused(err) {
 				refused = err
