@@ -16,6 +16,7 @@ fuzztime=${FUZZTIME:-2m}
 minimize=${FUZZMINIMIZETIME:-0s}
 targets=(
   ./plugin/manifest:FuzzRead
+  ./plugin/manifest:FuzzAppendYAML
   ./plugin/manifest:FuzzFastParse
   ./plugin/mr3conf:FuzzParseSite
   ./plugin/mr3conf:FuzzParseSparkDefaults

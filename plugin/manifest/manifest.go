@@ -21,7 +21,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	goyaml "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -464,18 +463,14 @@ func (d *Document) Rewrite() error {
 		// The "# Source:" Read took came after the first value: keep it, first.
 		head = append([]byte("# Source: "+d.Source+"\n"), head...)
 	}
-	if hasMergeKey(d.obj) {
-		return &DocumentError{Index: d.Index, Source: d.Source,
-			Err: fmt.Errorf("write %s: go-yaml writes the key \"<<\" unquoted, which reads back as a merge key", d.Ref())}
-	}
-	body, err := goyaml.Marshal(d.obj)
+	raw, err := AppendYAML(head, d.obj)
 	if err != nil {
 		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("write %s: %w", d.Ref(), err)}
 	}
 	if err := readHead(d.obj, &d.Head); err != nil {
 		return &DocumentError{Index: d.Index, Source: d.Source, Err: fmt.Errorf("read apiVersion/kind/metadata: %w", err)}
 	}
-	d.Raw, d.json = append(head, body...), nil
+	d.Raw, d.json = raw, nil
 	return nil
 }
 
@@ -488,33 +483,16 @@ func hasSourceComment(head []byte) bool {
 	return false
 }
 
-// hasMergeKey reports whether a mapping in v has the key "<<" (see Rewrite).
-func hasMergeKey(v any) bool {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			if k == "<<" || hasMergeKey(x) {
-				return true
-			}
-		}
-	case []any:
-		for _, x := range t {
-			if hasMergeKey(x) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // Write writes documents as a manifest stream, each introduced by "---". Raw text is written
 // unchanged, so reading and writing a stream keeps its comments and formatting.
 func Write(w io.Writer, docs []*Document) error {
 	bw := bufio.NewWriter(w)
-	for _, d := range docs {
+	for i, d := range docs {
 		bw.WriteString("---\n")
 		bw.Write(d.Raw)
-		if n := len(d.Raw); n > 0 && d.Raw[n-1] != '\n' {
+		// A line break ends a document before the next "---"; after the last one it would
+		// change a block scalar that ends the input without one ("k: |\n  v" reads "v").
+		if n := len(d.Raw); n > 0 && d.Raw[n-1] != '\n' && i < len(docs)-1 {
 			bw.WriteByte('\n')
 		}
 	}

@@ -113,19 +113,25 @@ func TestRewriteKeepsHeadCommentsAndValues(t *testing.T) {
 	}
 }
 
-// TestRewriteRefusesAMergeKey: go-yaml writes the key "<<" plain, and YAML 1.1 readers then
-// take it for a merge key; Rewrite refuses it instead of writing something else.
-func TestRewriteRefusesAMergeKey(t *testing.T) {
+// TestRewriteQuotesAMergeKey: a key "<<" is written quoted, so that no YAML 1.1 reader takes
+// it for a merge key, and reads back as the same value.
+func TestRewriteQuotesAMergeKey(t *testing.T) {
 	docs, err := Parse([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  '<<': x\n"), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := string(docs[0].Raw)
-	if err := docs[0].Rewrite(); err == nil || !strings.Contains(err.Error(), "merge key") {
-		t.Fatalf("Rewrite() = %v", err)
+	if err := docs[0].Rewrite(); err != nil {
+		t.Fatal(err)
 	}
-	if string(docs[0].Raw) != raw {
-		t.Fatal("Raw changed")
+	if !strings.Contains(string(docs[0].Raw), `"<<": x`) {
+		t.Fatalf("the key \"<<\" is not written quoted:\n%s", docs[0].Raw)
+	}
+	again, err := Parse(docs[0].Raw, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := again[0].Object()["data"].(map[string]any)["<<"]; v != "x" {
+		t.Fatalf("re-read data[\"<<\"] = %v", v)
 	}
 }
 
