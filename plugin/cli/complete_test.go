@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/spark-mr3/spark-mr3/internal/golden"
 )
 
