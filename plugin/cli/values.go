@@ -22,8 +22,10 @@ func newValuesCmd(s *Settings) *cobra.Command {
 		Use:   "values RELEASE --file FILE",
 		Short: "Write a values file that ties renders to the release's token Secret (for Argo CD, Flux, helm template)",
 		Long: `values writes a values file (mode 0600) for tools that render without cluster access
-(helm template, Argo CD, Flux, helm-diff): without lookup the chart cannot read the existing
-token, and it refuses to invent a new one on upgrade.
+(helm template, Argo CD, helm-diff): without lookup the chart cannot read the existing token,
+and it refuses to invent a new one on upgrade. Flux's helm-controller runs real upgrades
+(lookup works), but a release this plugin installed keeps its token in F-mr3-token, which the
+chart finds only through token.existingSecret: give Flux (or a plain helm upgrade) this file.
 
 For a release installed by this plugin the file holds no token: it sets token.existingSecret
 to the Secret the plugin keeps (F-mr3-token) and token.checksum to the token's checksum
