@@ -31,6 +31,7 @@ const (
 	ExitNotReady    = exitcode.NotReady
 	ExitInterrupted = exitcode.Interrupted
 	ExitTerminated  = exitcode.Terminated
+	ExitHangup      = exitcode.Hangup
 )
 
 // ExitErr carries the process exit code for an error; main maps it with exitcode.Of.

@@ -14,9 +14,10 @@ func newShellCmd(s *Settings) *cobra.Command {
 sparkmr3.io/shell-command annotation) in the driver Pod as "/bin/bash -o pipefail SCRIPT
 SPARK_ARGS..." with standard input attached. When standard input is a terminal, the shell
 gets a terminal too: raw mode, so Ctrl-C is a key for spark-shell (it does not stop shell),
-and window resizes follow. A SIGINT or SIGTERM sent to this process, or a broken exec stream,
-stops spark-shell in the Pod as submit does (SIGTERM to its process group, SIGKILL 10 s
-later; see submit --help), and shell exits 130 (SIGINT) or 143 (SIGTERM). --upload copies
+and window resizes follow. A SIGINT, SIGTERM or SIGHUP (the terminal closed) sent to this
+process, or a broken exec stream, stops spark-shell in the Pod as submit does (SIGTERM to its
+process group, SIGKILL 10 s later; see submit --help), and shell exits 130 (SIGINT), 143
+(SIGTERM) or 129 (SIGHUP). --upload copies
 local files into the driver Pod first and rewrites the SPARK_ARGS naming them, as for submit
 (the run dir is under spark-shell-result).
 SPARK_ARGS are checked as submit checks them: an argument MR3's script would not pass on

@@ -54,9 +54,9 @@ would re-split it), a comma or a '#' (list separator, Spark's alias mark), two f
 same name, and --upload with --local. An entry's #alias in a list is kept.
 
 Interrupting submit stops the job in the Pod too. The driver command runs in a process group
-of its own (a bash wrapper records its id in the run dir); on SIGINT (Ctrl-C) or SIGTERM
-submit ends the exec stream and, with a second exec, sends SIGTERM to that group, then
-SIGKILL 10 s later, and removes the run dir; it exits 130 for SIGINT, 143 for SIGTERM. The
+of its own (a bash wrapper records its id in the run dir); on SIGINT (Ctrl-C), SIGTERM or
+SIGHUP (the terminal or SSH session closed) submit ends the exec stream and, with a second exec, sends SIGTERM to that group, then
+SIGKILL 10 s later, and removes the run dir; it exits 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP. The
 same happens when the exec stream breaks (MR3's tee dies with it, so the job would run on
 without a log). A submit killed by SIGKILL cannot do this: the job then runs to its end.
 
@@ -94,7 +94,7 @@ PodSecurity: the namespace label MR3's Pods need). When Deployments cannot be wa
 
 Exit codes: spark-submit's; 4 when the release is not ready before --timeout, or when the
 DAGAppMaster's Pod is refused (the job is stopped); 2 for bad input; 130 when interrupted
-(SIGINT), 143 on SIGTERM; 1 for other failures.`,
+(SIGINT), 143 on SIGTERM, 129 on SIGHUP; 1 for other failures.`,
 		Example: `  helm sparkmr3 submit spark -n sparkmr3 -- --class org.apache.spark.examples.SparkPi \
       /opt/mr3-run/spark/examples/jars/spark-examples.jar 1000
   helm sparkmr3 submit spark --driver spark2 --timeout 10m -- --conf spark.executor.cores=2 app.jar
@@ -188,8 +188,11 @@ func contextOf(cmd *cobra.Command) context.Context {
 type signalError struct{ sig os.Signal }
 
 func (e *signalError) Error() string {
-	if e.sig == syscall.SIGTERM {
+	switch e.sig {
+	case syscall.SIGTERM:
 		return "terminated (SIGTERM)"
+	case syscall.SIGHUP:
+		return "hung up (SIGHUP)"
 	}
 	return "interrupted (SIGINT)"
 }
@@ -201,7 +204,7 @@ func (e *signalError) Error() string {
 func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -219,13 +222,17 @@ func signalContext(parent context.Context) (context.Context, context.CancelFunc)
 
 // driverExit maps submit/shell errors to exit codes: the driver command's own code, 4 not
 // ready or the DAGAppMaster's Pod refused, 2 unknown driver or a refused BASE_DIR/release, 130
-// interrupted (SIGINT), 143 terminated (SIGTERM; cause is the verb's context's cause).
+// interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP: the terminal or SSH
+// session closed); cause is the verb's context's cause.
 func driverExit(err, cause error) error {
 	if err == nil {
 		return nil
 	}
 	var se *signalError
-	if errors.As(cause, &se) && se.sig == syscall.SIGTERM && (errors.Is(err, driver.ErrInterrupted) || isInterrupted(err)) {
+	if errors.As(cause, &se) && se.sig != os.Interrupt && (errors.Is(err, driver.ErrInterrupted) || isInterrupted(err)) {
+		if se.sig == syscall.SIGHUP {
+			return WithCode(ExitHangup, err)
+		}
 		return WithCode(ExitTerminated, err)
 	}
 	var ce *driver.CommandExitError

@@ -68,6 +68,8 @@ func TestDriverExitCodes(t *testing.T) {
 		{driver.ErrInterrupted, ExitInterrupted, &signalError{sig: syscall.SIGINT}},
 		{driver.ErrInterrupted, 143, &signalError{sig: syscall.SIGTERM}},
 		{context.Canceled, 143, &signalError{sig: syscall.SIGTERM}},
+		{driver.ErrInterrupted, 129, &signalError{sig: syscall.SIGHUP}},
+		{context.Canceled, 129, &signalError{sig: syscall.SIGHUP}},
 		// The command's own code wins over the signal that came after it ended.
 		{&driver.CommandExitError{Code: 7}, 7, &signalError{sig: syscall.SIGTERM}},
 		{&rollout.NotReadyError{Release: "r"}, ExitNotReady, nil},

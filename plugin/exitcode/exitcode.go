@@ -17,6 +17,7 @@ const (
 	CheckFailed = 3   // consistency rules found violations
 	NotReady    = 4   // the release did not become ready before --timeout
 	Interrupted = 130 // interrupted by SIGINT
+	Hangup      = 129 // ended by SIGHUP: the terminal or SSH session closed (submit/shell stop the job first)
 	Terminated  = 143 // ended by SIGTERM (submit/shell stop the job in the Pod first)
 )
 

@@ -112,6 +112,7 @@ func TestSubmitSignalStopsTheJobInThePod(t *testing.T) {
 	}{
 		{syscall.SIGINT, 130, "interrupted (SIGINT)"},
 		{syscall.SIGTERM, 143, "terminated (SIGTERM)"},
+		{syscall.SIGHUP, 129, "hung up (SIGHUP)"},
 	} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
 			code, out := signalDuringJob(t, p, d, tc.sig, nil,
