@@ -21,19 +21,32 @@ import (
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
 )
 
+// objectHead is the kind, name and namespace of a rendered object.
+type objectHead struct {
+	Kind     string `json:"kind"`
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+}
+
+// objectHeads reads the head of every document of a rendering (hooks included).
+func objectHeads(t *testing.T, text string) []objectHead {
+	t.Helper()
+	var out []objectHead
+	for _, doc := range strings.Split(text, "\n---\n") {
+		var h objectHead
+		must(t, yaml.Unmarshal([]byte(doc), &h))
+		out = append(out, h)
+	}
+	return out
+}
+
 // clusterScoped returns "Kind/name" of every cluster-scoped object of a rendering.
 func clusterScoped(t *testing.T, text string) []string {
 	t.Helper()
 	var out []string
-	for _, doc := range strings.Split(text, "\n---\n") {
-		var head struct {
-			Kind     string `json:"kind"`
-			Metadata struct {
-				Name      string `json:"name"`
-				Namespace string `json:"namespace"`
-			} `json:"metadata"`
-		}
-		must(t, yaml.Unmarshal([]byte(doc), &head))
+	for _, head := range objectHeads(t, text) {
 		switch head.Kind {
 		case "ClusterRole", "ClusterRoleBinding", "PersistentVolume":
 			if head.Metadata.Namespace != "" {
@@ -144,15 +157,7 @@ func TestWorkDirPVNameWithoutCluster(t *testing.T) {
 func namespaced(t *testing.T, text string) []string {
 	t.Helper()
 	var out []string
-	for _, doc := range strings.Split(text, "\n---\n") {
-		var head struct {
-			Kind     string `json:"kind"`
-			Metadata struct {
-				Name      string `json:"name"`
-				Namespace string `json:"namespace"`
-			} `json:"metadata"`
-		}
-		must(t, yaml.Unmarshal([]byte(doc), &head))
+	for _, head := range objectHeads(t, text) {
 		if head.Kind != "" && head.Metadata.Namespace != "" {
 			out = append(out, head.Kind+"/"+head.Metadata.Name)
 		}
