@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/output"
+	"k8s.io/client-go/rest"
 
 	"github.com/spark-mr3/spark-mr3/plugin/check/render"
 	"github.com/spark-mr3/spark-mr3/plugin/doctor"
@@ -120,17 +121,15 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 	if ch.Metadata != nil {
 		d.KubeVersionConstraint = ch.Metadata.KubeVersion
 	}
-	if cfg, err := s.RESTConfig(); err == nil {
+	var cfg *rest.Config
+	cfg, d.Client, d.ClientErr = s.Clients()
+	if cfg != nil {
 		d.Target.Server = cfg.Host
 	}
-	d.Client, d.ClientErr = s.KubeClient()
 	renderChart := func() (string, error) {
 		m, err := render.Chart(ch, vals, render.ChartOptions{ReleaseName: name, Namespace: s.Namespace()})
-		if err != nil && isBadValues(err) {
-			return "", WithCode(ExitUsage, fmt.Errorf("%w\nfix the values (-f/--set): each key, its type and its allowed values are described in the chart's values.yaml and README", err))
-		}
 		if err != nil {
-			return "", err
+			return "", applyError(err) // values the chart refuses: exit 2, as install
 		}
 		out, err := overlay.Overlay([]byte(m))
 		if err != nil {

@@ -39,7 +39,7 @@ func TestDoctorRefusesBadInputBeforeTheCluster(t *testing.T) {
 		{"CHART missing", []string{"a", "/nonexistent/chart"}, []string{"/nonexistent/chart"}},
 		{"bad release name", []string{"Spark_1"}, []string{`release name "Spark_1" (the RELEASE argument)`, "lower-case letters"}},
 		{"unknown output", []string{"-o", "xml"}, []string{"use one of table, json, yaml"}},
-		{"values the schema refuses", []string{"--set", "localDirs.type=tmpfs"}, []string{"localDirs", "fix the values (-f/--set)"}},
+		{"values the schema refuses", []string{"--set", "localDirs.type=tmpfs"}, []string{"localDirs", "fix the values listed above (from -f/--set)"}},
 		{"values file missing", []string{"-f", "/nonexistent/values.yaml"}, []string{"read values (-f/--set…)", "/nonexistent/values.yaml"}},
 	}
 	for _, tt := range tests {

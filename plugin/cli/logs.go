@@ -66,7 +66,7 @@ interrupted; 1 for other failures (no such run, no driver running, no DAGAppMast
 			}
 			ctx, stop := signal.NotifyContext(contextOf(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			err = explainClusterError(o.Run(ctx), s)
+			err = o.Run(ctx) // cluster errors are explained for every verb (explainErrors)
 			if errors.Is(err, driver.ErrInterrupted) {
 				return WithCode(ExitInterrupted, err)
 			}

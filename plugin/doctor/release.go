@@ -84,7 +84,11 @@ func tokenSecret(ctx context.Context, client kubernetes.Interface, ns, name stri
 			return result(CheckToken, Fail, "release %s has no token Secret (labelled %s=%s) in namespace %s, so drivers cannot share one DAGAppMaster; fix: helm sparkmr3 upgrade %s -n %s (it keeps or makes the token)",
 				name, contract.LabelComponent, contract.ComponentToken, ns, name, ns)
 		}
-		names[s.Name] = true
+		// The Secret is in hand: no second GET.
+		if _, err := token.FromSecret(s); err != nil {
+			return result(CheckToken, Fail, "%v", err)
+		}
+		return result(CheckToken, OK, "token Secret %s present with %s and %s", s.Name, contract.KeyToken, contract.KeyTimestamp)
 	}
 	var list []string
 	for n := range names {
@@ -98,7 +102,7 @@ func tokenSecret(ctx context.Context, client kubernetes.Interface, ns, name stri
 			return result(CheckToken, Fail, "the token Secret %s that the driver Pods read does not exist in namespace %s, so they cannot start; fix: helm sparkmr3 upgrade %s -n %s (it remakes the plugin's Secret), or create token.existingSecret with keys %s and %s",
 				n, ns, name, ns, contract.KeyToken, contract.KeyTimestamp)
 		case err != nil:
-			return result(CheckToken, Warn, "cannot read the token Secret %s (%v)", n, err)
+			return result(CheckToken, Warn, "cannot read the token Secret %s in namespace %s (%v); fix: run doctor with credentials that may get secrets in %s", n, ns, err, ns)
 		}
 		if _, err := token.FromSecret(s); err != nil {
 			return result(CheckToken, Fail, "%v", err)
