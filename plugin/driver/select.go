@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"strings"
 
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
@@ -42,14 +43,18 @@ func Select(drivers []rollout.DriverPod, name string) (d rollout.DriverPod, note
 	return d, "", fmt.Errorf("no driver is ready; drivers: %s", strings.Join(names, ", "))
 }
 
-// command is the Pod's driver command for the verb: its annotation, else the image default.
-func command(d rollout.DriverPod, v Verb) string {
+// command is the Pod's driver command for the verb (PodCommand).
+func command(d rollout.DriverPod, v Verb) string { return PodCommand(d.Pod, v) }
+
+// PodCommand is a driver Pod's command for the verb: its sparkmr3.io/submit-command or
+// shell-command annotation, else the image default. pod may be nil.
+func PodCommand(pod *corev1.Pod, v Verb) string {
 	key, def := contract.AnnotationSubmitCommand, DefaultSubmitCommand
 	if v == Shell {
 		key, def = contract.AnnotationShellCommand, DefaultShellCommand
 	}
-	if d.Pod != nil {
-		if c := strings.TrimSpace(d.Pod.Annotations[key]); c != "" {
+	if pod != nil {
+		if c := strings.TrimSpace(pod.Annotations[key]); c != "" {
 			return c
 		}
 	}

@@ -297,7 +297,7 @@ func (o *Options) runRemote(ctx context.Context, ready *rollout.Ready) error {
 	if err != nil {
 		return err
 	}
-	container := driverContainer(d.Pod)
+	container := Container(d.Pod)
 	pod := d.Pod.Name
 	where := fmt.Sprintf("in pod %s/%s container %s", d.Pod.Namespace, pod, container)
 	args := o.Args
@@ -400,7 +400,9 @@ func stopReason(ctx, jobCtx context.Context, err error) string {
 	return "the exec stream broke"
 }
 
-func driverContainer(pod *corev1.Pod) string {
+// Container is the driver Pod's container that runs the driver command: the one named
+// contract.DriverContainer, else the first.
+func Container(pod *corev1.Pod) string {
 	for _, c := range pod.Spec.Containers {
 		if c.Name == contract.DriverContainer {
 			return c.Name

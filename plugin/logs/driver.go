@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
+	"github.com/spark-mr3/spark-mr3/plugin/driver"
 )
 
 // Driver is one driver of a release: its entry name (the user's --driver) and its Pod.
@@ -129,14 +130,4 @@ func notRunning(d Driver) error {
 }
 
 // Container is the driver Pod's container that runs the driver command.
-func (d Driver) Container() string {
-	for _, c := range d.Pod.Spec.Containers {
-		if c.Name == contract.DriverContainer {
-			return c.Name
-		}
-	}
-	if len(d.Pod.Spec.Containers) > 0 {
-		return d.Pod.Spec.Containers[0].Name
-	}
-	return contract.DriverContainer
-}
+func (d Driver) Container() string { return driver.Container(d.Pod) }

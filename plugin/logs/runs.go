@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spark-mr3/spark-mr3/plugin/contract"
+	"github.com/spark-mr3/spark-mr3/plugin/driver"
 )
 
 // Kind is which driver script made a run.
@@ -22,13 +22,6 @@ type Kind string
 const (
 	Submit Kind = "submit" // run-spark-submit.sh, in spark-submit-result/
 	Shell  Kind = "shell"  // run-spark-shell.sh, in spark-shell-result/
-)
-
-// Default driver commands of MR3's image, used when a driver Pod has no command annotation
-// (plugin/driver uses the same paths).
-const (
-	defaultSubmitCommand = contract.DefaultBaseDir + "/spark/run-spark-submit.sh"
-	defaultShellCommand  = contract.DefaultBaseDir + "/spark/run-spark-shell.sh"
 )
 
 // ResultDir is one folder under which a driver script makes its runs' folders.
@@ -42,11 +35,9 @@ type ResultDir struct {
 // BASE_DIR/spark and BASE_DIR the parent of the script's folder. The scripts are the Pod's
 // sparkmr3.io/submit-command and shell-command annotations (MR3's image: /opt/mr3-run/spark/…).
 func ResultDirs(d Driver) []ResultDir {
-	cmd := func(key, def string) string {
-		if d.Pod != nil {
-			if c := strings.TrimSpace(d.Pod.Annotations[key]); c != "" && path.IsAbs(c) {
-				return c
-			}
+	cmd := func(v driver.Verb, def string) string {
+		if c := driver.PodCommand(d.Pod, v); path.IsAbs(c) {
+			return c
 		}
 		return def
 	}
@@ -54,8 +45,8 @@ func ResultDirs(d Driver) []ResultDir {
 		return path.Join(path.Dir(path.Dir(script)), "spark", name)
 	}
 	return []ResultDir{
-		{Submit, dir(cmd(contract.AnnotationSubmitCommand, defaultSubmitCommand), "spark-submit-result")},
-		{Shell, dir(cmd(contract.AnnotationShellCommand, defaultShellCommand), "spark-shell-result")},
+		{Submit, dir(cmd(driver.Submit, driver.DefaultSubmitCommand), "spark-submit-result")},
+		{Shell, dir(cmd(driver.Shell, driver.DefaultShellCommand), "spark-shell-result")},
 	}
 }
 
