@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"github.com/spark-mr3/spark-mr3/plugin/contract"
-	"io"
 	"strings"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/action"
 
-	"github.com/spark-mr3/spark-mr3/plugin/driver"
 	"github.com/spark-mr3/spark-mr3/plugin/logs"
 )
 
@@ -128,11 +125,7 @@ func completeRuns(s *Settings) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		exec := func(ctx context.Context, argv []string, stdout, stderr io.Writer) (int, error) {
-			return driver.Exec(ctx, cfg, driver.ExecOptions{Namespace: d.Pod.Namespace, Pod: d.Pod.Name,
-				Container: d.Container(), Command: argv, Stdout: stdout, Stderr: &bytes.Buffer{}})
-		}
-		runs, err := logs.ListRuns(ctx, exec, logs.ResultDirs(d))
+		runs, err := logs.ListRuns(ctx, logs.ExecIn(cfg, d), logs.ResultDirs(d))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -102,14 +102,11 @@ func (o *Options) run(ctx context.Context) error {
 	if note != "" {
 		fmt.Fprintln(o.IO.ErrOut, note)
 	}
-	exec := func(ctx context.Context, argv []string, stdout, stderr io.Writer) (int, error) {
-		if o.Exec != nil {
+	exec := ExecIn(o.Config, d)
+	if o.Exec != nil {
+		exec = func(ctx context.Context, argv []string, stdout, stderr io.Writer) (int, error) {
 			return o.Exec(ctx, d, argv, stdout, stderr)
 		}
-		return driver.Exec(ctx, o.Config, driver.ExecOptions{
-			Namespace: d.Pod.Namespace, Pod: d.Pod.Name, Container: d.Container(),
-			Command: argv, Stdout: stdout, Stderr: stderr,
-		})
 	}
 	runs, err := ListRuns(ctx, exec, ResultDirs(d))
 	if err != nil {
@@ -149,4 +146,15 @@ func (o *Options) runtimeLogs(ctx context.Context) error {
 			o.Release, strings.Join(what, " or "), o.Namespace, o.Release)
 	}
 	return PodLogs(ctx, o.Client, pods, o.Follow, o.IO.Out)
+}
+
+// ExecIn runs commands in d's driver container through cfg, with client-go's executor
+// (driver.Exec); logs and the completion of --run list runs with it.
+func ExecIn(cfg *rest.Config, d Driver) func(ctx context.Context, argv []string, stdout, stderr io.Writer) (int, error) {
+	return func(ctx context.Context, argv []string, stdout, stderr io.Writer) (int, error) {
+		return driver.Exec(ctx, cfg, driver.ExecOptions{
+			Namespace: d.Pod.Namespace, Pod: d.Pod.Name, Container: d.Container(),
+			Command: argv, Stdout: stdout, Stderr: stderr,
+		})
+	}
 }
