@@ -179,7 +179,7 @@ func runDoctor(ctx context.Context, s *Settings, o *doctorOptions, args []string
 	if err != nil {
 		return err
 	}
-	if err := doctor.Write(s.IO.Out, rep, o.output); err != nil {
+	if err := o.output.Write(s.IO.Out, rep); err != nil {
 		return err
 	}
 	if rep.Failed > 0 {

@@ -151,9 +151,6 @@ func (o *Options) Run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// Write prints the report in one of helm's output formats.
-func Write(w io.Writer, r *Report, format output.Format) error { return format.Write(w, r) }
-
 // WriteJSON writes the report as helm's -o json.
 func (r *Report) WriteJSON(w io.Writer) error { return output.EncodeJSON(w, r) }
 

@@ -21,7 +21,7 @@ import (
 // (WebSocket tunnelling first, SPDY when the server refuses the upgrade). It returns the local
 // address once the tunnel listens, and a channel that receives the tunnel's end (the Pod went
 // away, the connection broke); ctx ending closes it.
-func PortForward(ctx context.Context, cfg *rest.Config, pod *corev1.Pod, port int, errOut io.Writer) (string, <-chan error, error) {
+func PortForward(ctx context.Context, cfg *rest.Config, pod *corev1.Pod, port int) (string, <-chan error, error) {
 	client, err := corev1client.NewForConfig(cfg)
 	if err != nil {
 		return "", nil, fmt.Errorf("client for port-forward: %w", err)
@@ -40,7 +40,7 @@ func PortForward(ctx context.Context, cfg *rest.Config, pod *corev1.Pod, port in
 		return streamhttp.IsUpgradeFailure(err) || streamhttp.IsHTTPSProxyError(err)
 	})
 	ready := make(chan struct{})
-	fw, err := portforward.NewOnAddressesForStreamingWithContext(ctx, dialer, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(port)}, ready, io.Discard, errOut)
+	fw, err := portforward.NewOnAddressesForStreamingWithContext(ctx, dialer, []string{"127.0.0.1"}, []string{"0:" + strconv.Itoa(port)}, ready, io.Discard, io.Discard)
 	if err != nil {
 		return "", nil, err
 	}

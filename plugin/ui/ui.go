@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -252,7 +251,7 @@ func (o *Options) Run(ctx context.Context) error {
 	forward := o.Forward
 	if forward == nil {
 		forward = func(ctx context.Context, pod *corev1.Pod, port int) (string, <-chan error, error) {
-			return PortForward(ctx, o.Config, pod, port, io.Discard)
+			return PortForward(ctx, o.Config, pod, port)
 		}
 	}
 	where := fmt.Sprintf("Pod %s/%s port %d", d.Pod.Namespace, d.Pod.Name, port)
