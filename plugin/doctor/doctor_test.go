@@ -104,14 +104,14 @@ func TestReportGolden(t *testing.T) {
 	}
 	for _, f := range []output.Format{output.Table, output.JSON, output.YAML} {
 		var b bytes.Buffer
-		if err := Write(&b, rep, f); err != nil {
+		if err := f.Write(&b, rep); err != nil {
 			t.Fatal(err)
 		}
 		golden.Assert(t, filepath.Join("testdata", "report."+f.String()), b.Bytes())
 	}
 	var back Report
 	var b bytes.Buffer
-	if err := Write(&b, rep, output.JSON); err != nil {
+	if err := output.JSON.Write(&b, rep); err != nil {
 		t.Fatal(err)
 	}
 	if err := yaml.Unmarshal(b.Bytes(), &back); err != nil || back.Failed != 3 || len(back.Checks) != len(rep.Checks) {
