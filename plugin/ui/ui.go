@@ -171,14 +171,14 @@ func envSh(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, c 
 				key := keyFor(v.Secret.Items, file)
 				s, err := client.CoreV1().Secrets(pod.Namespace).Get(ctx, v.Secret.SecretName, metav1.GetOptions{})
 				if err != nil {
-					return nil, "", forbiddenHint(err, "secrets", v.Secret.SecretName)
+					return nil, "", forbiddenHint(err, "secrets", pod.Namespace, v.Secret.SecretName)
 				}
 				return s.Data[key], fmt.Sprintf("env.sh (Secret %s key %s)", s.Name, key), nil
 			case v.ConfigMap != nil:
 				key := keyFor(v.ConfigMap.Items, file)
 				cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, v.ConfigMap.Name, metav1.GetOptions{})
 				if err != nil {
-					return nil, "", forbiddenHint(err, "configmaps", v.ConfigMap.Name)
+					return nil, "", forbiddenHint(err, "configmaps", pod.Namespace, v.ConfigMap.Name)
 				}
 				return []byte(cm.Data[key]), fmt.Sprintf("env.sh (ConfigMap %s key %s)", cm.Name, key), nil
 			}
@@ -197,9 +197,9 @@ func keyFor(items []corev1.KeyToPath, file string) string {
 	return file
 }
 
-func forbiddenHint(err error, resource, name string) error {
+func forbiddenHint(err error, resource, namespace, name string) error {
 	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("no permission to get %s %s; pass the prefix yourself by opening the URL's path by hand", resource, name)
+		return fmt.Errorf("no permission to get %s %s in namespace %s; if the release sets spark.uiProxyBase, open <its path>/<DRIVER_NAME>/ on the printed address instead (or ask for get on %s/%s)", resource, name, namespace, resource, name)
 	}
 	return err
 }
