@@ -197,7 +197,7 @@ func (e *signalError) Error() string {
 	return "interrupted (SIGINT)"
 }
 
-// signalContext is signal.NotifyContext for SIGINT and SIGTERM that keeps which signal came as
+// signalContext is signal.NotifyContext for SIGINT, SIGTERM and SIGHUP that keeps which signal came as
 // the context's cause (context.Cause): the exit code and the messages depend on it. Later
 // signals are swallowed until stop, so a second Ctrl-C cannot cut short the stopping of the
 // job in the Pod (bounded by its grace period).

@@ -36,7 +36,7 @@ func relLabels(component string) map[string]string {
 
 func readyPod(driver, submitCmd string) *corev1.Pod {
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: rollout.PodName(driver), Namespace: testNS, Labels: relLabels(contract.ComponentDriver), ResourceVersion: "1"},
+		ObjectMeta: metav1.ObjectMeta{Name: contract.DriverPodName(driver), Namespace: testNS, Labels: relLabels(contract.ComponentDriver), ResourceVersion: "1"},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "sidecar"}, {Name: contract.DriverContainer}}},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning,
 			Conditions:        []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},

@@ -165,7 +165,7 @@ func evaluateDrivers(t Target, s *snapshot) ([]DriverPod, bool, error) {
 	ok := false
 	for _, n := range names {
 		set := sets[n]
-		pod := s.pods[PodName(set.Name)]
+		pod := s.pods[contract.DriverPodName(set.Name)]
 		d := DriverPod{Name: n, StatefulSet: set.Name, Pod: pod, State: podState(set, pod)}
 		drivers = append(drivers, d)
 		if d.Ready() && (t.Driver == "" || t.Driver == n) {
@@ -178,7 +178,7 @@ func evaluateDrivers(t Target, s *snapshot) ([]DriverPod, bool, error) {
 // podState is a driver Pod's readiness: Running, Ready, its driver container running, not being
 // deleted, and on the StatefulSet's update revision.
 func podState(set *appsv1.StatefulSet, pod *corev1.Pod) ResourceState {
-	st := ResourceState{Kind: KindPod, Name: PodName(set.Name)}
+	st := ResourceState{Kind: KindPod, Name: contract.DriverPodName(set.Name)}
 	if set.DeletionTimestamp != nil {
 		st.Reason, st.Message = "Terminating", "StatefulSet "+set.Name+" is being deleted"
 		return st

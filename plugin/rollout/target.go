@@ -83,9 +83,6 @@ type DriverPod struct {
 // Ready reports whether the driver can take a job now.
 func (d DriverPod) Ready() bool { return d.State.Ready }
 
-// PodName is <statefulSet>-0, the driver StatefulSet's only Pod.
-func PodName(statefulSet string) string { return contract.DriverPodName(statefulSet) }
-
 // DriverName is the driver entry's name of a driver StatefulSet: its sparkmr3.io/driver label,
 // else (not the chart's) its own name.
 func DriverName(set *appsv1.StatefulSet) string {

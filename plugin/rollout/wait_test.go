@@ -36,7 +36,7 @@ func driverSet(name string) *appsv1.StatefulSet {
 func driverPod(driver string, ready bool) *corev1.Pod {
 	p := &corev1.Pod{
 		// The fake clientset keeps resourceVersions to itself; a RetryWatcher needs them on objects.
-		ObjectMeta: metav1.ObjectMeta{Name: PodName(driver), Namespace: ns, Labels: labels(contract.ComponentDriver), ResourceVersion: "1"},
+		ObjectMeta: metav1.ObjectMeta{Name: contract.DriverPodName(driver), Namespace: ns, Labels: labels(contract.ComponentDriver), ResourceVersion: "1"},
 		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: contract.DriverContainer, Image: "x"}}},
 		Status:     corev1.PodStatus{Phase: corev1.PodPending},
 	}
@@ -188,7 +188,7 @@ func TestWaitDeletedPodIsReplaced(t *testing.T) {
 	}()
 	waitForWatch(t, client, "pods")
 	ctx := context.Background()
-	if err := client.CoreV1().Pods(ns).Delete(ctx, PodName("spark1"), metav1.DeleteOptions{}); err != nil {
+	if err := client.CoreV1().Pods(ns).Delete(ctx, contract.DriverPodName("spark1"), metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	select {
